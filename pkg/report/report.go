@@ -1,0 +1,210 @@
+// Package report holds the data that flows from workers to masters to users:
+// the counters of a load run, a worker's per-second report (the payload of
+// tests/<id>/metrics/<worker-id> and done/<worker-id>), merged timeline points
+// and the final summary, plus the terminal rendering shared by `worker run`
+// and `master submit`.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/stampede-load/stampede/pkg/hist"
+)
+
+// Error kinds (contract for counters and the dashboard).
+const (
+	ErrTimeout    = "timeout"
+	ErrRefused    = "connection_refused"
+	ErrReset      = "connection_reset"
+	ErrIO         = "io"
+	ErrStatus     = "unexpected_status"
+	ErrOther      = "other"
+	ErrTemplating = "template"
+)
+
+// Counters are the countable outcomes of requests. Requests counts every
+// request that was sent (successful or not); Errors ⊆ Requests.
+type Counters struct {
+	Requests   int64            `json:"requests"`
+	Errors     int64            `json:"errors"`
+	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+	Status     map[string]int64 `json:"status_codes,omitempty"`
+	BytesIn    int64            `json:"bytes_in,omitempty"`
+	BytesOut   int64            `json:"bytes_out,omitempty"`
+	// Late counts open-model requests that started more than 1 ms after
+	// their schedule because every connection was busy.
+	Late int64 `json:"late,omitempty"`
+}
+
+// Add adds o to c.
+func (c *Counters) Add(o Counters) {
+	c.Requests += o.Requests
+	c.Errors += o.Errors
+	c.BytesIn += o.BytesIn
+	c.BytesOut += o.BytesOut
+	c.Late += o.Late
+	c.ErrorKinds = addMap(c.ErrorKinds, o.ErrorKinds)
+	c.Status = addMap(c.Status, o.Status)
+}
+
+func addMap(dst, src map[string]int64) map[string]int64 {
+	if len(src) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]int64, len(src))
+	}
+	for k, v := range src {
+		dst[k] += v
+	}
+	return dst
+}
+
+// StatusKey is the map key of a status code.
+func StatusKey(code int) string { return strconv.Itoa(code) }
+
+// Worker states in a report.
+const (
+	StateRunning = "running"
+	StateDone    = "done"
+)
+
+// Report is what a worker publishes once per second under metrics/<id> and
+// once at the end under done/<id>. Seq increases by one per interval; interval
+// k covers [start_at + k s, start_at + (k+1) s) so that the intervals of all
+// workers line up. Totals and Cumulative cover everything since the start,
+// so a report that is missed (watches coalesce) loses nothing.
+type Report struct {
+	Test   string `json:"test"`
+	Worker string `json:"worker"`
+	Seq    int64  `json:"seq"`
+	State  string `json:"state"`
+	// StartAt is the barrier's start time and StartSkewUs how late (or, if
+	// negative, early) this worker's load began, in µs.
+	StartAt     int64 `json:"start_at"`
+	StartSkewUs int64 `json:"start_skew_us"`
+	// IntervalStart/End are unix nanoseconds of the last interval.
+	IntervalStart int64    `json:"interval_start"`
+	IntervalEnd   int64    `json:"interval_end"`
+	Interval      Counters `json:"interval"`
+	IntervalHist  string   `json:"interval_hist"`
+	Totals        Counters `json:"totals"`
+	// Cumulative is the histogram of every latency since the start (from
+	// the scheduled start for open models).
+	Cumulative string `json:"cumulative_hist"`
+	// Service is the cumulative histogram of service times (from the actual
+	// send), only in the final report of open models.
+	Service string `json:"service_hist,omitempty"`
+	// Reason says why a run ended early (stopped, aborted, deadline).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Encode is the report's JSON.
+func (r *Report) Encode() []byte {
+	b, _ := json.Marshal(r) // a Report always encodes
+	return b
+}
+
+// DecodeReport parses a report.
+func DecodeReport(b []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("report: decode: %w", err)
+	}
+	return &r, nil
+}
+
+// WorkerPoint is one worker's part of a timeline point.
+type WorkerPoint struct {
+	Requests int64   `json:"requests"`
+	Errors   int64   `json:"errors"`
+	RPS      float64 `json:"rps"`
+	P99Ms    float64 `json:"p99_ms"`
+}
+
+// Point is one merged second of a test's timeline.
+type Point struct {
+	// Second is the interval index since start_at (0-based); T is its end as
+	// unix milliseconds.
+	Second     int64                  `json:"second"`
+	T          int64                  `json:"t"`
+	Requests   int64                  `json:"requests"`
+	RPS        float64                `json:"rps"`
+	Errors     int64                  `json:"errors"`
+	ErrorKinds map[string]int64       `json:"error_kinds,omitempty"`
+	Status     map[string]int64       `json:"status_codes,omitempty"`
+	Late       int64                  `json:"late,omitempty"`
+	LatencyMs  hist.Latency           `json:"latency_ms"`
+	Workers    map[string]WorkerPoint `json:"workers,omitempty"`
+	// Gap marks a second for which not every worker's interval was seen
+	// (for example while leadership moved); its numbers are partial.
+	Gap bool `json:"gap,omitempty"`
+}
+
+// WorkerSummary is one worker's line of a summary.
+type WorkerSummary struct {
+	ID          string  `json:"id"`
+	State       string  `json:"state"`
+	Requests    int64   `json:"requests"`
+	Errors      int64   `json:"errors"`
+	RPS         float64 `json:"rps"`
+	P99Ms       float64 `json:"p99_ms"`
+	StartSkewMs float64 `json:"start_skew_ms"`
+	Late        int64   `json:"late,omitempty"`
+}
+
+// Summary is a test's headline numbers (contract, DESIGN §5).
+type Summary struct {
+	Requests     int64            `json:"requests"`
+	Errors       int64            `json:"errors"`
+	RPS          float64          `json:"rps"`
+	DurationS    float64          `json:"duration_s"`
+	LatencyMs    hist.Latency     `json:"latency_ms"`
+	ServiceMs    *hist.Latency    `json:"service_ms,omitempty"`
+	StatusCodes  map[string]int64 `json:"status_codes,omitempty"`
+	ErrorKinds   map[string]int64 `json:"error_kinds,omitempty"`
+	BytesIn      int64            `json:"bytes_in"`
+	BytesOut     int64            `json:"bytes_out"`
+	Late         int64            `json:"late,omitempty"`
+	TargetRate   float64          `json:"target_rate,omitempty"`
+	RateMissed   bool             `json:"rate_missed,omitempty"`
+	MaxSkewMs    float64          `json:"max_start_skew_ms"`
+	Workers      []WorkerSummary  `json:"workers"`
+	Distribution []hist.DistPoint `json:"distribution,omitempty"`
+	// Histogram is the merged cumulative latency histogram (V2 compressed,
+	// base64): anyone can recompute any percentile from it.
+	Histogram string `json:"histogram,omitempty"`
+	// LostRequests counts requests a lost worker made after its last report.
+	// They are unknown, so they are not in Requests; set only if estimated.
+	LostWorkers []string `json:"lost_workers,omitempty"`
+}
+
+// Summarize builds a summary from a merged histogram and counters.
+// The caller fills Workers and the rate fields.
+func Summarize(h *hist.Histogram, c Counters, durationS float64) Summary {
+	s := Summary{
+		Requests:     c.Requests,
+		Errors:       c.Errors,
+		DurationS:    durationS,
+		LatencyMs:    h.Summary(),
+		StatusCodes:  c.Status,
+		ErrorKinds:   c.ErrorKinds,
+		BytesIn:      c.BytesIn,
+		BytesOut:     c.BytesOut,
+		Late:         c.Late,
+		Distribution: h.Distribution(),
+	}
+	if durationS > 0 {
+		s.RPS = float64(c.Requests) / durationS
+	}
+	s.Histogram, _ = h.Encode()
+	return s
+}
+
+// SortWorkers orders worker lines by id.
+func (s *Summary) SortWorkers() {
+	sort.Slice(s.Workers, func(i, j int) bool { return s.Workers[i].ID < s.Workers[j].ID })
+}
