@@ -1,0 +1,153 @@
+package server
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stampede-load/stampede/pkg/hist"
+)
+
+// Stats is what the target observed of the load sent to it. Requests counts
+// every load request exactly once, at the moment its handler starts; control
+// endpoints (/stats, /metrics, /healthz, /readyz, /control/*) are not counted.
+// Handler times are recorded when the handler has written its response.
+// Safe for concurrent use.
+type Stats struct {
+	requests atomic.Int64
+	bytesOut atomic.Int64
+	status   [600]atomic.Int64
+
+	mu      sync.Mutex
+	handler *hist.Histogram // µs, guarded by mu
+	since   time.Time       // guarded by mu
+}
+
+func newStats() *Stats {
+	return &Stats{handler: hist.New(), since: time.Now()}
+}
+
+// begin counts one load request.
+func (s *Stats) begin() { s.requests.Add(1) }
+
+// end records a load request's outcome and its handler time.
+func (s *Stats) end(code, bytes int, took time.Duration) {
+	if code >= 0 && code < len(s.status) {
+		s.status[code].Add(1)
+	}
+	s.bytesOut.Add(int64(bytes))
+	s.mu.Lock()
+	s.handler.Record(took)
+	s.mu.Unlock()
+}
+
+// Snapshot is the JSON answer of GET /stats.
+type Snapshot struct {
+	// Requests is the exact number of load requests received since start
+	// (or the last reset).
+	Requests int64            `json:"requests"`
+	Status   map[string]int64 `json:"status_codes"`
+	BytesOut int64            `json:"bytes_out"`
+	// Completed is how many of Requests have been answered; the
+	// difference is in flight.
+	Completed int64 `json:"completed"`
+	// HandlerMs summarizes the handler times (entry to response written),
+	// including any delay= and stall, in milliseconds.
+	HandlerMs hist.Latency `json:"handler_ms"`
+	SinceUnix int64        `json:"since_unix_ms"`
+}
+
+// Snapshot reads the current numbers.
+func (s *Stats) Snapshot() Snapshot {
+	snap := Snapshot{
+		Requests: s.requests.Load(),
+		BytesOut: s.bytesOut.Load(),
+		Status:   map[string]int64{},
+	}
+	for code := range s.status {
+		if n := s.status[code].Load(); n > 0 {
+			snap.Status[itoa(code)] = n
+		}
+	}
+	s.mu.Lock()
+	snap.HandlerMs = s.handler.Summary()
+	snap.Completed = s.handler.Count()
+	snap.SinceUnix = s.since.UnixMilli()
+	s.mu.Unlock()
+	return snap
+}
+
+// Reset zeroes every counter and the histogram. Requests in flight during
+// a reset may be counted on either side of it.
+func (s *Stats) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests.Store(0)
+	s.bytesOut.Store(0)
+	for i := range s.status {
+		s.status[i].Store(0)
+	}
+	s.handler.Reset()
+	s.since = time.Now()
+}
+
+func itoa(n int) string {
+	var b [3]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 || i == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
+
+// collector exposes Stats to Prometheus. It reads the counters at scrape
+// time, so serving load costs nothing extra for metrics.
+type collector struct {
+	s        *Stats
+	requests *prometheus.Desc
+	status   *prometheus.Desc
+	bytesOut *prometheus.Desc
+	handler  *prometheus.Desc
+}
+
+var _ prometheus.Collector = (*collector)(nil)
+
+func newCollector(s *Stats) *collector {
+	return &collector{
+		s: s,
+		requests: prometheus.NewDesc("stampede_target_requests_total",
+			"Load requests received (control endpoints excluded).", nil, nil),
+		status: prometheus.NewDesc("stampede_target_responses_total",
+			"Load responses by status code.", []string{"code"}, nil),
+		bytesOut: prometheus.NewDesc("stampede_target_response_bytes_total",
+			"Response body bytes written for load requests.", nil, nil),
+		handler: prometheus.NewDesc("stampede_target_handler_seconds",
+			"Handler time of load requests, from an HdrHistogram.", nil, nil),
+	}
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.requests
+	ch <- c.status
+	ch <- c.bytesOut
+	ch <- c.handler
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	snap := c.s.Snapshot()
+	ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(snap.Requests))
+	for code, n := range snap.Status {
+		ch <- prometheus.MustNewConstMetric(c.status, prometheus.CounterValue, float64(n), code)
+	}
+	ch <- prometheus.MustNewConstMetric(c.bytesOut, prometheus.CounterValue, float64(snap.BytesOut))
+	l := snap.HandlerMs
+	q := map[float64]float64{0.5: l.P50 / 1000, 0.9: l.P90 / 1000, 0.99: l.P99 / 1000, 1: l.Max / 1000}
+	ch <- prometheus.MustNewConstSummary(c.handler, uint64(snap.Completed), l.Mean/1000*float64(snap.Completed), q)
+}

@@ -1,0 +1,33 @@
+// Command target is Stampede's sample target server (DESIGN §6): GET /ping
+// answers "pong"; every path honours delay=, status= and size=; GET /stats
+// counts load requests exactly. See target/internal/server for the
+// endpoints.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/stampede-load/stampede/pkg/config"
+	"github.com/stampede-load/stampede/target/internal/server"
+)
+
+func main() {
+	cfg := config.New("target")
+	listen := cfg.String("listen", ":8081", "address to serve on")
+	if err := cfg.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	slog.Info("target listening", "addr", *listen)
+	if err := server.New().Run(ctx, *listen); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	slog.Info("target stopped")
+}
