@@ -1,0 +1,358 @@
+package coord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// Stat is the metadata of a znode.
+type Stat struct {
+	Version        int32
+	EphemeralOwner int64
+	Created        time.Time
+	Modified       time.Time
+	NumChildren    int32
+}
+
+func toStat(s *zk.Stat) Stat {
+	if s == nil {
+		return Stat{}
+	}
+	return Stat{
+		Version:        s.Version,
+		EphemeralOwner: s.EphemeralOwner,
+		Created:        time.UnixMilli(s.Ctime),
+		Modified:       time.UnixMilli(s.Mtime),
+		NumChildren:    s.NumChildren,
+	}
+}
+
+// EventType says what a watch saw.
+type EventType int
+
+// Watch event types.
+const (
+	EventCreated EventType = iota + 1
+	EventDeleted
+	EventDataChanged
+	EventChildrenChanged
+	// EventNotWatching: the watch ended without a change (session expired
+	// or client closed); re-read and re-arm.
+	EventNotWatching
+)
+
+// WatchEvent is delivered once on a watch channel, which is then closed.
+type WatchEvent struct {
+	Type EventType
+	Path string
+	Err  error
+}
+
+func watch(in <-chan zk.Event) <-chan WatchEvent {
+	out := make(chan WatchEvent, 1)
+	go func() {
+		defer close(out)
+		ev, ok := <-in
+		if !ok {
+			out <- WatchEvent{Type: EventNotWatching, Err: ErrClosed}
+			return
+		}
+		we := WatchEvent{Path: ev.Path, Err: translate(ev.Err)}
+		switch ev.Type {
+		case zk.EventNodeCreated:
+			we.Type = EventCreated
+		case zk.EventNodeDeleted:
+			we.Type = EventDeleted
+		case zk.EventNodeDataChanged:
+			we.Type = EventDataChanged
+		case zk.EventNodeChildrenChanged:
+			we.Type = EventChildrenChanged
+		default:
+			we.Type = EventNotWatching
+		}
+		out <- we
+	}()
+	return out
+}
+
+// call runs f with the context's deadline (or OpTimeout). go-zookeeper has
+// no cancellation: an abandoned call finishes in the background when the
+// library flushes it, and its outcome is unknown to the caller.
+func call[T any](ctx context.Context, c *Client, f func() (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return zero, ErrClosed
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.OpTimeout)
+		defer cancel()
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := f()
+		ch <- result{v, translate(err)}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return zero, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+		}
+		return zero, ctx.Err()
+	}
+}
+
+type getResult struct {
+	data []byte
+	stat *zk.Stat
+	ch   <-chan zk.Event
+}
+
+// Get reads a node.
+func (c *Client) Get(ctx context.Context, p string) ([]byte, Stat, error) {
+	r, err := call(ctx, c, func() (getResult, error) {
+		d, s, err := c.conn.Get(p)
+		return getResult{data: d, stat: s}, err
+	})
+	return r.data, toStat(r.stat), err
+}
+
+// GetW reads a node and watches it for a change or deletion.
+func (c *Client) GetW(ctx context.Context, p string) ([]byte, Stat, <-chan WatchEvent, error) {
+	r, err := call(ctx, c, func() (getResult, error) {
+		d, s, ch, err := c.conn.GetW(p)
+		return getResult{data: d, stat: s, ch: ch}, err
+	})
+	if err != nil {
+		return nil, Stat{}, nil, err
+	}
+	return r.data, toStat(r.stat), watch(r.ch), nil
+}
+
+type childrenResult struct {
+	names []string
+	ch    <-chan zk.Event
+}
+
+// Children lists a node's children, sorted.
+func (c *Client) Children(ctx context.Context, p string) ([]string, error) {
+	r, err := call(ctx, c, func() (childrenResult, error) {
+		n, _, err := c.conn.Children(p)
+		return childrenResult{names: n}, err
+	})
+	sort.Strings(r.names)
+	return r.names, err
+}
+
+// ChildrenW lists a node's children and watches the list.
+func (c *Client) ChildrenW(ctx context.Context, p string) ([]string, <-chan WatchEvent, error) {
+	r, err := call(ctx, c, func() (childrenResult, error) {
+		n, _, ch, err := c.conn.ChildrenW(p)
+		return childrenResult{names: n, ch: ch}, err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Strings(r.names)
+	return r.names, watch(r.ch), nil
+}
+
+// Exists reports whether a node exists.
+func (c *Client) Exists(ctx context.Context, p string) (bool, Stat, error) {
+	r, err := call(ctx, c, func() (getResult, error) {
+		ok, s, err := c.conn.Exists(p)
+		if !ok {
+			s = nil
+		}
+		return getResult{stat: s}, err
+	})
+	return r.stat != nil, toStat(r.stat), err
+}
+
+// ExistsW reports whether a node exists and watches for its creation,
+// change or deletion.
+func (c *Client) ExistsW(ctx context.Context, p string) (bool, <-chan WatchEvent, error) {
+	r, err := call(ctx, c, func() (getResult, error) {
+		ok, s, ch, err := c.conn.ExistsW(p)
+		if !ok {
+			s = nil
+		}
+		return getResult{stat: s, ch: ch}, err
+	})
+	if err != nil {
+		return false, nil, err
+	}
+	return r.stat != nil, watch(r.ch), nil
+}
+
+// Mode is how a node is created.
+type Mode int32
+
+// Creation modes.
+const (
+	Persistent           Mode = 0
+	Ephemeral            Mode = zk.FlagEphemeral
+	PersistentSequential Mode = zk.FlagSequence
+	EphemeralSequential  Mode = zk.FlagEphemeral | zk.FlagSequence
+)
+
+var acl = zk.WorldACL(zk.PermAll)
+
+// Create creates a node and returns its actual path.
+func (c *Client) Create(ctx context.Context, p string, data []byte, mode Mode) (string, error) {
+	if len(data) > MaxData {
+		return "", fmt.Errorf("%w: %s is %d bytes", ErrDataTooLong, p, len(data))
+	}
+	return call(ctx, c, func() (string, error) { return c.conn.Create(p, data, int32(mode), acl) })
+}
+
+// EnsurePath creates p and its missing parents as empty persistent nodes.
+func (c *Client) EnsurePath(ctx context.Context, p string) error {
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	cur := ""
+	for _, part := range parts {
+		cur += "/" + part
+		_, err := c.Create(ctx, cur, nil, Persistent)
+		if err != nil && !errors.Is(err, ErrNodeExists) {
+			return fmt.Errorf("coord: ensure %s: %w", cur, err)
+		}
+	}
+	return nil
+}
+
+// Set writes a node's data if its version matches (-1: any version).
+func (c *Client) Set(ctx context.Context, p string, data []byte, version int32) (Stat, error) {
+	if len(data) > MaxData {
+		return Stat{}, fmt.Errorf("%w: %s is %d bytes", ErrDataTooLong, p, len(data))
+	}
+	s, err := call(ctx, c, func() (*zk.Stat, error) { return c.conn.Set(p, data, version) })
+	return toStat(s), err
+}
+
+// Delete removes a node if its version matches (-1: any version).
+func (c *Client) Delete(ctx context.Context, p string, version int32) error {
+	_, err := call(ctx, c, func() (struct{}, error) { return struct{}{}, c.conn.Delete(p, version) })
+	return err
+}
+
+// DeleteTree removes a node and everything below it. Missing nodes are not
+// an error.
+func (c *Client) DeleteTree(ctx context.Context, p string) error {
+	kids, err := c.Children(ctx, p)
+	if errors.Is(err, ErrNoNode) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, k := range kids {
+		if err := c.DeleteTree(ctx, path.Join(p, k)); err != nil {
+			return err
+		}
+	}
+	err = c.Delete(ctx, p, -1)
+	if errors.Is(err, ErrNoNode) {
+		return nil
+	}
+	return err
+}
+
+// Sync makes the connected server catch up with the leader for p, so the
+// next read sees every write that completed before Sync was called.
+func (c *Client) Sync(ctx context.Context, p string) error {
+	_, err := call(ctx, c, func() (string, error) { return c.conn.Sync(p) })
+	return err
+}
+
+// Op is one operation of a Multi.
+type Op interface{ zkOp() any }
+
+// CreateOp creates a node.
+type CreateOp struct {
+	Path string
+	Data []byte
+	Mode Mode
+}
+
+// SetOp writes a node's data.
+type SetOp struct {
+	Path    string
+	Data    []byte
+	Version int32
+}
+
+// DeleteOp deletes a node.
+type DeleteOp struct {
+	Path    string
+	Version int32
+}
+
+// CheckOp asserts a node's version (-1: that it exists).
+type CheckOp struct {
+	Path    string
+	Version int32
+}
+
+func (o CreateOp) zkOp() any {
+	return &zk.CreateRequest{Path: o.Path, Data: o.Data, Acl: acl, Flags: int32(o.Mode)}
+}
+func (o SetOp) zkOp() any    { return &zk.SetDataRequest{Path: o.Path, Data: o.Data, Version: o.Version} }
+func (o DeleteOp) zkOp() any { return &zk.DeleteRequest{Path: o.Path, Version: o.Version} }
+func (o CheckOp) zkOp() any  { return &zk.CheckVersionRequest{Path: o.Path, Version: o.Version} }
+
+// MultiError says which operation of a failed Multi failed. Nothing of the
+// transaction was applied.
+type MultiError struct {
+	Index int
+	Err   error
+}
+
+func (e *MultiError) Error() string { return fmt.Sprintf("coord: multi op %d: %v", e.Index, e.Err) }
+func (e *MultiError) Unwrap() error { return e.Err }
+
+// Multi applies every op or none.
+func (c *Client) Multi(ctx context.Context, ops ...Op) error {
+	zops := make([]any, len(ops))
+	size := 0
+	for i, o := range ops {
+		zops[i] = o.zkOp()
+		switch v := o.(type) {
+		case CreateOp:
+			size += len(v.Data)
+		case SetOp:
+			size += len(v.Data)
+		}
+	}
+	if size > MaxData {
+		return fmt.Errorf("%w: multi of %d bytes", ErrDataTooLong, size)
+	}
+	res, err := call(ctx, c, func() ([]zk.MultiResponse, error) { return c.conn.Multi(zops...) })
+	if err == nil {
+		return nil
+	}
+	for i, r := range res {
+		if r.Error != nil { // the first failure; later ops report "not run"
+			return &MultiError{Index: i, Err: translate(r.Error)}
+		}
+	}
+	return err
+}
