@@ -1,0 +1,189 @@
+// The master's REST API and live feeds (DESIGN §5), as the dashboard uses them.
+// Every master serves them, so the page talks only to the master that served it.
+
+export interface Latency {
+  min: number; mean: number; p50: number; p90: number; p95: number;
+  p99: number; p999: number; max: number;
+}
+
+export interface MasterInfo { id: string; api_url: string; version?: string; leader?: boolean }
+
+export interface Cluster {
+  self?: MasterInfo;
+  leader?: MasterInfo | null;
+  masters: MasterInfo[];
+  zookeeper?: { servers?: string; state?: string; session_id?: string };
+}
+
+export interface WorkerInfo {
+  id: string; state: string; test?: string; host?: string; ip?: string;
+  version?: string; cores?: number;
+}
+
+export interface WorkerSummary {
+  id: string; state: string; requests: number; errors: number; rps: number;
+  p99_ms: number; start_skew_ms: number; late?: number;
+}
+
+export interface Summary {
+  requests: number; errors: number; rps: number; duration_s: number;
+  latency_ms: Latency; service_ms?: Latency | null;
+  status_codes?: Record<string, number>; error_kinds?: Record<string, number>;
+  bytes_in?: number; bytes_out?: number; late?: number;
+  target_rate?: number; rate_missed?: boolean; max_start_skew_ms?: number;
+  workers?: WorkerSummary[] | null;
+  distribution?: { percentile: number; ms: number }[] | null;
+  histogram?: string; lost_workers?: string[] | null;
+}
+
+export interface TestListItem {
+  id: string; name?: string; phase: string; reason?: string;
+  created_at?: string; start_at?: string; ended_at?: string;
+  summary?: Summary | null;
+}
+
+export interface TestWorker {
+  id: string; state: string; requests?: number; errors?: number; rps?: number;
+  p99_ms?: number; start_skew_ms?: number;
+}
+
+export interface TestDetail extends TestListItem {
+  spec: Spec;
+  workers?: TestWorker[] | null;
+}
+
+// Spec is the test spec (DESIGN §3); only the fields the dashboard reads are typed.
+export interface Spec {
+  name?: string;
+  request: { method?: string; url: string; [k: string]: unknown };
+  load: {
+    model: string; rate?: number; rate_per_worker?: number; concurrency?: number;
+    delay?: string; duration?: string; requests?: number; requests_per_worker?: number;
+    stages?: { duration: string; target: number }[]; max_duration?: string;
+    [k: string]: unknown;
+  };
+  workers?: number;
+  [k: string]: unknown;
+}
+
+export interface WorkerPoint { requests: number; errors: number; rps: number; p99_ms: number }
+
+export interface Point {
+  second: number; t: number; requests: number; rps: number; errors: number;
+  error_kinds?: Record<string, number>; status_codes?: Record<string, number>;
+  late?: number; latency_ms: Latency; workers?: Record<string, WorkerPoint>; gap?: boolean;
+}
+
+export interface FieldError { field: string; problem: string }
+
+export type ClusterMsg = {
+  type: "cluster"; cluster: Cluster; workers: WorkerInfo[]; tests: TestListItem[];
+};
+export type TestMsg =
+  | { type: "snapshot"; test: TestDetail; points: Point[] | null }
+  | { type: "update"; test: TestDetail; point?: Point | null }
+  | { type: "final"; test: TestDetail };
+
+// ApiError is a non-2xx answer: the server's message and, for a spec, the
+// fields it names.
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly fields: FieldError[] = []) {
+    super(message);
+  }
+}
+
+const base = "api/v1";
+
+async function call<T>(method: string, path: string, body?: string, contentType?: string): Promise<T> {
+  const init: RequestInit = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.body = body;
+    (init.headers as Record<string, string>)["Content-Type"] = contentType ?? "application/json";
+  }
+  let resp: Response;
+  try {
+    resp = await fetch(`${base}/${path}`, init);
+  } catch (e) {
+    throw new ApiError(0, `master unreachable: ${(e as Error).message}`);
+  }
+  const text = await resp.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!resp.ok) {
+    const d = (data ?? {}) as { error?: string; fields?: FieldError[] };
+    throw new ApiError(resp.status, d.error ?? (text.trim() || `HTTP ${resp.status}`), d.fields ?? []);
+  }
+  return data as T;
+}
+
+export const api = {
+  cluster: () => call<Cluster>("GET", "cluster"),
+  workers: () => call<WorkerInfo[]>("GET", "workers"),
+  tests: () => call<TestListItem[]>("GET", "tests"),
+  test: (id: string) => call<TestDetail>("GET", `tests/${encodeURIComponent(id)}`),
+  timeline: (id: string) =>
+    call<{ id: string; points: Point[] | null }>("GET", `tests/${encodeURIComponent(id)}/timeline`),
+  create: (body: string, yaml: boolean) =>
+    call<{ id: string }>("POST", "tests", body, yaml ? "application/yaml" : "application/json"),
+  stop: (id: string) => call<{ id: string; phase: string }>("POST", `tests/${encodeURIComponent(id)}/stop`),
+};
+
+// Feed keeps one websocket open to path, reopening it (with back-off) when it
+// drops until close() is called. onMessage gets every parsed message;
+// onState tells whether the feed is currently connected. A feed whose server
+// closed it normally (a finished test) is not reopened.
+export class Feed<M> {
+  private ws: WebSocket | null = null;
+  private closed = false;
+  private retry = 0;
+  private timer: number | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly onMessage: (m: M) => void,
+    private readonly onState: (connected: boolean) => void = () => {},
+  ) {
+    this.open();
+  }
+
+  private open(): void {
+    const url = new URL(`${base}/${this.path}`, location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retry = 0;
+      this.onState(true);
+    };
+    ws.onmessage = (ev) => {
+      let m: M;
+      try {
+        m = JSON.parse(ev.data as string) as M;
+      } catch {
+        return;
+      }
+      this.onMessage(m);
+    };
+    ws.onclose = (ev) => {
+      this.ws = null;
+      this.onState(false);
+      if (this.closed || ev.code === 1000) return;
+      const delay = Math.min(5000, 500 * 2 ** this.retry++);
+      this.timer = window.setTimeout(() => this.open(), delay);
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    window.clearTimeout(this.timer);
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close();
+      this.ws = null;
+    }
+  }
+}

@@ -1,0 +1,255 @@
+// uPlot charts of a test: the per-second timeline (throughput stacked by
+// worker, latency percentiles, errors by kind, responses by status code) and
+// the percentile distribution on the HdrHistogram log axis.
+
+import uPlot from "uplot";
+import type { Point } from "./api";
+import { h } from "./dom";
+import * as fmt from "./format";
+
+const palette = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#dc2626", "#475569", "#ca8a04"];
+const pastel = ["#bfdbfe", "#fde68a", "#a7f3d0", "#ddd6fe", "#fbcfe8", "#a5f3fc", "#d9f99d", "#fecaca", "#e2e8f0", "#fef08a"];
+const statusColor = (code: string) =>
+  code.startsWith("2") ? "#059669" : code.startsWith("3") ? "#0891b2" : code.startsWith("4") ? "#d97706" : "#dc2626";
+
+const axisFont = "12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+
+function axis(label: string, fmtTick: (v: number) => string): uPlot.Axis {
+  return {
+    label, font: axisFont, labelFont: axisFont, stroke: "#475569",
+    grid: { stroke: "#e2e8f0", width: 1 }, ticks: { stroke: "#cbd5e1", width: 1 },
+    values: (_u, splits) => splits.map((v) => (v == null ? "" : fmtTick(v))),
+    size: 60,
+  };
+}
+
+const xAxis = (): uPlot.Axis => axis("elapsed", (v) => `${v} s`);
+
+// Chart owns one uPlot in a card and keeps it as wide as its card.
+class Chart {
+  readonly el: HTMLElement;
+  private readonly plotEl: HTMLElement;
+  private u: uPlot | null = null;
+  private key = "";
+  private readonly ro: ResizeObserver;
+
+  constructor(title: string, testId: string, private readonly height = 220) {
+    this.plotEl = h("div", { class: "plot" });
+    this.el = h("section", { class: "card chart", "data-test": testId, "data-points": 0 },
+      h("h3", null, title), this.plotEl);
+    this.ro = new ResizeObserver(() => this.fit());
+    this.ro.observe(this.plotEl);
+  }
+
+  private width(): number {
+    return Math.max(240, Math.floor(this.plotEl.clientWidth || 600));
+  }
+
+  private fit(): void {
+    if (!this.u) return;
+    const w = this.width();
+    if (Math.abs(this.u.width - w) > 1) this.u.setSize({ width: w, height: this.height });
+  }
+
+  // set draws data; the chart is rebuilt only when the series (key) change.
+  set(key: string, opts: () => Omit<uPlot.Options, "width" | "height">, data: uPlot.AlignedData): void {
+    if (this.u && key === this.key) {
+      this.u.setData(data);
+    } else {
+      this.u?.destroy();
+      this.key = key;
+      this.u = new uPlot({ ...opts(), width: this.width(), height: this.height }, data, this.plotEl);
+    }
+    this.el.dataset.points = String(data[0].length);
+  }
+
+  destroy(): void {
+    this.ro.disconnect();
+    this.u?.destroy();
+    this.u = null;
+  }
+}
+
+// mergePoint inserts p into points (sorted by second), replacing a point
+// for the same second: feed messages may repeat a second.
+export function mergePoint(points: Point[], p: Point): void {
+  let i = points.length;
+  while (i > 0 && points[i - 1].second > p.second) i--;
+  if (i > 0 && points[i - 1].second === p.second) points[i - 1] = p;
+  else points.splice(i, 0, p);
+}
+
+function keysOf(points: Point[], pick: (p: Point) => Record<string, unknown> | undefined): string[] {
+  const s = new Set<string>();
+  for (const p of points) for (const k of Object.keys(pick(p) ?? {})) s.add(k);
+  return [...s].sort();
+}
+
+// TimelineCharts shows a test's per-second points in four charts.
+export class TimelineCharts {
+  readonly el: HTMLElement;
+  private readonly throughput = new Chart("Throughput (req/s), stacked by worker", "chart-throughput");
+  private readonly latency = new Chart("Latency (ms)", "chart-latency");
+  private readonly errors = new Chart("Errors per second by kind", "chart-errors");
+  private readonly status = new Chart("Responses per second by status code", "chart-status");
+
+  constructor() {
+    this.el = h("div", { class: "charts" },
+      this.throughput.el, this.latency.el, this.errors.el, this.status.el);
+  }
+
+  update(points: Point[]): void {
+    const xs = points.map((p) => p.second + 1);
+    this.drawThroughput(points, xs);
+    this.drawLatency(points, xs);
+    this.drawErrors(points, xs);
+    this.drawStatus(points, xs);
+  }
+
+  private drawThroughput(points: Point[], xs: number[]): void {
+    const workers = keysOf(points, (p) => p.workers);
+    const raw = workers.map((w) => points.map((p) => p.workers?.[w]?.rps ?? 0));
+    // Stack: series i (from the top) is the sum of workers i..n-1 from the
+    // bottom; each is filled to zero and drawn over the one above it.
+    const stacked: number[][] = [];
+    const acc = points.map(() => 0);
+    for (let i = 0; i < workers.length; i++) {
+      for (let j = 0; j < acc.length; j++) acc[j] += raw[i][j];
+      stacked.push([...acc]);
+    }
+    stacked.reverse();
+    const order = [...workers].reverse();
+    const rawOf = new Map(workers.map((w, i) => [w, raw[i]]));
+    const opts = (): Omit<uPlot.Options, "width" | "height"> => ({
+      scales: { x: { time: false } },
+      axes: [xAxis(), axis("req/s", (v) => fmt.count(v))],
+      series: [
+        { label: "elapsed", value: (_u, v) => (v == null ? "–" : `${v} s`) },
+        { label: "total", stroke: "#0f172a", width: 2, value: (_u, v) => fmt.rps(v) },
+        ...order.map((w): uPlot.Series => {
+          const i = workers.indexOf(w);
+          return {
+            label: w, stroke: palette[i % palette.length], fill: pastel[i % pastel.length], width: 1,
+            value: (_u, _v, _si, idx) => (idx == null ? "–" : fmt.rps(rawOf.get(w)?.[idx])),
+          };
+        }),
+      ],
+      legend: { live: true },
+    });
+    this.throughput.set(`w:${workers.join(",")}`, opts,
+      [xs, points.map((p) => p.rps), ...stacked] as uPlot.AlignedData);
+  }
+
+  private drawLatency(points: Point[], xs: number[]): void {
+    const lines: [keyof Point["latency_ms"], string, string][] = [
+      ["p50", "p50", palette[2]], ["p90", "p90", palette[0]], ["p99", "p99", palette[1]], ["max", "max", palette[7]],
+    ];
+    const opts = (): Omit<uPlot.Options, "width" | "height"> => ({
+      scales: { x: { time: false } },
+      axes: [xAxis(), axis("ms", (v) => fmt.ms(v).replace(" ms", ""))],
+      series: [
+        { label: "elapsed", value: (_u, v) => (v == null ? "–" : `${v} s`) },
+        ...lines.map(([, label, color]): uPlot.Series => ({
+          label, stroke: color, width: 2, value: (_u, v) => fmt.ms(v),
+        })),
+      ],
+    });
+    this.latency.set("lat", opts,
+      [xs, ...lines.map(([k]) => points.map((p) => (p.requests > 0 ? p.latency_ms[k] : null)))] as uPlot.AlignedData);
+  }
+
+  private drawErrors(points: Point[], xs: number[]): void {
+    const kinds = keysOf(points, (p) => p.error_kinds);
+    const opts = (): Omit<uPlot.Options, "width" | "height"> => ({
+      scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      axes: [xAxis(), axis("errors/s", (v) => fmt.count(v))],
+      series: [
+        { label: "elapsed", value: (_u, v) => (v == null ? "–" : `${v} s`) },
+        { label: "all errors", stroke: "#0f172a", width: 2, value: (_u, v) => fmt.countUnit(v, "err/s") },
+        ...kinds.map((k, i): uPlot.Series => ({
+          label: k, stroke: palette[(i + 7) % palette.length], width: 2,
+          value: (_u, v) => fmt.countUnit(v, "err/s"),
+        })),
+      ],
+    });
+    this.errors.set(`k:${kinds.join(",")}`, opts,
+      [xs, points.map((p) => p.errors), ...kinds.map((k) => points.map((p) => p.error_kinds?.[k] ?? 0))] as uPlot.AlignedData);
+  }
+
+  private drawStatus(points: Point[], xs: number[]): void {
+    const codes = keysOf(points, (p) => p.status_codes);
+    const opts = (): Omit<uPlot.Options, "width" | "height"> => ({
+      scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      axes: [xAxis(), axis("responses/s", (v) => fmt.count(v))],
+      series: [
+        { label: "elapsed", value: (_u, v) => (v == null ? "–" : `${v} s`) },
+        ...codes.map((c): uPlot.Series => ({
+          label: `HTTP ${c}`, stroke: statusColor(c), width: 2, value: (_u, v) => fmt.countUnit(v, "/s"),
+        })),
+      ],
+    });
+    this.status.set(`s:${codes.join(",")}`, opts,
+      [xs, ...codes.map((c) => points.map((p) => p.status_codes?.[c] ?? 0))] as uPlot.AlignedData);
+  }
+
+  destroy(): void {
+    for (const c of [this.throughput, this.latency, this.errors, this.status]) c.destroy();
+  }
+}
+
+// nines maps a percentile to the HdrHistogram log axis: 0 → 0, 90 → 1,
+// 99 → 2, 99.9 → 3 …
+export function nines(p: number): number {
+  return -Math.log10(1 - p / 100);
+}
+
+function ninesLabel(x: number): string {
+  const p = 100 * (1 - 10 ** -x);
+  return `${Number(p.toPrecision(Math.max(2, Math.round(x) + 2)))}%`;
+}
+
+// DistributionChart is latency against percentile on the log axis; the 100th
+// percentile (max) is drawn one step right of the last finite point.
+export class DistributionChart {
+  readonly el: HTMLElement;
+  private readonly chart = new Chart("Latency by percentile (HdrHistogram log axis)", "chart-distribution", 260);
+
+  constructor(dist: { percentile: number; ms: number }[]) {
+    this.el = this.chart.el;
+    const finite = dist.filter((d) => d.percentile < 100);
+    const xs = finite.map((d) => nines(d.percentile));
+    const labels = finite.map((d) => fmt.percentileLabel(d.percentile));
+    const ys = finite.map((d) => d.ms);
+    const last = xs.length ? Math.ceil(xs[xs.length - 1] + 0.5) : 1;
+    const max = dist.find((d) => d.percentile >= 100);
+    if (max) {
+      xs.push(last);
+      labels.push("max");
+      ys.push(max.ms);
+    }
+    this.el.dataset.percentiles = labels.join(" ");
+    const top = Math.max(1, Math.ceil(xs[xs.length - 1] ?? 1));
+    const opts = (): Omit<uPlot.Options, "width" | "height"> => ({
+      scales: { x: { time: false, range: () => [0, top] } },
+      axes: [
+        {
+          ...axis("percentile", (v) => ninesLabel(v)),
+          splits: () => Array.from({ length: top + 1 }, (_, i) => i),
+        },
+        axis("ms", (v) => fmt.ms(v).replace(" ms", "")),
+      ],
+      series: [
+        { label: "percentile", value: (_u, _v, _si, idx) => (idx == null ? "–" : labels[idx]) },
+        {
+          label: "latency", stroke: palette[0], width: 2, points: { show: true, size: 6 },
+          value: (_u, v) => fmt.ms(v),
+        },
+      ],
+    });
+    this.chart.set("dist", opts, [xs, ys]);
+  }
+
+  destroy(): void {
+    this.chart.destroy();
+  }
+}
