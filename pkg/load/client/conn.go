@@ -1,0 +1,120 @@
+// Package client is Stampede's HTTP/1.1 load client and the only importer
+// of fasthttp. Each load goroutine owns its Conns and Requests outright: an
+// exchange takes no lock, shares no pool and, in steady state, allocates
+// nothing. Connections are opened ahead (Dial) and re-opened after a
+// failure or a "Connection: close".
+package client
+
+import (
+	"bufio"
+	"crypto/tls"
+	"net"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Endpoint is where a Conn connects: a host:port, with TLS or not.
+type Endpoint struct {
+	Addr string // host:port
+	TLS  *tls.Config
+}
+
+// Conn is one connection owned by one goroutine. It is not safe for
+// concurrent use.
+type Conn struct {
+	ep      Endpoint
+	timeout time.Duration
+	dialer  net.Dialer
+	c       net.Conn
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	resp    fasthttp.Response
+}
+
+// NewConn returns an unconnected Conn whose exchanges each time out after
+// timeout (dial, write and read together).
+func NewConn(ep Endpoint, timeout time.Duration) *Conn {
+	return &Conn{
+		ep:      ep,
+		timeout: timeout,
+		dialer:  net.Dialer{Timeout: timeout, KeepAlive: -1},
+	}
+}
+
+// Dial opens the connection if it is not open. A failure is returned as a
+// Kind; the next Do dials again.
+func (c *Conn) Dial() Kind {
+	if c.c != nil {
+		return OK
+	}
+	nc, err := c.dialer.Dial("tcp", c.ep.Addr)
+	if err != nil {
+		return Classify(err)
+	}
+	if c.ep.TLS != nil {
+		tc := tls.Client(nc, c.ep.TLS)
+		_ = tc.SetDeadline(time.Now().Add(c.timeout))
+		if err := tc.Handshake(); err != nil {
+			_ = nc.Close()
+			return Classify(err)
+		}
+		nc = tc
+	}
+	c.c = nc
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(nc, 16<<10)
+		c.bw = bufio.NewWriterSize(nc, 16<<10)
+	} else {
+		c.br.Reset(nc)
+		c.bw.Reset(nc)
+	}
+	return OK
+}
+
+// Close closes the connection; the Conn may dial again.
+func (c *Conn) Close() {
+	if c.c != nil {
+		_ = c.c.Close()
+		c.c = nil
+	}
+}
+
+// Result is the outcome of one exchange.
+type Result struct {
+	Kind     Kind // OK if a response was read
+	Status   int  // 0 unless Kind is OK
+	BytesIn  int  // response body bytes
+	BytesOut int  // request bytes written
+}
+
+// Do sends req and reads the whole response. It dials first if needed; a
+// failed or closing connection is closed so that the next Do re-dials.
+// The exchange (dial included) is bounded by the Conn's timeout.
+func (c *Conn) Do(req *Request) Result {
+	if c.c == nil {
+		if k := c.Dial(); k != OK {
+			return Result{Kind: k}
+		}
+	}
+	_ = c.c.SetDeadline(time.Now().Add(c.timeout))
+	if err := req.r.Write(c.bw); err != nil {
+		c.Close()
+		return Result{Kind: Classify(err)}
+	}
+	out := c.bw.Buffered()
+	if err := c.bw.Flush(); err != nil {
+		c.Close()
+		return Result{Kind: Classify(err), BytesOut: out}
+	}
+	c.resp.SkipBody = req.head
+	if err := c.resp.Read(c.br); err != nil {
+		c.Close()
+		return Result{Kind: Classify(err), BytesOut: out}
+	}
+	res := Result{Status: c.resp.StatusCode(), BytesIn: len(c.resp.Body()), BytesOut: out}
+	if c.resp.ConnectionClose() || req.r.ConnectionClose() {
+		c.Close()
+	}
+	return res
+}

@@ -1,0 +1,72 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Kind classifies a failed exchange. Per-request outcomes are data: an
+// exchange never returns a Go error, it returns a Kind.
+type Kind uint8
+
+// Kinds of failure. OK means a response arrived (its status may still be
+// unexpected; the caller judges that).
+const (
+	OK Kind = iota
+	Timeout
+	Refused
+	Reset
+	IO
+	Other
+	NumKinds
+)
+
+var kindNames = [NumKinds]string{"ok", "timeout", "connection_refused", "connection_reset", "io", "other"}
+
+// String is the counter name of the kind (report.Err* for failures).
+func (k Kind) String() string {
+	if k < NumKinds {
+		return kindNames[k]
+	}
+	return "other"
+}
+
+// Classify maps an error of a dial, write or read to its Kind.
+func Classify(err error) Kind {
+	var ne net.Error
+	switch {
+	case err == nil:
+		return OK
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, fasthttp.ErrTimeout),
+		errors.Is(err, fasthttp.ErrDialTimeout), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return Timeout
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Refused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, fasthttp.ErrConnectionClosed):
+		return Reset
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		isTLS(err):
+		return IO
+	default:
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			return IO
+		}
+		return Other
+	}
+}
+
+func isTLS(err error) bool {
+	var re tls.RecordHeaderError
+	var ce *tls.CertificateVerificationError
+	return errors.As(err, &re) || errors.As(err, &ce)
+}

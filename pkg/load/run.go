@@ -1,0 +1,267 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/report"
+	"github.com/stampede-load/stampede/pkg/spec"
+)
+
+// LateThreshold is how far behind its schedule an open-model request may
+// start before it counts as late.
+const LateThreshold = time.Millisecond
+
+// LateFlagFraction is the fraction of late requests above which a run is
+// flagged: the generator could not keep the rate.
+const LateFlagFraction = 0.05
+
+// ErrInvalidPlan means Prepare was given a plan it cannot run.
+var ErrInvalidPlan = errors.New("load: invalid plan")
+
+// Run is one worker's prepared share of a test. Prepare it, call Run once,
+// Collect concurrently (typically each second) and after Run returns, then
+// Close.
+type Run struct {
+	plan     Plan
+	reqs     *requestSet
+	open     bool
+	sched    *rampSchedule // open models
+	profile  Profile       // closed models
+	constant bool          // closed model with a fixed connection count
+	delay    time.Duration // tsunami
+	timeout  time.Duration
+	budget   int64 // 0: none
+	bound    time.Duration
+
+	lanes    []*lane
+	laneReqs []*laneRequests
+
+	next    atomic.Int64 // next ticket (open) or request number (closed)
+	stopped atomic.Bool
+	stopc   chan struct{}
+	started atomic.Bool
+	skewNs  atomic.Int64
+	skewSet atomic.Bool
+
+	mu    sync.Mutex // guards spare and collections
+	spare *slot
+
+	closeOnce sync.Once
+}
+
+// Info describes a prepared run for reports.
+type Info struct {
+	Model string
+	// TargetRate is this worker's scheduled average rate (req/s) for open
+	// models, 0 for closed ones.
+	TargetRate float64
+	// Connections is the most connections (load goroutines) the run uses.
+	Connections int
+	// Budget is this worker's request budget; 0 means none.
+	Budget int64
+	// Bound is the longest the run may last.
+	Bound time.Duration
+}
+
+// Prepare compiles templates and opens connections; it does not send load.
+// ctx bounds the preparation only.
+func Prepare(ctx context.Context, p Plan) (*Run, error) {
+	s := p.Spec
+	s.Normalize()
+	if errs := s.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, errs)
+	}
+	if p.Share.Of < 1 {
+		p.Share.Of, p.Share.Index = 1, 0
+	}
+	if p.Share.Index < 0 || p.Share.Index >= p.Share.Of {
+		return nil, fmt.Errorf("%w: share index %d of %d", ErrInvalidPlan, p.Share.Index, p.Share.Of)
+	}
+	p.Spec = s
+	reqs, err := compileRequests(&s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	}
+	l := &s.Load
+	r := &Run{
+		plan:    p,
+		reqs:    reqs,
+		open:    l.IsOpen(),
+		timeout: s.Request.Timeout.D,
+		budget:  p.Share.Requests,
+		bound:   l.RunBound(),
+		stopc:   make(chan struct{}),
+	}
+	if r.budget == 0 && l.RequestsPerWorker > 0 {
+		r.budget = l.RequestsPerWorker
+	}
+	lanes := l.Concurrency
+	switch l.Model {
+	case spec.ModelConstantRate, spec.ModelRampingRate:
+		r.sched = scheduleFor(&p)
+	case spec.ModelAvalanche:
+		r.profile, r.constant = ConstantProfile(lanes), true
+	case spec.ModelTsunami:
+		r.profile, r.constant, r.delay = ConstantProfile(lanes), true, l.Delay.D
+	case spec.ModelRampingConcurrency:
+		r.profile = RampProfile(l.Stages)
+		lanes = r.profile.Max()
+	}
+	if r.budget > 0 && int64(lanes) > r.budget {
+		lanes = int(r.budget) // more would idle
+	}
+	lanes = max(lanes, 1)
+	r.spare = newSlot(r.open)
+	for j := range lanes {
+		ln := &lane{}
+		ln.cur.Store(newSlot(r.open))
+		r.lanes = append(r.lanes, ln)
+		seed := uint64(p.Share.Index)<<32 | uint64(j)
+		r.laneReqs = append(r.laneReqs, reqs.forLane(p.WorkerID, seed^uint64(time.Now().UnixNano()), r.timeout))
+	}
+	var wg sync.WaitGroup
+	for _, lr := range r.laneReqs {
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(lr.dial)
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("load: prepare: %w", err)
+	}
+	return r, nil
+}
+
+// Info describes the run.
+func (r *Run) Info() Info {
+	in := Info{Model: r.plan.Spec.Load.Model, Connections: len(r.lanes), Budget: r.budget, Bound: r.bound}
+	if r.open {
+		exp := r.sched.Expected()
+		if r.sched.end > 0 {
+			in.TargetRate = float64(exp) / r.sched.end
+		}
+	}
+	return in
+}
+
+// Plan is the plan the run was prepared from (normalized).
+func (r *Run) Plan() Plan { return r.plan }
+
+// Run waits until startAt, then runs the plan until its bound (duration,
+// request budget, or spec.Load.RunBound() hard maximum) or until ctx is
+// cancelled (a stop): it stops starting requests, waits for the ones in
+// flight (bounded by the request timeout) and counts them, then returns.
+// It never runs past startAt + RunBound() + request timeout. Run may be
+// called once; it returns ctx.Err() if cancelled before startAt, else nil.
+func (r *Run) Run(ctx context.Context, startAt time.Time) error {
+	if !r.started.CompareAndSwap(false, true) {
+		return errors.New("load: Run called twice")
+	}
+	wait := time.NewTimer(time.Until(startAt))
+	select {
+	case <-ctx.Done():
+		wait.Stop()
+		r.stop()
+		return ctx.Err()
+	case <-wait.C:
+	}
+	end := startAt.Add(r.bound)
+	watch := make(chan struct{})
+	deadline := time.NewTimer(time.Until(end))
+	go func() {
+		defer deadline.Stop()
+		select {
+		case <-ctx.Done():
+		case <-deadline.C:
+		case <-watch:
+		}
+		r.stop()
+	}()
+	var wg sync.WaitGroup
+	for j := range r.lanes {
+		if r.open {
+			wg.Go(func() { r.openLane(j, startAt) })
+		} else {
+			wg.Go(func() { r.closedLane(j, startAt, end) })
+		}
+	}
+	wg.Wait()
+	close(watch)
+	return nil
+}
+
+// stop makes every lane stop starting requests. Idempotent.
+func (r *Run) stop() {
+	if r.stopped.CompareAndSwap(false, true) {
+		close(r.stopc)
+	}
+}
+
+// noteStart records the start skew from the first request.
+func (r *Run) noteStart(due, actual time.Time) {
+	if !r.skewSet.Load() && r.skewSet.CompareAndSwap(false, true) {
+		r.skewNs.Store(int64(actual.Sub(due)))
+	}
+}
+
+// Skew is how late the first request started relative to its scheduled
+// start: startAt for closed models, startAt plus this worker's phase offset
+// for open ones (valid once Run has begun load; negative if early).
+func (r *Run) Skew() time.Duration { return time.Duration(r.skewNs.Load()) }
+
+// Interval is everything recorded between two Collects.
+type Interval struct {
+	Latency  *hist.Histogram // from the scheduled start (open models) or the send (closed)
+	Service  *hist.Histogram // from the actual send
+	Counters report.Counters
+}
+
+// Collect returns everything recorded since the previous Collect: the
+// merged latency and service-time histograms (fresh objects the caller
+// owns) and counter deltas. Safe to call concurrently with Run, typically
+// once per second; after Run returns, one more Collect gets the remainder.
+// For closed models Service equals Latency (both are measured from the
+// send).
+func (r *Run) Collect() Interval {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	iv := Interval{Latency: hist.New(), Service: hist.New()}
+	for _, ln := range r.lanes {
+		old := ln.swap(r.spare)
+		old.addTo(&iv)
+		old.reset()
+		r.spare = old
+	}
+	if !r.open {
+		iv.Service.Merge(iv.Latency)
+	}
+	return iv
+}
+
+// Close releases connections. It stops a Run still in progress from
+// starting requests; it does not wait for it.
+func (r *Run) Close() {
+	r.closeOnce.Do(func() {
+		r.stop()
+		if r.started.Load() {
+			return // lanes close their own connections when they exit
+		}
+		for _, lr := range r.laneReqs {
+			lr.close()
+		}
+	})
+}
+
+// RateMissed reports whether a run with this many late starts among its
+// requests missed its rate (more than LateFlagFraction late).
+func RateMissed(late, requests int64) bool {
+	return requests > 0 && float64(late) > LateFlagFraction*float64(requests)
+}

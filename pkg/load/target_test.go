@@ -1,0 +1,167 @@
+package load
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The engine's tests run against the real target binary (target/), built
+// once per test process.
+var (
+	targetOnce sync.Once
+	targetBin  string
+	targetErr  error
+)
+
+func buildTarget(t *testing.T) string {
+	t.Helper()
+	targetOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir, err := os.MkdirTemp("", "stampede-target-")
+		if err != nil {
+			targetErr = err
+			return
+		}
+		targetBin = filepath.Join(dir, "target")
+		cmd := exec.Command("go", "build", "-o", targetBin, "./target")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			targetErr = fmt.Errorf("go build ./target: %v\n%s", err, out)
+		}
+	})
+	if targetErr != nil {
+		t.Fatal(targetErr)
+	}
+	return targetBin
+}
+
+// targetProc is a running target process.
+type targetProc struct {
+	URL string // http://127.0.0.1:port
+}
+
+// startTarget runs the target binary on a free loopback port until the
+// test ends, and waits until it is ready.
+func startTarget(t *testing.T) *targetProc {
+	t.Helper()
+	bin := buildTarget(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "--listen", addr)
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	tp := &targetProc{URL: "http://" + addr}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(tp.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return tp
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("target %s not ready after 30s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type targetStats struct {
+	Requests  int64            `json:"requests"`
+	Completed int64            `json:"completed"`
+	Status    map[string]int64 `json:"status_codes"`
+	HandlerMs struct {
+		P50 float64 `json:"p50"`
+		P99 float64 `json:"p99"`
+		Max float64 `json:"max"`
+	} `json:"handler_ms"`
+}
+
+func (tp *targetProc) stats(t *testing.T) targetStats {
+	t.Helper()
+	resp, err := http.Get(tp.URL + "/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s targetStats
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (tp *targetProc) post(t *testing.T, path string) {
+	t.Helper()
+	resp, err := http.Post(tp.URL+path, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST %s = %d", path, resp.StatusCode)
+	}
+}
+
+// runAll prepares and runs a plan to its end, collecting every second like
+// the worker does, and returns the sum of all intervals.
+func runAll(t *testing.T, ctx context.Context, p Plan) (Interval, *Run) {
+	t.Helper()
+	r, err := Prepare(ctx, p)
+	if err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	t.Cleanup(r.Close)
+	total := Interval{Latency: newHist(), Service: newHist()}
+	add := func(iv Interval) {
+		total.Latency.Merge(iv.Latency)
+		total.Service.Merge(iv.Service)
+		total.Counters.Add(iv.Counters)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				add(r.Collect())
+			}
+		}
+	})
+	if err := r.Run(ctx, time.Now().Add(10*time.Millisecond)); err != nil {
+		t.Errorf("Run = %v", err)
+	}
+	close(stop)
+	wg.Wait()
+	add(r.Collect())
+	return total, r
+}
