@@ -1,0 +1,158 @@
+package aggregate
+
+import (
+	"sort"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/report"
+)
+
+// Tracker assembles per-second timeline points from a stream of worker
+// reports, in which any report may be missed (watches coalesce, a leader
+// changes) or repeated. Interval k of every worker covers
+// [start_at + k s, start_at + (k+1) s), so point k merges interval k of every
+// worker. A point is emitted once every worker has reported past it, or
+// once Grace has passed after its end; a point that lacks a worker's
+// interval is marked as a gap. Reports with a sequence number at or below
+// the last one seen from that worker are ignored, so nothing is counted
+// twice. Not safe for concurrent use.
+type Tracker struct {
+	startAt time.Time
+	grace   time.Duration
+	next    int64 // next second to emit
+	workers map[string]*workerTrack
+	acc     map[int64]*pointAcc
+}
+
+type workerTrack struct {
+	lastSeq int64 // -1 before any report
+	final   int64 // seq of the final report, -1 while running
+	lost    bool
+}
+
+type pointAcc struct {
+	h       *hist.Histogram
+	c       report.Counters
+	workers map[string]report.WorkerPoint
+}
+
+// NewTracker starts a tracker for a test that started at startAt with the
+// given workers; points before `from` are taken as already emitted (a
+// resumed leader continues where the persisted timeline ends).
+func NewTracker(startAt time.Time, workers []string, from int64, grace time.Duration) *Tracker {
+	t := &Tracker{startAt: startAt, grace: grace, next: from, workers: map[string]*workerTrack{}, acc: map[int64]*pointAcc{}}
+	for _, w := range workers {
+		t.workers[w] = &workerTrack{lastSeq: from - 1, final: -1}
+	}
+	return t
+}
+
+// Next is the second of the next point to be emitted.
+func (t *Tracker) Next() int64 { return t.next }
+
+// Observe feeds one report. It returns false if the report was a duplicate
+// or older than one already seen.
+func (t *Tracker) Observe(r *report.Report) bool {
+	w, ok := t.workers[r.Worker]
+	if !ok || r.Seq <= w.lastSeq {
+		return false
+	}
+	w.lastSeq = r.Seq
+	if r.State == report.StateDone {
+		w.final = r.Seq
+	}
+	if r.Seq < t.next {
+		return true // too late for its point; still counted in the totals
+	}
+	h, err := hist.Decode(r.IntervalHist)
+	if err != nil {
+		return false
+	}
+	a := t.acc[r.Seq]
+	if a == nil {
+		a = &pointAcc{h: hist.New(), workers: map[string]report.WorkerPoint{}}
+		t.acc[r.Seq] = a
+	}
+	a.h.Merge(h)
+	a.c.Add(r.Interval)
+	secs := float64(r.IntervalEnd-r.IntervalStart) / 1e9
+	wp := report.WorkerPoint{Requests: r.Interval.Requests, Errors: r.Interval.Errors, P99Ms: float64(h.Percentile(99)) / 1000}
+	if secs > 0 {
+		wp.RPS = float64(r.Interval.Requests) / secs
+	}
+	a.workers[r.Worker] = wp
+	return true
+}
+
+// MarkLost says a worker will report no more; points stop waiting for it.
+func (t *Tracker) MarkLost(worker string) {
+	if w, ok := t.workers[worker]; ok {
+		w.lost = true
+	}
+}
+
+// Emit returns the points that are complete (or overdue) at now, in order.
+func (t *Tracker) Emit(now time.Time) []report.Point {
+	var out []report.Point
+	for {
+		end := t.startAt.Add(time.Duration(t.next+1) * time.Second)
+		complete, expected := true, 0
+		anyAlive := false
+		for _, w := range t.workers {
+			if w.lost || (w.final >= 0 && w.final < t.next) {
+				continue // this worker has nothing for this second
+			}
+			anyAlive = true
+			expected++
+			if w.lastSeq < t.next {
+				complete = false
+			}
+		}
+		a := t.acc[t.next]
+		if !anyAlive && a == nil {
+			return out
+		}
+		if !complete && now.Before(end.Add(t.grace)) {
+			return out
+		}
+		p := report.Point{Second: t.next, T: end.UnixMilli()}
+		if a != nil {
+			p.Requests, p.Errors, p.Late = a.c.Requests, a.c.Errors, a.c.Late
+			p.ErrorKinds, p.Status = a.c.ErrorKinds, a.c.Status
+			p.LatencyMs = a.h.Summary()
+			p.RPS = float64(a.c.Requests)
+			p.Workers = a.workers
+		}
+		seen := 0
+		if a != nil {
+			seen = len(a.workers)
+		}
+		p.Gap = seen < expected
+		delete(t.acc, t.next)
+		t.next++
+		out = append(out, p)
+	}
+}
+
+// Done reports whether every worker has sent its final report or is lost.
+func (t *Tracker) Done() bool {
+	for _, w := range t.workers {
+		if !w.lost && w.final < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Pending lists workers that have neither finished nor been lost.
+func (t *Tracker) Pending() []string {
+	var out []string
+	for id, w := range t.workers {
+		if !w.lost && w.final < 0 {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,200 @@
+// Package api is the master's REST API (DESIGN §5), served by every master
+// replica from ZooKeeper state. Only POST /tests and POST /tests/{id}/stop
+// write, and neither needs the leader: the leader picks the new test or the
+// stop request up from ZooKeeper.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/stampede-load/stampede/master/internal/feed"
+	"github.com/stampede-load/stampede/master/internal/view"
+	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/proto"
+)
+
+// LiveHandlers are the websocket endpoints (served by the live hub).
+type LiveHandlers struct {
+	Test    http.Handler // GET /api/v1/tests/{id}/live
+	Cluster http.Handler // GET /api/v1/live
+}
+
+// Server serves the API.
+type Server struct {
+	C    *coord.Client
+	P    proto.Paths
+	View *view.Reader
+	Feed *feed.Feed
+	Self proto.MasterInfo
+	Live LiveHandlers
+	Log  *slog.Logger
+}
+
+// Routes mounts the API under /api/v1.
+func (s *Server) Routes(r chi.Router) {
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/cluster", s.getCluster)
+		r.Get("/workers", s.getWorkers)
+		r.Post("/tests", s.createTest)
+		r.Get("/tests", s.listTests)
+		r.Get("/tests/{id}", s.getTest)
+		r.Post("/tests/{id}/stop", s.stopTest)
+		r.Get("/tests/{id}/timeline", s.getTimeline)
+		if s.Live.Test != nil {
+			r.Get("/tests/{id}/live", s.Live.Test.ServeHTTP)
+		}
+		if s.Live.Cluster != nil {
+			r.Get("/live", s.Live.Cluster.ServeHTTP)
+		}
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path)
+		})
+	})
+}
+
+// ClusterView is the body of GET /api/v1/cluster.
+type ClusterView struct {
+	Self      proto.MasterInfo  `json:"self"`
+	Leader    *proto.MasterInfo `json:"leader"`
+	Masters   []view.Master     `json:"masters"`
+	ZooKeeper ZKView            `json:"zookeeper"`
+}
+
+// ZKView describes this master's ZooKeeper connection.
+type ZKView struct {
+	Servers   string `json:"servers"`
+	State     string `json:"state"`
+	SessionID string `json:"session_id"`
+	Server    string `json:"server,omitempty"`
+}
+
+// Cluster builds the cluster view.
+func (s *Server) Cluster(ctx context.Context) (any, error) {
+	masters, err := s.View.Masters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sess := s.C.Session()
+	cv := ClusterView{Self: s.Self, Masters: masters, ZooKeeper: ZKView{
+		Servers: s.C.Servers(), State: sess.State.String(), SessionID: fmt.Sprintf("%#x", sess.ID), Server: sess.Server,
+	}}
+	if len(masters) > 0 {
+		cv.Leader = &masters[0].MasterInfo
+	}
+	return cv, nil
+}
+
+func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
+	cv, err := s.Cluster(r.Context())
+	if err != nil {
+		s.unavailable(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, cv)
+}
+
+func (s *Server) getWorkers(w http.ResponseWriter, r *http.Request) {
+	ws, err := s.View.Workers(r.Context())
+	if err != nil {
+		s.unavailable(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ws)
+}
+
+func (s *Server) listTests(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.View.List(r.Context(), 200)
+	if err != nil {
+		s.unavailable(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ts)
+}
+
+func (s *Server) getTest(w http.ResponseWriter, r *http.Request) {
+	t, err := s.View.Test(r.Context(), chi.URLParam(r, "id"))
+	if errors.Is(err, view.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no test "+chi.URLParam(r, "id"))
+		return
+	}
+	if err != nil {
+		s.unavailable(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) getTimeline(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	if ok, err := s.View.Exists(r.Context(), id); err != nil || !ok {
+		if err != nil {
+			s.unavailable(w, err)
+			return
+		}
+		writeError(w, http.StatusNotFound, "no test "+id)
+		return
+	}
+	pts, err := s.Feed.Timeline(r.Context(), id)
+	if errors.Is(err, view.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no test "+id)
+		return
+	}
+	if err != nil {
+		s.unavailable(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "points": pts})
+}
+
+func (s *Server) stopTest(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	ctx := r.Context()
+	st, _, err := s.View.State(ctx, id)
+	if errors.Is(err, view.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no test "+id)
+		return
+	}
+	if err != nil {
+		s.unavailable(w, err)
+		return
+	}
+	if proto.Terminal(st.Phase) {
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "test already " + st.Phase, "id": id, "phase": st.Phase})
+		return
+	}
+	req := proto.StopRequest{Reason: "stopped by user"}
+	if _, err := s.C.Create(ctx, s.P.Stop(id), proto.Marshal(req), coord.Persistent); err != nil && !errors.Is(err, coord.ErrNodeExists) {
+		s.unavailable(w, err)
+		return
+	}
+	s.Log.Info("stop requested", "test", id)
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "phase": st.Phase})
+}
+
+func (s *Server) unavailable(w http.ResponseWriter, err error) {
+	s.Log.Warn("API call failed", "err", err)
+	status := http.StatusServiceUnavailable
+	if errors.Is(err, context.Canceled) {
+		status = 499
+	}
+	writeError(w, status, "ZooKeeper unavailable: "+err.Error())
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"error": msg})
+}

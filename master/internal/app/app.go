@@ -1,0 +1,121 @@
+// Package app wires a master: ZooKeeper session, election, leader
+// orchestration, live feed, websocket hub and HTTP server.
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/stampede-load/stampede/master/internal/api"
+	"github.com/stampede-load/stampede/master/internal/feed"
+	"github.com/stampede-load/stampede/master/internal/live"
+	"github.com/stampede-load/stampede/master/internal/orchestrator"
+	"github.com/stampede-load/stampede/master/internal/view"
+	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/obs"
+	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/version"
+)
+
+// Config configures a master.
+type Config struct {
+	ID             string
+	ZK             string
+	Root           string
+	APIURL         string
+	SessionTimeout time.Duration
+	Orchestrator   orchestrator.Config
+	// UI serves the dashboard at / (nil: none).
+	UI     http.Handler
+	Logger *slog.Logger
+}
+
+// Run serves on ln until ctx ends, then shuts down: leadership is given up
+// (the election node deleted at once), websocket clients are closed and the
+// HTTP server drains.
+func Run(ctx context.Context, ln net.Listener, cfg Config) error {
+	log := cfg.Logger
+	zc := coord.DefaultConfig(cfg.ZK)
+	zc.SessionTimeout = cfg.SessionTimeout
+	zc.Logger = log
+	c, err := coord.Dial(ctx, zc)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	p := proto.Paths{Root: cfg.Root}
+	for _, d := range []string{p.Masters(), p.Workers(), p.Tests()} {
+		if err := c.EnsurePath(ctx, d); err != nil {
+			return err
+		}
+	}
+	self := proto.MasterInfo{ID: cfg.ID, APIURL: cfg.APIURL, Version: version.Version}
+	rd := &view.Reader{C: c, P: p}
+	hub := live.NewHub(live.Options{})
+	srv := &api.Server{C: c, P: p, View: rd, Self: self, Log: log}
+	fd := feed.New(rd, hub, srv.Cluster, log)
+	srv.Feed = fd
+	srv.Live = api.LiveHandlers{
+		Test: hub.Handler(func(r *http.Request) (string, error) {
+			id := chi.URLParam(r, "id")
+			ok, err := rd.Exists(r.Context(), id)
+			if err != nil {
+				return "", err
+			}
+			if !ok {
+				return "", live.ErrUnknownTopic
+			}
+			return feed.TestTopic(id), nil
+		}, fd.Snapshot),
+		Cluster: hub.Handler(func(*http.Request) (string, error) { return feed.ClusterTopic, nil }, fd.Snapshot),
+	}
+
+	router := chi.NewRouter()
+	obs.Mount(router, obs.NewRegistry(), func() error {
+		if c.Session().State != coord.Connected {
+			return errors.New("disconnected from ZooKeeper")
+		}
+		return nil
+	})
+	srv.Routes(router)
+	if cfg.UI != nil {
+		router.Handle("/*", cfg.UI)
+	}
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	bg, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		fd.Run(bg)
+	}()
+	orch := orchestrator.New(c, cfg.Root, cfg.Orchestrator)
+	go func() {
+		defer wg.Done()
+		_ = coord.NewElection(c, p.Masters(), proto.Marshal(self)).Run(bg, orch.Lead)
+	}()
+	log.Info("serving", "listen", ln.Addr().String(), "api_url", cfg.APIURL)
+	httpCtx, httpCancel := context.WithCancel(context.Background())
+	defer httpCancel()
+	errc := make(chan error, 1)
+	go func() { errc <- obs.Serve(httpCtx, ln, router, log) }()
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		cancel()
+		return err
+	}
+	cancel()
+	hub.Close()
+	httpCancel()
+	return <-errc
+}

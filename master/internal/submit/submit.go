@@ -1,0 +1,161 @@
+// Package submit is `master submit`: a command-line client that submits a
+// spec to any master's REST API, prints one progress line per second and
+// the final summary table.
+package submit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/config"
+	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/report"
+)
+
+type testView struct {
+	ID         string          `json:"id"`
+	Phase      string          `json:"phase"`
+	Reason     string          `json:"reason"`
+	ElapsedS   float64         `json:"elapsed_s"`
+	RemainingS float64         `json:"remaining_s"`
+	Summary    *report.Summary `json:"summary"`
+}
+
+// Main runs the subcommand; it returns the process exit code: 0 when the
+// test completed (or was stopped), 1 when it failed or was aborted, 2 on
+// usage or API errors.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := config.New("master submit")
+	fs.SetOutput(stderr)
+	file := fs.String("file", "", "spec file (YAML or JSON)")
+	fs.StringVar(file, "f", "", "shorthand for --file")
+	api := fs.String("api", "http://127.0.0.1:8080", "any master's base URL")
+	asJSON := fs.Bool("json", false, "print the final test as JSON instead of a table")
+	wait := fs.Bool("wait", true, "follow the test until it ends")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *file == "" {
+		fmt.Fprintln(stderr, "master submit: --file is required")
+		return 2
+	}
+	body, err := os.ReadFile(*file)
+	if err != nil {
+		fmt.Fprintln(stderr, "master submit:", err)
+		return 2
+	}
+	base := strings.TrimRight(*api, "/")
+	cl := &http.Client{Timeout: 15 * time.Second}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/tests", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/yaml")
+	resp, err := cl.Do(req)
+	if err != nil {
+		fmt.Fprintln(stderr, "master submit:", err)
+		return 2
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		var e struct {
+			Error  string `json:"error"`
+			Fields []struct{ Field, Problem string }
+		}
+		_ = json.Unmarshal(raw, &e)
+		fmt.Fprintf(stderr, "master submit: %s: %s\n", resp.Status, e.Error)
+		for _, f := range e.Fields {
+			fmt.Fprintf(stderr, "  %s: %s\n", f.Field, f.Problem)
+		}
+		return 2
+	}
+	var created struct{ ID string }
+	_ = json.Unmarshal(raw, &created)
+	fmt.Fprintf(stderr, "test %s submitted\n", created.ID)
+	if !*wait {
+		fmt.Fprintln(stdout, created.ID)
+		return 0
+	}
+
+	stopped := false
+	lastSecond := int64(-1)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		var tv testView
+		if err := getJSON(ctx, cl, base+"/api/v1/tests/"+created.ID, &tv); err == nil {
+			if proto.Terminal(tv.Phase) {
+				return finish(stdout, stderr, tv, *asJSON, cl, base)
+			}
+			var tl struct{ Points []report.Point }
+			if tv.Phase == proto.PhaseRunning && getJSON(ctx, cl, base+"/api/v1/tests/"+created.ID+"/timeline", &tl) == nil && len(tl.Points) > 0 {
+				p := tl.Points[len(tl.Points)-1]
+				if p.Second != lastSecond {
+					lastSecond = p.Second
+					var total int64
+					for _, q := range tl.Points {
+						total += q.Requests
+					}
+					fmt.Fprintln(stderr, report.ProgressLine(float64(p.Second+1), p, total))
+				}
+			} else if tv.Phase != proto.PhaseRunning {
+				fmt.Fprintf(stderr, "[%s]\n", tv.Phase)
+			}
+		} else {
+			fmt.Fprintln(stderr, "master submit: polling:", err)
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			if stopped {
+				return 1
+			}
+			stopped = true
+			fmt.Fprintln(stderr, "interrupted: stopping the test (Ctrl-C again to leave it running)")
+			sreq, _ := http.NewRequest(http.MethodPost, base+"/api/v1/tests/"+created.ID+"/stop", nil)
+			if r, err := cl.Do(sreq); err == nil {
+				r.Body.Close()
+			}
+			ctx = context.Background()
+		}
+	}
+}
+
+func finish(stdout, stderr io.Writer, tv testView, asJSON bool, cl *http.Client, base string) int {
+	if asJSON {
+		var full json.RawMessage
+		if err := getJSON(context.Background(), cl, base+"/api/v1/tests/"+tv.ID, &full); err == nil {
+			fmt.Fprintln(stdout, string(full))
+		}
+	} else if tv.Summary != nil {
+		title := fmt.Sprintf("test %s: %s", tv.ID, tv.Phase)
+		if tv.Reason != "" {
+			title += " (" + tv.Reason + ")"
+		}
+		_ = report.WriteTable(stdout, title, *tv.Summary)
+	} else {
+		fmt.Fprintf(stdout, "test %s: %s %s\n", tv.ID, tv.Phase, tv.Reason)
+	}
+	if tv.Phase == proto.PhaseFailed || tv.Phase == proto.PhaseAborted {
+		return 1
+	}
+	return 0
+}
+
+func getJSON(ctx context.Context, cl *http.Client, url string, v any) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := cl.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}

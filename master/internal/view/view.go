@@ -1,0 +1,207 @@
+// Package view is the master's read model: everything the REST API, the
+// live feed and the leader need to know, read from ZooKeeper (masters keep
+// no state another master could not rebuild).
+package view
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/report"
+	"github.com/stampede-load/stampede/pkg/spec"
+)
+
+// ErrNotFound means the test does not exist.
+var ErrNotFound = errors.New("view: not found")
+
+// Reader reads cluster and test state.
+type Reader struct {
+	C *coord.Client
+	P proto.Paths
+}
+
+// Worker is a live worker registration.
+type Worker struct {
+	proto.WorkerInfo
+	Node string `json:"node"`
+}
+
+// Workers lists live workers by id. If a worker id is registered twice
+// (a new session's node while the old one expires) the newest one counts.
+func (r *Reader) Workers(ctx context.Context) ([]Worker, error) {
+	cands, err := r.C.Candidates(ctx, r.P.Workers())
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]Worker{}
+	for _, c := range cands { // increasing sequence: later ones win
+		var wi proto.WorkerInfo
+		if json.Unmarshal(c.Data, &wi) != nil || wi.ID == "" {
+			continue
+		}
+		byID[wi.ID] = Worker{WorkerInfo: wi, Node: path.Base(c.Node)}
+	}
+	out := make([]Worker, 0, len(byID))
+	for _, w := range byID {
+		out = append(out, w)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Master is one master candidate.
+type Master struct {
+	proto.MasterInfo
+	Leader bool `json:"leader"`
+}
+
+// Masters lists master candidates; the first leads.
+func (r *Reader) Masters(ctx context.Context) ([]Master, error) {
+	cands, err := r.C.Candidates(ctx, r.P.Masters())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Master, 0, len(cands))
+	for i, c := range cands {
+		var mi proto.MasterInfo
+		_ = json.Unmarshal(c.Data, &mi)
+		out = append(out, Master{MasterInfo: mi, Leader: i == 0})
+	}
+	return out, nil
+}
+
+// TestIDs lists test ids, newest first.
+func (r *Reader) TestIDs(ctx context.Context) ([]string, error) {
+	ids, err := r.C.Children(ctx, r.P.Tests())
+	if err != nil {
+		return nil, err
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(ids)))
+	return ids, nil
+}
+
+// Spec reads a test's spec.
+func (r *Reader) Spec(ctx context.Context, id string) (*spec.Spec, error) {
+	d, _, err := r.C.Get(ctx, r.P.Test(id))
+	if errors.Is(err, coord.ErrNoNode) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	s, errs := spec.Parse(d)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("view: stored spec of %s: %w", id, errs)
+	}
+	return &s, nil
+}
+
+// State reads a test's state and its version.
+func (r *Reader) State(ctx context.Context, id string) (*proto.TestState, int32, error) {
+	d, st, err := r.C.Get(ctx, r.P.State(id))
+	if errors.Is(err, coord.ErrNoNode) {
+		return nil, 0, ErrNotFound
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	var s proto.TestState
+	if err := json.Unmarshal(d, &s); err != nil {
+		return nil, 0, fmt.Errorf("view: state of %s: %w", id, err)
+	}
+	return &s, st.Version, nil
+}
+
+// Reports reads every report under metrics/ (dir = MetricsDir) or done/.
+func (r *Reader) Reports(ctx context.Context, dir string) (map[string]*report.Report, error) {
+	kids, err := r.C.Children(ctx, dir)
+	if errors.Is(err, coord.ErrNoNode) {
+		return map[string]*report.Report{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*report.Report, len(kids))
+	for _, k := range kids {
+		d, _, err := r.C.Get(ctx, path.Join(dir, k))
+		if errors.Is(err, coord.ErrNoNode) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		rep, err := report.DecodeReport(d)
+		if err != nil {
+			continue
+		}
+		out[k] = rep
+	}
+	return out, nil
+}
+
+// Result reads a finished test's result (nil if there is none yet).
+func (r *Reader) Result(ctx context.Context, id string) (*report.Summary, error) {
+	d, _, err := r.C.Get(ctx, r.P.Result(id))
+	if errors.Is(err, coord.ErrNoNode) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s report.Summary
+	if err := json.Unmarshal(d, &s); err != nil {
+		return nil, fmt.Errorf("view: result of %s: %w", id, err)
+	}
+	return &s, nil
+}
+
+// Timeline reads the merged timeline the leader persisted.
+func (r *Reader) Timeline(ctx context.Context, id string) ([]report.Point, error) {
+	chunks, err := r.C.Children(ctx, r.P.TimelineDir(id))
+	if errors.Is(err, coord.ErrNoNode) {
+		if _, _, err := r.C.Get(ctx, r.P.Test(id)); errors.Is(err, coord.ErrNoNode) {
+			return nil, ErrNotFound
+		}
+		return []report.Point{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []report.Point{}
+	for _, c := range chunks {
+		d, _, err := r.C.Get(ctx, path.Join(r.P.TimelineDir(id), c))
+		if err != nil {
+			continue
+		}
+		var pts []report.Point
+		if json.Unmarshal(d, &pts) == nil {
+			out = append(out, pts...)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Second < out[j].Second })
+	return out, nil
+}
+
+// Exists reports whether a test exists.
+func (r *Reader) Exists(ctx context.Context, id string) (bool, error) {
+	if strings.ContainsAny(id, "/ ") || id == "" {
+		return false, nil
+	}
+	ok, _, err := r.C.Exists(ctx, r.P.Test(id))
+	return ok, err
+}
+
+func rfc3339(ns int64) string {
+	if ns == 0 {
+		return ""
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,77 @@
+// Command master is a Stampede master: every replica serves the REST API
+// and the dashboard; the elected leader plans tests, releases start
+// barriers, merges reports and writes results. `master submit -f SPEC`
+// submits a test to a running cluster and follows it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/stampede-load/stampede/master/internal/app"
+	"github.com/stampede-load/stampede/master/internal/orchestrator"
+	"github.com/stampede-load/stampede/master/internal/submit"
+	"github.com/stampede-load/stampede/pkg/config"
+	"github.com/stampede-load/stampede/pkg/coord"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "submit" {
+		os.Exit(submit.Main(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "master:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	host, _ := os.Hostname()
+	def := orchestrator.DefaultConfig("")
+	fs := config.New("master")
+	zk := fs.String("zk", "127.0.0.1:2181", "ZooKeeper servers, comma-separated host:port")
+	root := fs.String("zk-root", "/stampede", "ZooKeeper root node of this Stampede cluster")
+	listen := fs.String("listen", ":8080", "address of the API, dashboard, health and metrics")
+	id := fs.String("id", host, "master id shown in the cluster view")
+	apiURL := fs.String("api-url", "", "URL other masters and users reach this master at (default http://<host>:<port>)")
+	session := fs.Duration("session-timeout", coord.DefaultConfig("").SessionTimeout, "ZooKeeper session timeout")
+	readyTimeout := fs.Duration("ready-timeout", def.ReadyTimeout, "how long the leader waits for every chosen worker to be ready")
+	finalGrace := fs.Duration("final-grace", def.FinalGrace, "how long the leader waits for a missing worker's final report")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})).With("master", *id)
+	slog.SetDefault(log)
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	if *apiURL == "" {
+		port := ln.Addr().(*net.TCPAddr).Port
+		h := host
+		if strings.HasPrefix(*listen, "127.0.0.1") || strings.HasPrefix(*listen, "localhost") {
+			h = "127.0.0.1"
+		}
+		*apiURL = fmt.Sprintf("http://%s:%d", h, port)
+	}
+	oc := orchestrator.DefaultConfig(*id)
+	oc.ReadyTimeout, oc.FinalGrace, oc.Logger = *readyTimeout, *finalGrace, log
+	return app.Run(ctx, ln, app.Config{
+		ID: *id, ZK: *zk, Root: *root, APIURL: *apiURL, SessionTimeout: *session,
+		Orchestrator: oc, UI: ui(), Logger: log,
+	})
+}

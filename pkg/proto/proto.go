@@ -1,0 +1,185 @@
+// Package proto is the ZooKeeper protocol between masters and workers
+// (DESIGN §2): the namespace under --zk-root and the JSON payloads of its
+// nodes. Both binaries import it; neither imports the other.
+package proto
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/load"
+)
+
+// Phases of a test (contract).
+const (
+	PhasePending   = "pending"
+	PhasePreparing = "preparing"
+	PhaseRunning   = "running"
+	PhaseCompleted = "completed"
+	PhaseStopped   = "stopped"
+	PhaseAborted   = "aborted"
+	PhaseFailed    = "failed"
+)
+
+// Terminal reports whether a phase is final.
+func Terminal(phase string) bool {
+	switch phase {
+	case PhaseCompleted, PhaseStopped, PhaseAborted, PhaseFailed:
+		return true
+	}
+	return false
+}
+
+// Worker states (in the worker's registration data).
+const (
+	WorkerIdle      = "idle"
+	WorkerPreparing = "preparing"
+	WorkerReady     = "ready"
+	WorkerRunning   = "running"
+)
+
+// Paths is the namespace under a root (contract).
+type Paths struct{ Root string }
+
+func (p Paths) j(parts ...string) string { return path.Join(append([]string{p.Root}, parts...)...) }
+
+// Masters is the election directory of master candidates.
+func (p Paths) Masters() string { return p.j("masters") }
+
+// Workers is the directory of live worker registrations.
+func (p Paths) Workers() string { return p.j("workers") }
+
+// Tests is the directory of tests.
+func (p Paths) Tests() string { return p.j("tests") }
+
+// Test is a test's node (its spec).
+func (p Paths) Test(id string) string { return p.j("tests", id) }
+
+// State is a test's phase and bookkeeping (leader-written).
+func (p Paths) State(id string) string { return p.j("tests", id, "state") }
+
+// Plans is the directory of per-worker plans.
+func (p Paths) Plans(id string) string { return p.j("tests", id, "plan") }
+
+// Plan is one worker's plan.
+func (p Paths) Plan(id, worker string) string { return p.j("tests", id, "plan", worker) }
+
+// ReadyDir is the directory of ready votes.
+func (p Paths) ReadyDir(id string) string { return p.j("tests", id, "ready") }
+
+// Ready is one worker's (ephemeral) ready vote.
+func (p Paths) Ready(id, worker string) string { return p.j("tests", id, "ready", worker) }
+
+// Start is the start barrier.
+func (p Paths) Start(id string) string { return p.j("tests", id, "start") }
+
+// Stop is the stop request.
+func (p Paths) Stop(id string) string { return p.j("tests", id, "stop") }
+
+// MetricsDir is the directory of per-worker latest reports.
+func (p Paths) MetricsDir(id string) string { return p.j("tests", id, "metrics") }
+
+// Metrics is one worker's latest report.
+func (p Paths) Metrics(id, worker string) string { return p.j("tests", id, "metrics", worker) }
+
+// DoneDir is the directory of final reports.
+func (p Paths) DoneDir(id string) string { return p.j("tests", id, "done") }
+
+// Done is one worker's final report.
+func (p Paths) Done(id, worker string) string { return p.j("tests", id, "done", worker) }
+
+// Result is the final merged result.
+func (p Paths) Result(id string) string { return p.j("tests", id, "result") }
+
+// TimelineDir holds the merged timeline in chunks of ChunkPoints seconds.
+func (p Paths) TimelineDir(id string) string { return p.j("tests", id, "timeline") }
+
+// TimelineChunk is chunk n of the timeline.
+func (p Paths) TimelineChunk(id string, n int64) string {
+	return p.j("tests", id, "timeline", fmt.Sprintf("%06d", n))
+}
+
+// ChunkPoints is the number of seconds per timeline chunk (keeps each node
+// well under 64 KB).
+const ChunkPoints = 30
+
+// PlanNode is one worker's plan: its share of the test whose spec is in
+// the test node (kept out of the plan so a plan stays small however many
+// workers there are).
+type PlanNode struct {
+	Test   string     `json:"test"`
+	Worker string     `json:"worker"`
+	Share  load.Share `json:"share"`
+}
+
+// MasterInfo is a master candidate's election node data.
+type MasterInfo struct {
+	ID      string `json:"id"`
+	APIURL  string `json:"api_url"`
+	Version string `json:"version"`
+}
+
+// WorkerInfo is a worker's registration data.
+type WorkerInfo struct {
+	ID      string `json:"id"`
+	Host    string `json:"host"`
+	IP      string `json:"ip"`
+	Version string `json:"version"`
+	Cores   int    `json:"cores"`
+	State   string `json:"state"`
+	Test    string `json:"test,omitempty"`
+}
+
+// TestState is the leader-written state of a test.
+type TestState struct {
+	Phase     string   `json:"phase"`
+	Reason    string   `json:"reason,omitempty"`
+	CreatedAt int64    `json:"created_at"`           // unix ns
+	PlannedAt int64    `json:"planned_at,omitempty"` // unix ns
+	StartAt   int64    `json:"start_at,omitempty"`   // unix ns
+	EndedAt   int64    `json:"ended_at,omitempty"`   // unix ns
+	Workers   []string `json:"workers,omitempty"`    // chosen workers
+	Lost      []string `json:"lost,omitempty"`
+	// Gaps lists timeline seconds that no leader merged (leadership moved).
+	Gaps []int64 `json:"gaps,omitempty"`
+	// Leader is the master id that wrote this state.
+	Leader string `json:"leader,omitempty"`
+}
+
+// Start is the start barrier's data.
+type Start struct {
+	StartAt int64 `json:"start_at"` // unix ns
+}
+
+// StopRequest is the stop node's data.
+type StopRequest struct {
+	Reason string `json:"reason"`
+	// Abort marks an abort (phase aborted) rather than a user stop.
+	Abort bool `json:"abort,omitempty"`
+}
+
+// Ready is a worker's vote: OK, or the reason it cannot run the plan.
+type Ready struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+// Marshal encodes a payload (all payloads here always encode).
+func Marshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("proto: marshal %T: %v", v, err))
+	}
+	return b
+}
+
+// NewTestID returns a new test id that sorts by creation time.
+func NewTestID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,214 @@
+// Package agent is the worker's ZooKeeper side: it registers the worker,
+// finds plans addressed to it, votes ready, waits for the start barrier,
+// drives the load engine and publishes its reports (DESIGN §2, protocol
+// steps 3-5).
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/proto"
+)
+
+// Config configures an Agent.
+type Config struct {
+	ID      string
+	Root    string
+	Version string
+	// ReadyTimeout bounds the wait for the start barrier after voting ready.
+	ReadyTimeout time.Duration
+	// PublishGrace bounds how long the final report is retried after the
+	// run ends while ZooKeeper is unreachable (the report is kept in memory
+	// until then).
+	PublishGrace time.Duration
+	Logger       *slog.Logger
+}
+
+// Agent runs one worker. Its Run is the worker's lifetime.
+type Agent struct {
+	cfg Config
+	c   *coord.Client
+	p   proto.Paths
+	log *slog.Logger
+
+	runMu sync.Mutex // one test at a time
+
+	mu      sync.Mutex
+	reg     *coord.Registration
+	info    proto.WorkerInfo
+	watched map[string]bool
+	wg      sync.WaitGroup
+}
+
+// New returns an agent using an open coordination client.
+func New(c *coord.Client, cfg Config) *Agent {
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 2 * time.Minute
+	}
+	if cfg.PublishGrace == 0 {
+		cfg.PublishGrace = 5 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	host, _ := os.Hostname()
+	return &Agent{
+		cfg: cfg, c: c, p: proto.Paths{Root: cfg.Root},
+		log: cfg.Logger.With("worker", cfg.ID),
+		info: proto.WorkerInfo{
+			ID: cfg.ID, Host: host, IP: localIP(), Version: cfg.Version,
+			Cores: runtime.NumCPU(), State: proto.WorkerIdle,
+		},
+		watched: map[string]bool{},
+	}
+}
+
+// Ready reports whether the worker is registered and connected.
+func (a *Agent) Ready() error {
+	a.mu.Lock()
+	reg := a.reg
+	a.mu.Unlock()
+	if reg == nil || reg.Path() == "" {
+		return errors.New("not registered in ZooKeeper")
+	}
+	if a.c.Session().State != coord.Connected {
+		return errors.New("disconnected from ZooKeeper")
+	}
+	return nil
+}
+
+// Run registers the worker and serves plans until ctx ends. On the way out
+// a running test is stopped, its final report published, and the worker
+// deregistered.
+func (a *Agent) Run(ctx context.Context) error {
+	for _, d := range []string{a.p.Workers(), a.p.Tests(), a.p.Masters()} {
+		if err := a.c.EnsurePath(ctx, d); err != nil {
+			return err
+		}
+	}
+	reg, err := a.c.Register(ctx, a.p.Workers(), "w-", proto.Marshal(a.info))
+	if err != nil {
+		return fmt.Errorf("agent: register: %w", err)
+	}
+	a.mu.Lock()
+	a.reg = reg
+	a.mu.Unlock()
+	a.log.Info("registered", "node", reg.Path())
+	defer func() {
+		a.wg.Wait() // running tests publish their final reports first
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = reg.Close(cctx)
+		a.log.Info("deregistered")
+	}()
+
+	for ctx.Err() == nil {
+		ids, w, err := a.c.ChildrenW(ctx, a.p.Tests())
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Warn("listing tests", "err", err)
+				sleep(ctx, 500*time.Millisecond)
+			}
+			continue
+		}
+		a.mu.Lock()
+		for _, id := range ids {
+			if !a.watched[id] {
+				a.watched[id] = true
+				a.wg.Add(1)
+				go func(id string) {
+					defer a.wg.Done()
+					a.watchTest(ctx, id)
+				}(id)
+			}
+		}
+		a.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+		}
+	}
+	return nil
+}
+
+// setState publishes the worker's state in its registration.
+func (a *Agent) setState(ctx context.Context, state, test string) {
+	a.mu.Lock()
+	a.info.State, a.info.Test = state, test
+	data := proto.Marshal(a.info)
+	reg := a.reg
+	a.mu.Unlock()
+	if err := reg.Update(ctx, data); err != nil {
+		a.log.Warn("updating registration", "state", state, "err", err)
+	}
+}
+
+// watchTest waits for a plan addressed to this worker in one test, until the
+// test reaches a terminal phase.
+func (a *Agent) watchTest(ctx context.Context, id string) {
+	for ctx.Err() == nil {
+		data, _, sw, err := a.c.GetW(ctx, a.p.State(id))
+		if errors.Is(err, coord.ErrNoNode) {
+			// created in one multi with the test; gone means deleted
+			if ok, _, _ := a.c.Exists(ctx, a.p.Test(id)); !ok {
+				return
+			}
+			sleep(ctx, 200*time.Millisecond)
+			continue
+		}
+		if err != nil {
+			sleep(ctx, 500*time.Millisecond)
+			continue
+		}
+		var st proto.TestState
+		if json.Unmarshal(data, &st) == nil && proto.Terminal(st.Phase) {
+			return
+		}
+		ok, pw, err := a.c.ExistsW(ctx, a.p.Plan(id, a.cfg.ID))
+		if err != nil {
+			sleep(ctx, 500*time.Millisecond)
+			continue
+		}
+		if ok {
+			a.runTest(ctx, id)
+			return
+		}
+		select {
+		case <-sw:
+		case <-pw:
+		case <-ctx.Done():
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func localIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+			return ipn.IP.String()
+		}
+	}
+	return "127.0.0.1"
+}
