@@ -100,6 +100,22 @@ type Report struct {
 	Service string `json:"service_hist,omitempty"`
 	// Reason says why a run ended early (stopped, aborted, deadline).
 	Reason string `json:"reason,omitempty"`
+	// Recent repeats the previous intervals (oldest first, at most
+	// RecentIntervals), so that a reader who missed a report or two
+	// (watches and polls coalesce) still sees every interval.
+	Recent []Interval `json:"recent,omitempty"`
+}
+
+// RecentIntervals is how many previous intervals a report repeats.
+const RecentIntervals = 3
+
+// Interval is one earlier interval of a worker.
+type Interval struct {
+	Seq      int64    `json:"seq"`
+	Start    int64    `json:"start"`
+	End      int64    `json:"end"`
+	Counters Counters `json:"counters"`
+	Hist     string   `json:"hist"`
 }
 
 // Encode is the report's JSON.

@@ -58,31 +58,45 @@ func (t *Tracker) Observe(r *report.Report) bool {
 	if !ok || r.Seq <= w.lastSeq {
 		return false
 	}
+	for _, iv := range r.Recent { // intervals missed since the last report seen
+		if iv.Seq > w.lastSeq && iv.Seq < r.Seq {
+			t.add(r.Worker, iv)
+		}
+	}
 	w.lastSeq = r.Seq
 	if r.State == report.StateDone {
 		w.final = r.Seq
 	}
-	if r.Seq < t.next {
-		return true // too late for its point; still counted in the totals
+	t.add(r.Worker, report.Interval{Seq: r.Seq, Start: r.IntervalStart, End: r.IntervalEnd, Counters: r.Interval, Hist: r.IntervalHist})
+	return true
+}
+
+// add merges one worker interval into its point, unless that point was
+// emitted already (the interval then only counts in the totals).
+func (t *Tracker) add(worker string, iv report.Interval) {
+	if iv.Seq < t.next {
+		return
 	}
-	h, err := hist.Decode(r.IntervalHist)
+	h, err := hist.Decode(iv.Hist)
 	if err != nil {
-		return false
+		return
 	}
-	a := t.acc[r.Seq]
+	a := t.acc[iv.Seq]
 	if a == nil {
 		a = &pointAcc{h: hist.New(), workers: map[string]report.WorkerPoint{}}
-		t.acc[r.Seq] = a
+		t.acc[iv.Seq] = a
+	}
+	if _, dup := a.workers[worker]; dup {
+		return
 	}
 	a.h.Merge(h)
-	a.c.Add(r.Interval)
-	secs := float64(r.IntervalEnd-r.IntervalStart) / 1e9
-	wp := report.WorkerPoint{Requests: r.Interval.Requests, Errors: r.Interval.Errors, P99Ms: float64(h.Percentile(99)) / 1000}
+	a.c.Add(iv.Counters)
+	secs := float64(iv.End-iv.Start) / 1e9
+	wp := report.WorkerPoint{Requests: iv.Counters.Requests, Errors: iv.Counters.Errors, P99Ms: float64(h.Percentile(99)) / 1000}
 	if secs > 0 {
-		wp.RPS = float64(r.Interval.Requests) / secs
+		wp.RPS = float64(iv.Counters.Requests) / secs
 	}
-	a.workers[r.Worker] = wp
-	return true
+	a.workers[worker] = wp
 }
 
 // MarkLost says a worker will report no more; points stop waiting for it.

@@ -225,7 +225,7 @@ type reporter struct {
 	totals       report.Counters
 	cumulative   *hist.Histogram
 	service      *hist.Histogram
-	skew         time.Duration
+	recent       []report.Interval
 }
 
 func (r *reporter) interval(run *load.Run, end time.Time, final bool) *report.Report {
@@ -248,6 +248,11 @@ func (r *reporter) interval(run *load.Run, end time.Time, final bool) *report.Re
 	if final {
 		rep.State = report.StateDone
 		rep.Service, _ = r.service.Encode()
+	}
+	rep.Recent = append([]report.Interval(nil), r.recent...)
+	r.recent = append(r.recent, report.Interval{Seq: rep.Seq, Start: rep.IntervalStart, End: rep.IntervalEnd, Counters: rep.Interval, Hist: ih})
+	if len(r.recent) > report.RecentIntervals {
+		r.recent = r.recent[1:]
 	}
 	r.seq++
 	return rep
