@@ -23,7 +23,27 @@ function axis(label: string, fmtTick: (v: number) => string): uPlot.Axis {
   };
 }
 
-const xAxis = (): uPlot.Axis => axis("elapsed", (v) => `${v} s`);
+const kindColors = ["#dc2626", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#475569"];
+
+// Whole seconds and whole counts: no tick at 1.25 s or 0.2 errors/s.
+const wholeSteps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+const countSteps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7];
+
+const xAxis = (): uPlot.Axis => ({ ...axis("", (v) => `${v} s`), size: 32, labelSize: 0, incrs: wholeSteps });
+
+// fromZero keeps 0 on a y scale (stacked areas and rates start at zero).
+const fromZero: uPlot.Scale = { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] };
+
+// shown formats a legend value: the hovered point's, or the latest one when
+// the cursor is not over the chart.
+function shown(f: (v: number | null | undefined, idx: number) => string): uPlot.Series.Value {
+  return (u, v, si, idx) => {
+    const data = u.data[si] as (number | null)[];
+    const i = idx ?? data.length - 1;
+    if (i < 0) return "–";
+    return f(idx == null ? data[i] : v, i);
+  };
+}
 
 // Chart owns one uPlot in a card and keeps it as wide as its card.
 class Chart {
@@ -92,6 +112,8 @@ export class TimelineCharts {
   private readonly latency = new Chart("Latency (ms)", "chart-latency");
   private readonly errors = new Chart("Errors per second by kind", "chart-errors");
   private readonly status = new Chart("Responses per second by status code", "chart-status");
+  // rawRps holds each worker's own rate for the stacked chart's legend.
+  private rawRps = new Map<string, number[]>();
 
   constructor() {
     this.el = h("div", { class: "charts" },
@@ -119,22 +141,21 @@ export class TimelineCharts {
     }
     stacked.reverse();
     const order = [...workers].reverse();
-    const rawOf = new Map(workers.map((w, i) => [w, raw[i]]));
+    this.rawRps = new Map(workers.map((w, i) => [w, raw[i]]));
     const opts = (): Omit<uPlot.Options, "width" | "height"> => ({
-      scales: { x: { time: false } },
-      axes: [xAxis(), axis("req/s", (v) => fmt.count(v))],
+      scales: { x: { time: false }, y: fromZero },
+      axes: [xAxis(), { ...axis("req/s", (v) => fmt.count(v)), incrs: countSteps }],
       series: [
-        { label: "elapsed", value: (_u, v) => (v == null ? "–" : `${v} s`) },
-        { label: "total", stroke: "#0f172a", width: 2, value: (_u, v) => fmt.rps(v) },
+        { label: "elapsed", value: shown((v) => (v == null ? "–" : `${v} s`)) },
+        { label: "total", stroke: "#0f172a", width: 2, value: shown((v) => fmt.rps(v)) },
         ...order.map((w): uPlot.Series => {
           const i = workers.indexOf(w);
           return {
             label: w, stroke: palette[i % palette.length], fill: pastel[i % pastel.length], width: 1,
-            value: (_u, _v, _si, idx) => (idx == null ? "–" : fmt.rps(rawOf.get(w)?.[idx])),
+            value: shown((_v, idx) => fmt.rps(this.rawRps.get(w)?.[idx])),
           };
         }),
       ],
-      legend: { live: true },
     });
     this.throughput.set(`w:${workers.join(",")}`, opts,
       [xs, points.map((p) => p.rps), ...stacked] as uPlot.AlignedData);
@@ -145,12 +166,12 @@ export class TimelineCharts {
       ["p50", "p50", palette[2]], ["p90", "p90", palette[0]], ["p99", "p99", palette[1]], ["max", "max", palette[7]],
     ];
     const opts = (): Omit<uPlot.Options, "width" | "height"> => ({
-      scales: { x: { time: false } },
+      scales: { x: { time: false }, y: fromZero },
       axes: [xAxis(), axis("ms", (v) => fmt.ms(v).replace(" ms", ""))],
       series: [
-        { label: "elapsed", value: (_u, v) => (v == null ? "–" : `${v} s`) },
+        { label: "elapsed", value: shown((v) => (v == null ? "–" : `${v} s`)) },
         ...lines.map(([, label, color]): uPlot.Series => ({
-          label, stroke: color, width: 2, value: (_u, v) => fmt.ms(v),
+          label, stroke: color, width: 2, value: shown((v) => fmt.ms(v)),
         })),
       ],
     });
@@ -161,14 +182,14 @@ export class TimelineCharts {
   private drawErrors(points: Point[], xs: number[]): void {
     const kinds = keysOf(points, (p) => p.error_kinds);
     const opts = (): Omit<uPlot.Options, "width" | "height"> => ({
-      scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-      axes: [xAxis(), axis("errors/s", (v) => fmt.count(v))],
+      scales: { x: { time: false }, y: fromZero },
+      axes: [xAxis(), { ...axis("errors/s", (v) => fmt.count(v)), incrs: countSteps }],
       series: [
-        { label: "elapsed", value: (_u, v) => (v == null ? "–" : `${v} s`) },
-        { label: "all errors", stroke: "#0f172a", width: 2, value: (_u, v) => fmt.countUnit(v, "err/s") },
+        { label: "elapsed", value: shown((v) => (v == null ? "–" : `${v} s`)) },
+        { label: "all errors", stroke: "#0f172a", width: 2, value: shown((v) => fmt.countUnit(v, "err/s")) },
         ...kinds.map((k, i): uPlot.Series => ({
-          label: k, stroke: palette[(i + 7) % palette.length], width: 2,
-          value: (_u, v) => fmt.countUnit(v, "err/s"),
+          label: k, stroke: kindColors[i % kindColors.length], width: 2,
+          value: shown((v) => fmt.countUnit(v, "err/s")),
         })),
       ],
     });
@@ -179,12 +200,12 @@ export class TimelineCharts {
   private drawStatus(points: Point[], xs: number[]): void {
     const codes = keysOf(points, (p) => p.status_codes);
     const opts = (): Omit<uPlot.Options, "width" | "height"> => ({
-      scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-      axes: [xAxis(), axis("responses/s", (v) => fmt.count(v))],
+      scales: { x: { time: false }, y: fromZero },
+      axes: [xAxis(), { ...axis("responses/s", (v) => fmt.count(v)), incrs: countSteps }],
       series: [
-        { label: "elapsed", value: (_u, v) => (v == null ? "–" : `${v} s`) },
+        { label: "elapsed", value: shown((v) => (v == null ? "–" : `${v} s`)) },
         ...codes.map((c): uPlot.Series => ({
-          label: `HTTP ${c}`, stroke: statusColor(c), width: 2, value: (_u, v) => fmt.countUnit(v, "/s"),
+          label: `HTTP ${c}`, stroke: statusColor(c), width: 2, value: shown((v) => fmt.countUnit(v, "/s")),
         })),
       ],
     });
@@ -233,16 +254,16 @@ export class DistributionChart {
       scales: { x: { time: false, range: () => [0, top] } },
       axes: [
         {
-          ...axis("percentile", (v) => ninesLabel(v)),
+          ...axis("percentile", (v) => (max && v === last ? "max" : ninesLabel(v))),
           splits: () => Array.from({ length: top + 1 }, (_, i) => i),
         },
         axis("ms", (v) => fmt.ms(v).replace(" ms", "")),
       ],
       series: [
-        { label: "percentile", value: (_u, _v, _si, idx) => (idx == null ? "–" : labels[idx]) },
+        { label: "percentile", value: shown((_v, idx) => labels[idx] ?? "–") },
         {
           label: "latency", stroke: palette[0], width: 2, points: { show: true, size: 6 },
-          value: (_u, v) => fmt.ms(v),
+          value: shown((v) => fmt.ms(v)),
         },
       ],
     });

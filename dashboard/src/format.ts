@@ -85,7 +85,7 @@ export function time(iso: string | undefined | null): string {
   const d = new Date(iso);
   if (isNaN(d.getTime()) || d.getFullYear() < 2000) return "–";
   return d.toLocaleString(undefined, {
-    year: "numeric", month: "short", day: "numeric",
+    month: "short", day: "numeric",
     hour: "2-digit", minute: "2-digit", second: "2-digit",
   });
 }

@@ -108,11 +108,10 @@ export function testView(el: HTMLElement, id: string): () => void {
     replace(head,
       h("div", { class: "title-row" },
         h("h2", null, t.name || t.id), phaseBadge(t.phase), ended ? null : live,
-        h("span", { class: "right" }, ended ? null : stopBtn, " ", stopMsg)),
-      h("div", { class: "muted small" }, `id ${t.id} · ${specLine(t)}`),
+        h("span", { class: "right" }, ended ? null : [stopBtn, " ", stopMsg])),
+      h("div", { class: "muted small" }, `id ${t.id} · ${specLine(t)} · created ${fmt.time(t.created_at)}`),
       t.reason ? h("div", { class: ended && t.phase !== "completed" ? "warn" : "muted" }, t.reason) : null,
-      h("div", { class: "progress" }, progress(t, Date.now()),
-        h("span", { class: "muted small" }, ` · created ${fmt.time(t.created_at)}`)),
+      h("div", { class: "progress" }, progress(t, Date.now())),
     );
     const s = t.summary;
     const last = points.length ? points[points.length - 1] : null;
@@ -122,7 +121,9 @@ export function testView(el: HTMLElement, id: string): () => void {
       tile("Errors", "errors", s ? `${fmt.count(s.errors)} (${fmt.percent(s.requests ? s.errors / s.requests : 0)})` : "–"),
       tile("p50 latency", "p50", fmt.ms(s?.latency_ms?.p50)),
       tile("p99 latency", "p99", fmt.ms(s?.latency_ms?.p99)),
-      tile("Workers", "workers", `${(t.workers ?? []).filter((w) => w.state === "running").length} running / ${(t.workers ?? []).length}`),
+      ended
+        ? tile("Workers", "workers", fmt.countUnit((t.workers ?? []).length, "workers"))
+        : tile("Workers", "workers", `${(t.workers ?? []).filter((w) => w.state === "running").length} running / ${(t.workers ?? []).length}`),
     );
     replace(workers, workersTable(t));
     workersCard.hidden = ended && !!s;
