@@ -50,6 +50,22 @@ export function owner(field: string): string | null {
   return best;
 }
 
+// lineOf finds the editor line that holds the last key of a dotted field
+// ("load.burst" → the line with "burst": or burst:), for JSON and YAML.
+export function lineOf(text: string, field: string): { n: number; start: number; end: number } | null {
+  const key = field.replace(/\[\d+\]$/, "").split(".").pop()?.replace(/\[\d+\]/g, "");
+  if (!key) return null;
+  const esc = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const re = new RegExp(`^\\s*(-\\s*)?("${esc}"|'${esc}'|${esc})\\s*:`);
+  let start = 0;
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (re.test(lines[i]) || lines[i].includes(`"${key}":`)) return { n: i + 1, start, end: start + lines[i].length };
+    start += lines[i].length + 1;
+  }
+  return null;
+}
+
 type Inputs = Record<keyof typeof fieldOwners, HTMLInputElement | HTMLSelectElement>;
 
 function field(label: string, name: string, input: HTMLInputElement | HTMLSelectElement, hint = ""): HTMLElement {
@@ -202,8 +218,17 @@ export function newTestView(el: HTMLElement, navigate: (hash: string) => void): 
 
   const showEditorErrors = (err: ApiError) => {
     const items = err.fields.length ? err.fields : [{ field: "", problem: err.message }];
-    replace(editorErrors, items.map((fe) =>
-      h("li", { "data-field": fe.field }, fe.field ? h("code", null, fe.field) : null, fe.field ? " " : null, fe.problem)));
+    replace(editorErrors, items.map((fe) => {
+      const line = lineOf(editor.value, fe.field);
+      const li = h("li", { "data-field": fe.field },
+        line ? h("button", { type: "button", class: "link line", title: "show in the editor" }, `line ${line.n}`) : null,
+        fe.field ? h("code", null, fe.field) : null, fe.field ? " " : null, fe.problem);
+      li.querySelector("button")?.addEventListener("click", () => {
+        editor.focus();
+        editor.setSelectionRange(line!.start, line!.end);
+      });
+      return li;
+    }));
   };
 
   const start = async (body: string, yaml: boolean, onError: (e: ApiError) => void, button: HTMLButtonElement) => {
