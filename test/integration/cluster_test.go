@@ -33,7 +33,7 @@ func TestWorkersRegisterLeaveAndReturn(t *testing.T) {
 func TestTwoMastersOneLeaderAndFailover(t *testing.T) {
 	c := tc.New(t, tc.Options{Masters: 2, NoTarget: true})
 	type cluster struct {
-		Self    struct{ ID string } `json:"self"`
+		Self    struct{ ID string }  `json:"self"`
 		Leader  *struct{ ID string } `json:"leader"`
 		Masters []struct {
 			ID     string
