@@ -1,0 +1,86 @@
+package aggregate
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/report"
+)
+
+var t0 = time.Unix(1_800_000_000, 0)
+
+// rep builds worker w's report for interval seq with n requests of lat µs,
+// repeating the previous intervals as the worker does.
+func rep(w string, seq, n, lat int64, final bool, recent ...report.Interval) *report.Report {
+	h := hist.New()
+	h.RecordN(lat, n)
+	enc, _ := h.Encode()
+	r := &report.Report{Worker: w, Seq: seq, StartAt: t0.UnixNano(),
+		IntervalStart: t0.Add(time.Duration(seq) * time.Second).UnixNano(),
+		IntervalEnd:   t0.Add(time.Duration(seq+1) * time.Second).UnixNano(),
+		Interval:      report.Counters{Requests: n}, IntervalHist: enc, State: report.StateRunning, Recent: recent}
+	if final {
+		r.State = report.StateDone
+	}
+	return r
+}
+
+func iv(r *report.Report) report.Interval {
+	return report.Interval{Seq: r.Seq, Start: r.IntervalStart, End: r.IntervalEnd, Counters: r.Interval, Hist: r.IntervalHist}
+}
+
+func TestTrackerMergesSecondsAndIgnoresDuplicates(t *testing.T) {
+	tr := NewTracker(t0, []string{"a", "b"}, 0, 3*time.Second)
+	a0, b0 := rep("a", 0, 100, 1000, false), rep("b", 0, 50, 3000, false)
+	if !tr.Observe(a0) || tr.Observe(a0) {
+		t.Fatal("first report must be taken and its duplicate ignored")
+	}
+	if pts := tr.Emit(t0.Add(1500 * time.Millisecond)); len(pts) != 0 {
+		t.Fatalf("emitted %v before b reported second 0", pts)
+	}
+	tr.Observe(b0)
+	pts := tr.Emit(t0.Add(1500 * time.Millisecond))
+	if len(pts) != 1 || pts[0].Requests != 150 || pts[0].Gap || len(pts[0].Workers) != 2 {
+		t.Fatalf("second 0 = %+v, want 150 requests from 2 workers, no gap", pts)
+	}
+	if pts[0].LatencyMs.Max < 2.99 || pts[0].LatencyMs.Min > 1.01 {
+		t.Errorf("merged latency %+v, want min 1 ms and max 3 ms", pts[0].LatencyMs)
+	}
+	// an out-of-order older report is ignored
+	a1 := rep("a", 1, 10, 1000, false, iv(a0))
+	tr.Observe(a1)
+	if tr.Observe(a0) {
+		t.Error("an older report was taken after a newer one")
+	}
+}
+
+func TestTrackerFillsMissedReportsFromRecentAndMarksGaps(t *testing.T) {
+	tr := NewTracker(t0, []string{"a", "b"}, 0, 2*time.Second)
+	a0 := rep("a", 0, 10, 500, false)
+	a1 := rep("a", 1, 20, 500, false, iv(a0))
+	a2 := rep("a", 2, 30, 500, true, iv(a0), iv(a1)) // a0 and a1 were never seen
+	tr.Observe(a2)
+	tr.Observe(rep("b", 0, 1, 500, false))
+	// b never reports seconds 1 and 2: they become gaps after the grace
+	pts := tr.Emit(t0.Add(5001 * time.Millisecond)) // second 2 is overdue, 3 is not
+	if len(pts) != 3 {
+		t.Fatalf("emitted %d points, want 3: %+v", len(pts), pts)
+	}
+	want := []int64{11, 20, 30}
+	for i, p := range pts {
+		if p.Requests != want[i] {
+			t.Errorf("second %d: %d requests, want %d", i, p.Requests, want[i])
+		}
+	}
+	if pts[0].Gap || !pts[1].Gap || !pts[2].Gap {
+		t.Errorf("gaps = %v %v %v, want false true true", pts[0].Gap, pts[1].Gap, pts[2].Gap)
+	}
+	if tr.Done() {
+		t.Error("Done with b still running")
+	}
+	tr.MarkLost("b")
+	if !tr.Done() {
+		t.Error("not Done after b was lost and a finished")
+	}
+}
