@@ -83,8 +83,19 @@ func (h *Hub) serve(ctx context.Context, conn *websocket.Conn, topic string, sna
 		}
 	}
 
+	var ping <-chan time.Time
+	if h.opts.PingInterval > 0 {
+		t := time.NewTicker(h.opts.PingInterval)
+		defer t.Stop()
+		ping = t.C
+	}
 	for {
 		select {
+		case <-ping:
+			if err := h.ping(ctx, conn); err != nil {
+				conn.CloseNow() // no pong in time: the peer is gone or stuck
+				return
+			}
 		case m, ok := <-c.send:
 			if !ok {
 				h.closeConn(conn, websocket.StatusNormalClosure, "finished")
@@ -113,6 +124,13 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, msg []byte) error
 	ctx, cancel := context.WithTimeout(ctx, h.opts.WriteTimeout)
 	defer cancel()
 	return conn.Write(ctx, websocket.MessageText, msg)
+}
+
+// ping waits for the peer's pong within the write timeout.
+func (h *Hub) ping(ctx context.Context, conn *websocket.Conn) error {
+	ctx, cancel := context.WithTimeout(ctx, h.opts.WriteTimeout)
+	defer cancel()
+	return conn.Ping(ctx)
 }
 
 // closeConn performs the close handshake, bounded by the write timeout

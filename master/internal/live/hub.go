@@ -11,6 +11,9 @@
 //     slow") and the others are not delayed.
 //   - Every write to a connection is bounded by Options.WriteTimeout; a write
 //     that times out drops that client.
+//   - Every Options.PingInterval each connection is pinged; a peer that does
+//     not answer within the write timeout is dropped, so dead peers do not
+//     linger and idle feeds survive proxies that close silent connections.
 //   - A new subscriber is registered on its topic first and then receives
 //     the messages returned by the snapshot function, then every message
 //     published after its registration. A message published while the
@@ -42,6 +45,7 @@ import (
 const (
 	DefaultBuffer       = 32
 	DefaultWriteTimeout = 5 * time.Second
+	DefaultPingInterval = 15 * time.Second
 )
 
 // Options configures a Hub. The zero value means the defaults.
@@ -49,13 +53,16 @@ type Options struct {
 	// Buffer is how many messages may wait for one client before the
 	// client is dropped as too slow.
 	Buffer int
-	// WriteTimeout bounds every write (and close handshake) on a connection.
+	// WriteTimeout bounds every write, ping and close handshake on a
+	// connection.
 	WriteTimeout time.Duration
+	// PingInterval is how often a connection is pinged; negative disables.
+	PingInterval time.Duration
 }
 
 // DefaultOptions returns the default options.
 func DefaultOptions() Options {
-	return Options{Buffer: DefaultBuffer, WriteTimeout: DefaultWriteTimeout}
+	return Options{Buffer: DefaultBuffer, WriteTimeout: DefaultWriteTimeout, PingInterval: DefaultPingInterval}
 }
 
 func (o Options) withDefaults() Options {
@@ -64,6 +71,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = DefaultPingInterval
 	}
 	return o
 }

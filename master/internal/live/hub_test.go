@@ -218,6 +218,32 @@ func TestStalledWriteTimesOut(t *testing.T) {
 	}
 }
 
+// A peer that answers no ping (it never reads, so it never sees one) is
+// dropped although nothing is published.
+func TestUnansweredPingDropsClient(t *testing.T) {
+	h := NewHub(Options{WriteTimeout: 300 * time.Millisecond, PingInterval: 50 * time.Millisecond})
+	srv := startServer(t, h, nil)
+	dial(t, srv, "idle") // never reads: pongs are sent by the reader
+	eventually(t, "one subscriber", func() bool { return h.Subscribers("idle") == 1 })
+	eventually(t, "silent client removed", func() bool { return h.Subscribers("idle") == 0 })
+	if got := h.Dropped(); got != 0 {
+		t.Errorf("Dropped() = %d, want 0: nothing was queued", got)
+	}
+}
+
+// A peer that reads answers pings and stays subscribed across many of them.
+func TestAnsweredPingsKeepClient(t *testing.T) {
+	h := NewHub(Options{WriteTimeout: 10 * time.Second, PingInterval: 20 * time.Millisecond})
+	srv := startServer(t, h, nil)
+	c := dial(t, srv, "idle")
+	ctx := c.CloseRead(context.Background()) // reads, so pongs go out
+	eventually(t, "one subscriber", func() bool { return h.Subscribers("idle") == 1 })
+	time.Sleep(300 * time.Millisecond) // ~15 pings
+	if got := h.Subscribers("idle"); got != 1 || ctx.Err() != nil {
+		t.Fatalf("after pings: Subscribers = %d, connection error %v; want 1 and open", got, ctx.Err())
+	}
+}
+
 // The queue is bounded: without any connection draining it, the
 // Buffer+1-th message drops the client instead of growing the queue.
 func TestQueueBounded(t *testing.T) {
