@@ -1,0 +1,80 @@
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tc "github.com/stampede-load/stampede/pkg/testcluster"
+	"github.com/stampede-load/stampede/pkg/zktest"
+)
+
+// TestDemoScript runs `make demo`'s script as a user would (without a
+// terminal, so it stops after the summary) on free ports.
+func TestDemoScript(t *testing.T) {
+	if err := zktest.Available(); err != nil {
+		t.Fatal(err)
+	}
+	bin := tc.Binaries(t)
+	root, _ := filepath.Abs("../..")
+	// the script builds into bin/ when the binaries are missing; give it ours
+	work := t.TempDir()
+	for _, d := range []string{"scripts", "examples"} {
+		cp := exec.Command("cp", "-r", filepath.Join(root, d), work)
+		if out, err := cp.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	if err := os.Symlink(bin, filepath.Join(work, "bin")); err != nil {
+		t.Fatal(err)
+	}
+	port := func() string { return strconv.Itoa(zktest.FreePort(t)) }
+	wport := zktest.FreePort(t)
+	for i := 0; i < 5 && (!free(wport+1) || !free(wport+2)); i++ {
+		wport = zktest.FreePort(t)
+	}
+	cmd := exec.Command("bash", filepath.Join(work, "scripts", "demo.sh"))
+	cmd.Env = append(os.Environ(), "CI=true",
+		"DEMO_ZK_PORT="+port(), "DEMO_TARGET_PORT="+port(), "DEMO_MASTER1_PORT="+port(),
+		"DEMO_MASTER2_PORT="+port(), "DEMO_WORKER_PORT="+strconv.Itoa(wport))
+	cmd.Stdin = nil
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() {
+		out, err = cmd.CombinedOutput()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Minute):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("demo did not finish in 3 minutes:\n%s", out)
+	}
+	text := string(out)
+	if err != nil {
+		t.Fatalf("demo failed: %v\n%s", err, text)
+	}
+	for _, want := range []string{"completed", "requests", "p99", "p99.9", "max start skew", "worker-1", "worker-2", "worker-3", "dashboard   http://127.0.0.1:", "stopped."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, text)
+		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^\[\s*\d+s\]`).FindAllString(text, -1)); n < 5 {
+		t.Errorf("demo printed %d progress lines, want one per second of the 10 s test:\n%s", n, text)
+	}
+	// result and target agree
+	res := regexp.MustCompile(`(?m)^requests\s+(\d+)`).FindStringSubmatch(text)
+	seen := regexp.MustCompile(`target saw\s+(\d+) requests`).FindStringSubmatch(text)
+	if res == nil || seen == nil || res[1] != seen[1] {
+		t.Errorf("result requests %v and target count %v differ:\n%s", res, seen, text)
+	}
+}
+
+func free(port int) bool { return !dialable(port) }
