@@ -11,8 +11,9 @@ import (
 )
 
 // TopicFunc names the topic a websocket request subscribes to. An error
-// wrapping ErrUnknownTopic answers 404; any other error answers 400. The
-// error text is shown to the caller.
+// wrapping ErrUnknownTopic answers 404; any other error (the master cannot
+// tell, e.g. ZooKeeper is unreachable) answers 503. The error text is shown
+// to the caller.
 type TopicFunc func(r *http.Request) (string, error)
 
 // SnapshotFunc returns what a new subscriber of topic receives before any
@@ -30,7 +31,7 @@ func (h *Hub) Handler(topicOf TopicFunc, snapshot SnapshotFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		topic, err := topicOf(r)
 		if err != nil {
-			status := http.StatusBadRequest
+			status := http.StatusServiceUnavailable
 			if errors.Is(err, ErrUnknownTopic) {
 				status = http.StatusNotFound
 			}

@@ -17,11 +17,15 @@ import (
 // wait is the generous bound of every readiness wait: the machine is shared.
 const wait = 30 * time.Second
 
-// topicFromPath subscribes /t/<name> to topic <name>; "missing" is unknown.
+// topicFromPath subscribes /t/<name> to topic <name>; "missing" is
+// unknown and "broken" fails the lookup.
 func topicFromPath(r *http.Request) (string, error) {
 	name := strings.TrimPrefix(r.URL.Path, "/t/")
-	if name == "missing" {
+	switch name {
+	case "missing":
 		return "", fmt.Errorf("test %q: %w", name, ErrUnknownTopic)
+	case "broken":
+		return "", errors.New("zookeeper: connection lost")
 	}
 	return name, nil
 }
@@ -150,6 +154,7 @@ func TestTopicErrors(t *testing.T) {
 		want int
 	}{
 		{"unknown topic", "/t/missing", http.StatusNotFound},
+		{"topic lookup failing", "/t/broken", http.StatusServiceUnavailable},
 		{"not a websocket request", "/t/x", http.StatusUpgradeRequired},
 	}
 	for _, tt := range tests {
