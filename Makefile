@@ -36,8 +36,12 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
+# Test binaries run one at a time (-p 1): the integration, chaos and browser
+# tests each start ZooKeeper and a whole cluster, and on a 2-core machine
+# running them side by side would measure contention, not Stampede.
 test: deps vet
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) build ./...
+	$(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) ./...
 
 # Unit tests only (no ZooKeeper, no processes).
 test-unit:
