@@ -43,26 +43,67 @@ func groupDigits(n int64) string {
 
 const pageText = `document.querySelector('main').innerText.slice(0, 600)`
 
-// A user opens the dashboard, sees the cluster, gets a field error from the
-// server for a bad rate, starts a test from the form, watches it live,
-// stops it, reads its report and finds it in the history.
+// A user opens the dashboard, sees the cluster, gets field errors from the
+// server in the form and in the spec editor, starts a test from the form,
+// watches it live, stops it, reads its report and finds it in the history.
 func TestDashboardFormLiveStopReport(t *testing.T) {
 	c := startCluster(t)
 	leader, _ := c.leader()
 	base := leader.URL() + "/"
 	b := newBrowser(t, 1280, 800)
 
-	// Cluster: both masters, one leading; the three workers.
 	b.do("open the dashboard", chromedp.Navigate(base))
+	checkClusterView(t, b, c)
+	checkFieldErrors(t, b, c)
+	id := startFromForm(t, b)
+	checkLive(t, b)
+
+	b.do("stop the test", chromedp.Click(chromedp.CSS(`[data-test=stop]`)))
+	b.waitUntil("the test stopped", `document.querySelector('[data-test=phase]')?.innerText === 'stopped'`, pageText)
+	b.waitUntil("the report", `!!document.querySelector('[data-test=report] [data-test=summary-table]')`, pageText)
+	b.shot("4-report")
+	checkReport(t, b, leader.URL(), id)
+	checkHistory(b, id)
+
+	// Narrow window: the report fits without sideways scrolling.
+	b.do("narrow window",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"#/tests/"+id),
+	)
+	b.waitUntil("the report on a narrow window", `!!document.querySelector('[data-test=report] [data-test=summary-table]')`, pageText)
+	if w := eval[[]int](b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+		t.Errorf("narrow window: page is %d px wide in a %d px window", w[0], w[1])
+	}
+	b.shot("6-report-narrow")
+	b.check()
+}
+
+// workerRows counts the rows of the cluster view's worker table.
+const workerRows = `document.querySelectorAll('[data-test=workers-table] tbody tr').length`
+
+// checkClusterView: both masters, one leading; the workers, updating as one
+// joins and leaves.
+func checkClusterView(t *testing.T, b *browser, c *cluster) {
+	t.Helper()
 	b.waitUntil("two masters, one leader",
 		`document.querySelectorAll('[data-test=masters-table] tbody tr').length === 2 &&
 		 document.querySelectorAll('[data-test=masters-table] .role-leader').length === 1`, pageText)
-	b.waitUntil("three idle workers",
-		`document.querySelectorAll('[data-test=workers-table] tbody tr').length === 3 &&
+	b.waitUntil("three idle workers", workerRows+` === 3 &&
 		 document.querySelector('[data-test=workers-table]').innerText.split('idle').length - 1 === 3`, pageText)
 	b.shot("1-cluster")
 
-	// New test: the server's error shows next to the field it names.
+	extra := c.AddWorker("w4", c.ZK)
+	b.waitUntil("a fourth worker joining", workerRows+` === 4 &&
+		 document.querySelector('[data-test=workers-table]').innerText.includes('w4')`, pageText)
+	extra.Stop(waitLong)
+	b.waitUntil("the fourth worker leaving", workerRows+` === 3 &&
+		 !document.querySelector('[data-test=workers-table]').innerText.includes('w4')`, pageText)
+}
+
+// checkFieldErrors: the server's errors show next to the form field they
+// name, and in the full spec editor with the field and its line.
+func checkFieldErrors(t *testing.T, b *browser, c *cluster) {
+	t.Helper()
 	b.do("open the form", chromedp.Click(chromedp.CSS(`a[href="#/new"][data-nav]`)))
 	b.waitUntil("the form", `!!document.querySelector('[data-test=new-test-form]')`, pageText)
 	b.do("fill the form with a negative rate",
@@ -83,8 +124,6 @@ func TestDashboardFormLiveStopReport(t *testing.T) {
 	b.allow("status of 400", "/api/v1/tests:")
 	b.check()
 
-	// The full spec editor starts from the form and lists the server's
-	// errors with the field they name, here for YAML with a misspelt field.
 	b.do("open the spec editor", chromedp.Click(chromedp.CSS(`[data-test=new-test-form] button.link`)))
 	b.waitUntil("the editor holding the form's spec",
 		fmt.Sprintf(`(document.querySelector('[data-test=spec-editor]')?.value ?? '').includes(%s)`, js(c.Target.URL()+"/ping")),
@@ -101,8 +140,12 @@ func TestDashboardFormLiveStopReport(t *testing.T) {
 	b.shot("2b-spec-editor-field-error")
 	b.check()
 	b.do("back to the form", chromedp.Click(chromedp.CSS(`.spec-editor button.link`)))
+}
 
-	// Start it for real: the live view opens.
+// startFromForm corrects the rate, starts the test and returns its id from
+// the live view the page opens.
+func startFromForm(t *testing.T, b *browser) string {
+	t.Helper()
 	b.do("start a valid test",
 		chromedp.SetValue(chromedp.ID("f-rate"), "150"),
 		chromedp.Click(chromedp.CSS(`[data-test=start]`)),
@@ -110,7 +153,13 @@ func TestDashboardFormLiveStopReport(t *testing.T) {
 	b.waitUntil("the live view", `location.hash.startsWith('#/tests/')`, pageText)
 	id := strings.TrimPrefix(eval[string](b, `decodeURIComponent(location.hash)`), "#/tests/")
 	t.Logf("test id %s", id)
+	return id
+}
 
+// checkLive: the charts gain points each second and the worker table lists
+// three running workers.
+func checkLive(t *testing.T, b *browser) {
+	t.Helper()
 	b.waitUntil("the test running", `document.querySelector('[data-test=phase]')?.innerText === 'running'`, pageText)
 	first := eval[int](b, pointsOf("chart-throughput"))
 	b.waitUntil("the throughput chart gaining three points",
@@ -123,17 +172,23 @@ func TestDashboardFormLiveStopReport(t *testing.T) {
 			t.Errorf("%s shows %d points, want at least %d like the throughput chart", chart, n, first+3)
 		}
 	}
+	for _, tile := range []string{"requests", "rps", "p99"} {
+		text := eval[string](b, fmt.Sprintf(`document.querySelector('[data-tile=%s]').innerText`, tile))
+		if !strings.ContainsAny(text, "0123456789") || !strings.Contains(text, " ") {
+			t.Errorf("live tile %s shows %q: want a number with its unit", tile, text)
+		}
+	}
+	if text := eval[string](b, `document.querySelector('[data-test=remaining]')?.innerText ?? ''`); !strings.HasPrefix(text, "remaining ") {
+		t.Errorf("live view shows %q, want the remaining time", text)
+	}
 	b.shot("3-live")
+}
 
-	// Stop: the page turns into the report.
-	b.do("stop the test", chromedp.Click(chromedp.CSS(`[data-test=stop]`)))
-	b.waitUntil("the test stopped", `document.querySelector('[data-test=phase]')?.innerText === 'stopped'`, pageText)
-	b.waitUntil("the report", `!!document.querySelector('[data-test=report] [data-test=summary-table]')`, pageText)
-	b.shot("4-report")
-
-	// The report says what GET /api/v1/tests/{id} says.
+// checkReport: the report says what GET /api/v1/tests/{id} says.
+func checkReport(t *testing.T, b *browser, master, id string) {
+	t.Helper()
 	var api testBody
-	if code := testcluster.GetJSON(t, leader.URL()+"/api/v1/tests/"+id, &api); code != 200 {
+	if code := testcluster.GetJSON(t, master+"/api/v1/tests/"+id, &api); code != 200 {
 		t.Fatalf("GET /api/v1/tests/%s: %d", id, code)
 	}
 	if api.Phase != "stopped" || api.Summary == nil {
@@ -143,11 +198,11 @@ func TestDashboardFormLiveStopReport(t *testing.T) {
 	if s.Requests == 0 {
 		t.Fatalf("API summary: 0 requests after a test that ran")
 	}
-	if got, want := eval[string](b, `document.querySelector('[data-summary=requests]').innerText`), groupDigits(s.Requests)+" req"; got != want {
-		t.Errorf("report requests = %q, want %q (API)", got, want)
-	}
-	if got, want := eval[string](b, `document.querySelector('[data-tile=requests]').innerText`), groupDigits(s.Requests)+" req"; got != want {
-		t.Errorf("requests tile = %q, want %q (API)", got, want)
+	for _, sel := range []string{"[data-summary=requests]", "[data-tile=requests]"} {
+		got := eval[string](b, fmt.Sprintf(`document.querySelector('%s').innerText`, sel))
+		if want := groupDigits(s.Requests) + " req"; got != want {
+			t.Errorf("report %s = %q, want %q (API)", sel, got, want)
+		}
 	}
 	if got, want := eval[string](b, `document.querySelector('[data-summary=errors]').dataset.value`), strconv.FormatInt(s.Errors, 10); got != want {
 		t.Errorf("report errors = %s, want %s (API)", got, want)
@@ -182,24 +237,15 @@ func TestDashboardFormLiveStopReport(t *testing.T) {
 	if got := eval[string](b, `document.querySelector('[data-test=download]').getAttribute('download')`); got != "stampede-"+id+".json" {
 		t.Errorf("download link file name = %q", got)
 	}
+}
 
-	// History: the test is listed with its phase and opens its report.
+// checkHistory: the test is listed with its phase.
+func checkHistory(b *browser, id string) {
+	b.t.Helper()
 	b.do("open history", chromedp.Click(chromedp.CSS(`a[href="#/tests"][data-nav]`)))
 	row := fmt.Sprintf(`[...document.querySelectorAll('[data-test=history-table] tbody tr')].find(r => r.querySelector('a[href="#/tests/' + encodeURIComponent(%s) + '"]'))`, js(id))
 	b.waitUntil("the test in the history", fmt.Sprintf(`(%s)?.innerText.includes('stopped') ?? false`, row), pageText)
 	b.shot("5-history")
-
-	// Narrow window: the report fits without sideways scrolling.
-	b.do("narrow window",
-		chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(base+"#/tests/"+id),
-	)
-	b.waitUntil("the report on a narrow window", `!!document.querySelector('[data-test=report] [data-test=summary-table]')`, pageText)
-	if w := eval[[]int](b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
-		t.Errorf("narrow window: page is %d px wide in a %d px window", w[0], w[1])
-	}
-	b.shot("6-report-narrow")
-	b.check()
 }
 
 // A page opened on the follower keeps updating while the leader is killed.

@@ -1,7 +1,7 @@
 // History: past tests, newest first, with phase and headline numbers; each
 // row opens the test's live view or report.
 
-import type { TestListItem } from "../api";
+import { api, TestListItem } from "../api";
 import { h, phaseBadge, replace, table } from "../dom";
 import * as fmt from "../format";
 import { subscribe } from "../store";
@@ -39,10 +39,44 @@ export function testsTable(tests: TestListItem[]): HTMLElement {
   ));
 }
 
+// historyView lists every test (GET /api/v1/tests); the cluster feed, which
+// carries only the latest 20, tells it when to read the list again.
 export function historyView(el: HTMLElement): () => void {
-  const body = h("div");
+  const body = h("div", null, h("p", { class: "muted" }, "Loading…"));
   replace(el, h("section", { class: "card" }, h("h2", null, "History"), body));
-  return subscribe((s) => {
-    replace(body, s.error && s.tests.length === 0 ? h("p", { class: "error" }, s.error) : testsTable(s.tests));
+  let gone = false;
+  let all: TestListItem[] | null = null;
+  let loading = false;
+  let again = false;
+  const load = async () => {
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = true;
+    try {
+      all = (await api.tests()) ?? [];
+      if (!gone) replace(body, testsTable(all));
+    } catch (e) {
+      if (!gone && all === null) replace(body, h("p", { class: "error" }, (e as Error).message));
+    } finally {
+      loading = false;
+      if (again && !gone) {
+        again = false;
+        void load();
+      }
+    }
+  };
+  let seen = "";
+  const unsubscribe = subscribe((s) => {
+    const key = s.tests.map((t) => `${t.id}:${t.phase}`).join(",");
+    if (key !== seen) {
+      seen = key;
+      void load();
+    }
   });
+  return () => {
+    gone = true;
+    unsubscribe();
+  };
 }
