@@ -157,8 +157,10 @@ export class TimelineCharts {
         }),
       ],
     });
-    this.throughput.set(`w:${workers.join(",")}`, opts,
-      [xs, points.map((p) => p.rps), ...stacked] as uPlot.AlignedData);
+    // The total is the top of the stack where workers reported, so that a
+    // partial last second (rates normalized to its length) lines up.
+    const total = points.map((p, j) => (workers.length && p.workers ? acc[j] : p.rps));
+    this.throughput.set(`w:${workers.join(",")}`, opts, [xs, total, ...stacked] as uPlot.AlignedData);
   }
 
   private drawLatency(points: Point[], xs: number[]): void {

@@ -48,7 +48,7 @@ function workersTable(t: TestDetail): HTMLElement {
   const ws = [...(t.workers ?? [])].sort((a, b) => a.id.localeCompare(b.id));
   if (ws.length === 0) return h("p", { class: "muted" }, "No workers assigned yet.");
   return h("div", { class: "scroll" }, table(
-    ["Worker", "State", ["Requests", "num"], ["Throughput", "num"], ["p99", "num"], ["Errors", "num"], ["Start skew", "num"]],
+    ["Worker", "State", ["Requests", "num"], ["Throughput (avg)", "num"], ["p99", "num"], ["Errors", "num"], ["Start skew", "num"]],
     ws.map((w) => [w.id, stateBadge(w.state), fmt.countUnit(w.requests ?? 0, "req"), fmt.rps(w.rps ?? 0),
       fmt.ms(w.p99_ms ?? 0), fmt.countUnit(w.errors ?? 0, "err"),
       w.start_skew_ms != null && w.state !== "planned" ? fmt.ms(w.start_skew_ms) : "–"]),
@@ -60,8 +60,16 @@ function specLine(t: TestDetail): string {
   const s = t.spec;
   if (!s) return "";
   const l = s.load;
-  const shape = l.rate ? `${fmt.rps(l.rate)}` : l.rate_per_worker ? `${fmt.rps(l.rate_per_worker)} per worker`
-    : l.concurrency ? `${l.concurrency} connections per worker` : "";
+  const open = l.model === "constant-rate" || l.model === "ramping-rate";
+  const last = l.stages?.length ? l.stages[l.stages.length - 1].target : 0;
+  let shape = "";
+  if (l.stages?.length && l.model.startsWith("ramping")) {
+    shape = `${l.stages.length} stage${l.stages.length > 1 ? "s" : ""} to ${open ? fmt.rps(last) : `${last} connections per worker`}`;
+  } else if (open) {
+    shape = l.rate ? fmt.rps(l.rate) : l.rate_per_worker ? `${fmt.rps(l.rate_per_worker)} per worker` : "";
+  } else if (l.concurrency) {
+    shape = `${l.concurrency} connections per worker${l.delay ? `, ${l.delay} pause` : ""}`;
+  }
   const bound = [l.duration ? `for ${l.duration}` : "", l.requests ? `${fmt.count(l.requests)} requests` : ""]
     .filter(Boolean).join(", ");
   return `${s.request?.method ?? "GET"} ${s.request?.url ?? ""} · ${l.model} ${shape} ${bound}`.trim();
