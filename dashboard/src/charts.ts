@@ -120,7 +120,12 @@ export class TimelineCharts {
       this.throughput.el, this.latency.el, this.errors.el, this.status.el);
   }
 
-  update(points: Point[]): void {
+  update(all: Point[]): void {
+    // Trailing seconds that no worker reported (after the last interval of
+    // a run) carry no data: leave them out rather than draw a drop to zero.
+    let n = all.length;
+    while (n > 0 && all[n - 1].requests === 0 && Object.keys(all[n - 1].workers ?? {}).length === 0) n--;
+    const points = all.slice(0, n);
     const xs = points.map((p) => p.second + 1);
     this.drawThroughput(points, xs);
     this.drawLatency(points, xs);
