@@ -2,6 +2,9 @@ package k8s_test
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -251,4 +254,54 @@ func fmtPtr(p *int) string {
 		return "unset"
 	}
 	return fmt.Sprint(*p)
+}
+
+// TestDocsOverlayExample renders the "deploy your own build" overlay from
+// docs/kubernetes.md, placed as the doc says (next to the repository), and
+// checks it swaps all three Stampede images.
+func TestDocsOverlayExample(t *testing.T) {
+	root := repoRoot(t)
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "kubernetes.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(doc), "`my-stampede/kustomization.yaml`")
+	if !ok {
+		t.Fatal("docs/kubernetes.md: no my-stampede/kustomization.yaml example")
+	}
+	_, block, _ := strings.Cut(after, "```yaml\n")
+	block, _, _ = strings.Cut(block, "```")
+	dir := t.TempDir()
+	if err := os.Symlink(root, filepath.Join(dir, "stampede")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "my-stampede"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "my-stampede", "kustomization.yaml"), []byte(block), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("kubectl", "kustomize", filepath.Join(dir, "my-stampede")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl kustomize of the docs example: %v\n%s", err, out)
+	}
+	objs, err := decodeAll(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var images []string
+	for _, o := range objs {
+		if o.Kind == "Deployment" {
+			images = append(images, workload(t, o).Template.Spec.Containers[0].Image)
+		}
+	}
+	sort.Strings(images)
+	want := []string{
+		"registry.example.com/you/stampede-master:0.1.0",
+		"registry.example.com/you/stampede-target:0.1.0",
+		"registry.example.com/you/stampede-worker:0.1.0",
+	}
+	if !slices.Equal(images, want) {
+		t.Errorf("docs overlay example images = %v, want %v", images, want)
+	}
 }

@@ -20,8 +20,8 @@ KAPI_BIN := $(KAPI_DIR)/kube-apiserver
 # One build stage compiles all three binaries; each image is one final stage.
 images:
 	@for t in $(IMAGES); do \
-		echo "$(DOCKER) build --target $$t -t $(REGISTRY)/stampede-$$t:$(TAG) ."; \
-		$(DOCKER) build --target $$t -t $(REGISTRY)/stampede-$$t:$(TAG) . || exit 1; \
+		echo "$(DOCKER) build --target $$t --build-arg VERSION=$(TAG) -t $(REGISTRY)/stampede-$$t:$(TAG) ."; \
+		$(DOCKER) build --target $$t --build-arg VERSION=$(TAG) -t $(REGISTRY)/stampede-$$t:$(TAG) . || exit 1; \
 	done
 
 images-push: images

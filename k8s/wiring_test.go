@@ -1,0 +1,196 @@
+package k8s_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/zktest"
+)
+
+// TestManifestsRunAsLocalProcesses runs k8s/overlays/with-target without a
+// kubelet: each Stampede container's command, args and environment from the
+// rendered manifests, as local processes (see localCluster), against a real
+// ZooKeeper. It waits for every readiness probe, checks what the downward
+// API wiring should give (worker ids = pod names, masters reachable at
+// their STAMPEDE_API_URL), runs a short test through the master Service's
+// port against the target Service, and stops everything with SIGTERM within
+// the grace periods, workers first (they must deregister).
+func TestManifestsRunAsLocalProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts ZooKeeper and 6 processes; run without -short")
+	}
+	m := render(t, withTargetDir)
+	im := buildImages(t)
+	zk := zktest.Standalone(t)
+	lc := newLocalCluster(t, m, zk.Addr())
+	lc.start(im)
+	lc.waitReady(120 * time.Second)
+
+	api := "http://" + lc.serviceAddr("master", 8080)
+	// Worker ids come from the pod names (fieldRef metadata.name).
+	wantWorkers := lc.podNames("worker")
+	var workers []struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	eventually(t, 60*time.Second, func() error {
+		if err := getJSON(api+"/api/v1/workers", &workers); err != nil {
+			return err
+		}
+		var ids []string
+		for _, w := range workers {
+			ids = append(ids, w.ID)
+		}
+		sort.Strings(ids)
+		if !slices.Equal(ids, wantWorkers) {
+			return fmt.Errorf("GET /api/v1/workers ids %v, want the worker pod names %v", ids, wantWorkers)
+		}
+		return nil
+	})
+	t.Logf("GET /api/v1/workers (via Service master): %+v", workers)
+
+	// Each master registers the URL built from $(POD_IP); the leader's must
+	// be one of the master pods.
+	var cluster struct {
+		Leader struct {
+			ID     string `json:"id"`
+			APIURL string `json:"api_url"`
+		} `json:"leader"`
+		Masters []json.RawMessage `json:"masters"`
+	}
+	var masterURLs []string
+	for _, p := range lc.pods {
+		if p.workload == "master" {
+			masterURLs = append(masterURLs, lc.podURL(p))
+		}
+	}
+	eventually(t, 60*time.Second, func() error {
+		if err := getJSON(api+"/api/v1/cluster", &cluster); err != nil {
+			return err
+		}
+		if len(cluster.Masters) != len(masterURLs) || !slices.Contains(masterURLs, cluster.Leader.APIURL) {
+			return fmt.Errorf("GET /api/v1/cluster: %d masters, leader api_url %q; want %d masters and a leader at one of %v",
+				len(cluster.Masters), cluster.Leader.APIURL, len(masterURLs), masterURLs)
+		}
+		return nil
+	})
+	t.Logf("GET /api/v1/cluster: leader %+v of %d masters", cluster.Leader, len(cluster.Masters))
+
+	// A short test, as docs/kubernetes.md runs it with curl, through the
+	// Services: the master's for the API, the target's for the load.
+	targetURL := "http://" + lc.serviceAddr("target", 8081)
+	before := targetRequests(t, targetURL)
+	const total = 300
+	spec := lc.rewriteServices(fmt.Sprintf(`{
+		"name": "k8s-wiring",
+		"request": {"method": "GET", "url": "http://target:8081/ping"},
+		"load": {"model": "avalanche", "concurrency": 2, "requests": %d},
+		"workers": 0
+	}`, total))
+	resp, err := http.Post(api+"/api/v1/tests", "application/json", bytes.NewBufferString(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /api/v1/tests: %s %s", resp.Status, body)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &created); err != nil || created.ID == "" {
+		t.Fatalf("POST /api/v1/tests: body %s: %v", body, err)
+	}
+	var test struct {
+		Phase   string `json:"phase"`
+		Reason  string `json:"reason"`
+		Summary struct {
+			Requests int64 `json:"requests"`
+			Errors   int64 `json:"errors"`
+		} `json:"summary"`
+	}
+	terminal := []string{"completed", "stopped", "aborted", "failed"}
+	eventually(t, 120*time.Second, func() error {
+		if err := getJSON(api+"/api/v1/tests/"+created.ID, &test); err != nil {
+			return err
+		}
+		if !slices.Contains(terminal, test.Phase) {
+			return fmt.Errorf("test %s phase %q", created.ID, test.Phase)
+		}
+		return nil
+	})
+	t.Logf("test %s: phase %s, summary %+v", created.ID, test.Phase, test.Summary)
+	if test.Phase != "completed" || test.Summary.Requests != total || test.Summary.Errors != 0 {
+		t.Errorf("test %s: phase %q (%s), %d requests, %d errors; want completed, %d requests, 0 errors",
+			created.ID, test.Phase, test.Reason, test.Summary.Requests, test.Summary.Errors, total)
+	}
+	if got := targetRequests(t, targetURL) - before; got != total {
+		t.Errorf("target /stats counted %d requests during the test, want %d", got, total)
+	}
+
+	// Delete the workers: each must deregister within its grace period.
+	lc.terminate("worker")
+	eventually(t, 30*time.Second, func() error {
+		if err := getJSON(api+"/api/v1/workers", &workers); err != nil {
+			return err
+		}
+		if len(workers) != 0 {
+			return fmt.Errorf("GET /api/v1/workers after the workers stopped: %+v", workers)
+		}
+		return nil
+	})
+	lc.terminate("master")
+	lc.terminate("target")
+}
+
+// eventually retries f every 250ms until it returns nil or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %v", timeout, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func getJSON(url string, v any) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s %s", url, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: %w: %s", url, err, body)
+	}
+	return nil
+}
+
+// targetRequests reads the target's request count through its Service.
+func targetRequests(t *testing.T, base string) int64 {
+	t.Helper()
+	var s struct {
+		Requests int64 `json:"requests"`
+	}
+	if err := getJSON(base+"/stats", &s); err != nil {
+		t.Fatal(err)
+	}
+	return s.Requests
+}
