@@ -21,16 +21,19 @@ import (
 	"github.com/stampede-load/stampede/pkg/coord"
 )
 
-func main() {
+func main() { os.Exit(realMain()) }
+
+func realMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(os.Args) > 1 && os.Args[1] == "submit" {
-		os.Exit(submit.Main(ctx, os.Args[2:], os.Stdout, os.Stderr))
+		return submit.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
 	}
 	if err := run(ctx, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "master:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 func run(ctx context.Context, args []string) error {

@@ -303,7 +303,7 @@ func translate(err error) error {
 	case errors.Is(err, zk.ErrNotEmpty):
 		return ErrNotEmpty
 	case errors.Is(err, zk.ErrConnectionClosed), errors.Is(err, zk.ErrNoServer), errors.Is(err, zk.ErrSessionMoved):
-		return fmt.Errorf("%w: %v", ErrConnection, err)
+		return fmt.Errorf("%w: %w", ErrConnection, err)
 	case errors.Is(err, zk.ErrSessionExpired):
 		return ErrExpired
 	case errors.Is(err, zk.ErrClosing):

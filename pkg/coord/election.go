@@ -114,7 +114,7 @@ func (e *Election) Run(ctx context.Context, lead func(ctx context.Context, l *Le
 		}
 	}
 	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		_ = reg.Close(cctx)
 	}()

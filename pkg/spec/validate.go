@@ -118,7 +118,32 @@ func (s *Spec) Validate() FieldErrors {
 		checkBody(f+".body_base64", m.Body, m.BodyBase64)
 	}
 
-	l := &s.Load
+	errs = append(errs, s.Load.validate(checkDur)...)
+
+	if s.Workers < 0 {
+		add("workers", "must be 0 (every idle worker) or a positive count, got %d", s.Workers)
+	}
+	if s.OnWorkerLoss != "" && s.OnWorkerLoss != OnLossContinue && s.OnWorkerLoss != OnLossAbort {
+		add("on_worker_loss", "must be %q or %q, got %q", OnLossContinue, OnLossAbort, s.OnWorkerLoss)
+	}
+	if len(s.Name) > 200 {
+		add("name", "is longer than 200 characters")
+	}
+
+	for _, v := range validators {
+		errs = append(errs, v(s)...)
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+	return errs
+}
+
+// validate checks the load section; checkDur reports duration problems into
+// the caller's list, so it is given the caller's collector.
+func (l *Load) validate(checkDur func(string, Duration, bool)) FieldErrors {
+	var errs FieldErrors
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	}
 	known := false
 	for _, m := range Models {
 		known = known || l.Model == m
@@ -185,20 +210,6 @@ func (s *Spec) Validate() FieldErrors {
 		add("load.duration", "the test has no bound: set load.duration, load.requests or load.requests_per_worker")
 	}
 
-	if s.Workers < 0 {
-		add("workers", "must be 0 (every idle worker) or a positive count, got %d", s.Workers)
-	}
-	if s.OnWorkerLoss != "" && s.OnWorkerLoss != OnLossContinue && s.OnWorkerLoss != OnLossAbort {
-		add("on_worker_loss", "must be %q or %q, got %q", OnLossContinue, OnLossAbort, s.OnWorkerLoss)
-	}
-	if len(s.Name) > 200 {
-		add("name", "is longer than 200 characters")
-	}
-
-	for _, v := range validators {
-		errs = append(errs, v(s)...)
-	}
-	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 	return errs
 }
 

@@ -46,7 +46,7 @@ func Binaries(t testing.TB) string {
 		cmd := exec.Command("go", "build", "-o", binDir, "./master", "./worker", "./target")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("building binaries: %v\n%s", err, out)
+			buildErr = fmt.Errorf("building binaries: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {
@@ -252,6 +252,17 @@ func PostJSON(t testing.TB, url string, body, v any) int {
 		}
 	}
 	return resp.StatusCode
+}
+
+// ready reports whether url answers 200 within a second.
+func ready(url string) bool {
+	cl := http.Client{Timeout: time.Second}
+	resp, err := cl.Get(url)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // dialable reports whether addr accepts TCP connections.

@@ -104,7 +104,7 @@ func Run(ctx context.Context, ln net.Listener, cfg Config) error {
 		_ = coord.NewElection(c, p.Masters(), proto.Marshal(self)).Run(bg, orch.Lead)
 	}()
 	log.Info("serving", "listen", ln.Addr().String(), "api_url", cfg.APIURL)
-	httpCtx, httpCancel := context.WithCancel(context.Background())
+	httpCtx, httpCancel := context.WithCancel(context.WithoutCancel(ctx)) // drains after ctx ends
 	defer httpCancel()
 	errc := make(chan error, 1)
 	go func() { errc <- obs.Serve(httpCtx, ln, router, log) }()

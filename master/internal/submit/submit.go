@@ -121,7 +121,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if r, err := cl.Do(sreq); err == nil {
 				r.Body.Close()
 			}
-			ctx = context.Background()
+			ctx = context.WithoutCancel(ctx)
 		}
 	}
 }

@@ -1,0 +1,90 @@
+// Command worker is a Stampede load generator. In cluster mode it registers
+// in ZooKeeper and runs the plans the leading master gives it; `worker run
+// -f SPEC` runs a spec on this machine without ZooKeeper.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/stampede-load/stampede/pkg/config"
+	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/obs"
+	"github.com/stampede-load/stampede/pkg/version"
+	"github.com/stampede-load/stampede/worker/internal/agent"
+	"github.com/stampede-load/stampede/worker/internal/standalone"
+)
+
+func main() { os.Exit(realMain()) }
+
+func realMain() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "run" {
+		return standalone.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	}
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		return 1
+	}
+	return 0
+}
+
+func run(ctx context.Context, args []string) error {
+	host, _ := os.Hostname()
+	fs := config.New("worker")
+	zk := fs.String("zk", "127.0.0.1:2181", "ZooKeeper servers, comma-separated host:port")
+	root := fs.String("zk-root", "/stampede", "ZooKeeper root node of this Stampede cluster")
+	listen := fs.String("listen", ":8082", "address of the health and metrics endpoints")
+	id := fs.String("id", host, "stable worker id (default: the host name; the pod name on Kubernetes)")
+	session := fs.Duration("session-timeout", coord.DefaultConfig("").SessionTimeout, "ZooKeeper session timeout")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger(*logLevel).With("worker", *id)
+	slog.SetDefault(log)
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	cfg := coord.DefaultConfig(*zk)
+	cfg.SessionTimeout = *session
+	cfg.Logger = log
+	log.Info("starting", "version", version.Version, "zk", *zk, "root", *root, "listen", ln.Addr().String())
+	c, err := coord.Dial(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer c.Close()
+
+	a := agent.New(c, agent.Config{ID: *id, Root: *root, Version: version.Version, Logger: log})
+	mux := http.NewServeMux()
+	obs.Mount(mux, obs.NewRegistry(), a.Ready)
+	errc := make(chan error, 1)
+	hctx, hcancel := context.WithCancel(context.Background())
+	defer hcancel()
+	go func() { errc <- obs.Serve(hctx, ln, mux, log) }()
+
+	err = a.Run(ctx)
+	hcancel()
+	<-errc
+	log.Info("stopped")
+	return err
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
