@@ -20,7 +20,7 @@ func (r *Run) openLane(j int, start time.Time) {
 	o.expected = &r.reqs.expected
 	for !r.stopped.Load() {
 		n := r.next.Add(1) - 1
-		if r.budget > 0 && n >= r.budget {
+		if r.bounded && n >= r.budget {
 			return
 		}
 		at, ok := r.sched.At(n)
@@ -97,7 +97,7 @@ func (r *Run) closedLane(j int, start, end time.Time) {
 			return
 		}
 		n := r.next.Add(1) - 1
-		if r.budget > 0 && n >= r.budget {
+		if r.bounded && n >= r.budget {
 			return
 		}
 		req, conn := lr.pick(n*of + idx)

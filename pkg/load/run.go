@@ -36,7 +36,8 @@ type Run struct {
 	constant bool          // closed model with a fixed connection count
 	delay    time.Duration // tsunami
 	timeout  time.Duration
-	budget   int64 // 0: none
+	budget   int64 // requests this worker may send, if bounded
+	bounded  bool
 	bound    time.Duration
 
 	lanes    []*lane
@@ -63,8 +64,9 @@ type Info struct {
 	TargetRate float64
 	// Connections is the most connections (load goroutines) the run uses.
 	Connections int
-	// Budget is this worker's request budget; 0 means none.
-	Budget int64
+	// Budget is this worker's request budget, if Bounded.
+	Budget  int64
+	Bounded bool
 	// Bound is the longest the run may last.
 	Bound time.Duration
 }
@@ -98,8 +100,14 @@ func Prepare(ctx context.Context, p Plan) (*Run, error) {
 		bound:   l.RunBound(),
 		stopc:   make(chan struct{}),
 	}
-	if r.budget == 0 && l.RequestsPerWorker > 0 {
-		r.budget = l.RequestsPerWorker
+	// A spec with a request total bounds every worker, even one whose
+	// exact share is 0 (2 requests over 3 workers), which Share.Requests
+	// alone cannot say.
+	if l.Requests > 0 || l.RequestsPerWorker > 0 || p.Share.Requests > 0 {
+		r.bounded = true
+		if r.budget == 0 {
+			r.budget = Split(&s, p.Share.Of)[p.Share.Index].Requests
+		}
 	}
 	lanes := l.Concurrency
 	switch l.Model {
@@ -113,7 +121,7 @@ func Prepare(ctx context.Context, p Plan) (*Run, error) {
 		r.profile = RampProfile(l.Stages)
 		lanes = r.profile.Max()
 	}
-	if r.budget > 0 && int64(lanes) > r.budget {
+	if r.bounded && int64(lanes) > r.budget {
 		lanes = int(r.budget) // more would idle
 	}
 	lanes = max(lanes, 1)
@@ -142,7 +150,7 @@ func Prepare(ctx context.Context, p Plan) (*Run, error) {
 
 // Info describes the run.
 func (r *Run) Info() Info {
-	in := Info{Model: r.plan.Spec.Load.Model, Connections: len(r.lanes), Budget: r.budget, Bound: r.bound}
+	in := Info{Model: r.plan.Spec.Load.Model, Connections: len(r.lanes), Budget: r.budget, Bounded: r.bounded, Bound: r.bound}
 	if r.open {
 		exp := r.sched.Expected()
 		if r.sched.end > 0 {

@@ -8,11 +8,11 @@ import (
 
 func TestSplitExact(t *testing.T) {
 	tests := []struct {
-		name     string
-		load     spec.Load
-		n        int
-		want     []int64
-		wantSum  int64
+		name    string
+		load    spec.Load
+		n       int
+		want    []int64
+		wantSum int64
 	}{
 		{"10000 over 3", spec.Load{Requests: 10000}, 3, []int64{3334, 3333, 3333}, 10000},
 		{"2 over 3", spec.Load{Requests: 2}, 3, []int64{1, 1, 0}, 2},

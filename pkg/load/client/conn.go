@@ -8,6 +8,8 @@ package client
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
+	"io"
 	"net"
 	"time"
 
@@ -105,6 +107,16 @@ func (c *Conn) Do(req *Request) Result {
 	out := c.bw.Buffered()
 	if err := c.bw.Flush(); err != nil {
 		c.Close()
+		return Result{Kind: Classify(err), BytesOut: out}
+	}
+	// Wait for the first byte here rather than in fasthttp, which reports
+	// every failure before the first byte as io.EOF: a reset or a timeout
+	// keeps its kind, and a close without any answer counts as a reset.
+	if _, err := c.br.Peek(1); err != nil {
+		c.Close()
+		if errors.Is(err, io.EOF) {
+			return Result{Kind: Reset, BytesOut: out}
+		}
 		return Result{Kind: Classify(err), BytesOut: out}
 	}
 	c.resp.SkipBody = req.head

@@ -33,6 +33,7 @@ func NewRequest(s Spec) *Request {
 	q := &Request{head: s.Method == fasthttp.MethodHead}
 	q.r.Header.SetMethod(s.Method)
 	q.r.SetRequestURI(s.URL)
+	q.r.URI() // parse now, so that Write sends origin-form with our Host
 	q.r.Header.DisableNormalizing()
 	for _, h := range s.Headers {
 		if strings.EqualFold(h[0], "Host") {
@@ -57,7 +58,10 @@ func NewRequest(s Spec) *Request {
 
 // SetURI replaces the request URI (an absolute URL on the same endpoint).
 // The request keeps a reference to b until the next SetURI.
-func (q *Request) SetURI(b []byte) { q.r.SetRequestURIBytes(b) }
+func (q *Request) SetURI(b []byte) {
+	q.r.SetRequestURIBytes(b)
+	q.r.URI() // see NewRequest
+}
 
 // SetHeader replaces one header's value.
 func (q *Request) SetHeader(key string, value []byte) { q.r.Header.SetBytesV(key, value) }
