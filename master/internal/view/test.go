@@ -135,6 +135,13 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 	}
 	out := make([]ListItem, 0, len(ids))
 	for _, id := range ids {
+		r.mu.Lock()
+		it, ok := r.finished[id]
+		r.mu.Unlock()
+		if ok {
+			out = append(out, it)
+			continue
+		}
 		s, err := r.Spec(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			continue
@@ -149,12 +156,24 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 		if err != nil {
 			return nil, err
 		}
-		it := ListItem{ID: id, Name: s.Name, Phase: st.Phase, Reason: st.Reason,
+		it = ListItem{ID: id, Name: s.Name, Phase: st.Phase, Reason: st.Reason,
 			CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt)}
 		if proto.Terminal(st.Phase) {
-			if res, err := r.Result(ctx, id); err == nil && res != nil {
+			res, err := r.Result(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if res != nil {
 				res.Histogram, res.Distribution, res.Workers = "", nil, nil
 				it.Summary = res
+			}
+			if res != nil || st.Phase == proto.PhaseFailed {
+				r.mu.Lock()
+				if r.finished == nil {
+					r.finished = map[string]ListItem{}
+				}
+				r.finished[id] = it
+				r.mu.Unlock()
 			}
 		}
 		out = append(out, it)

@@ -11,6 +11,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
@@ -22,10 +23,13 @@ import (
 // ErrNotFound means the test does not exist.
 var ErrNotFound = errors.New("view: not found")
 
-// Reader reads cluster and test state.
+// Reader reads cluster and test state. It is safe for concurrent use.
 type Reader struct {
 	C *coord.Client
 	P proto.Paths
+
+	mu       sync.Mutex
+	finished map[string]ListItem // list items of terminal tests never change
 }
 
 // Worker is a live worker registration.
