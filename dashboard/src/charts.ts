@@ -51,6 +51,9 @@ class Chart {
   private readonly plotEl: HTMLElement;
   private u: uPlot | null = null;
   private key = "";
+  // pending is the chart to build once the card is laid out (a chart built
+  // while detached would not know its width).
+  private pending: { opts: () => Omit<uPlot.Options, "width" | "height">; data: uPlot.AlignedData } | null = null;
   private readonly ro: ResizeObserver;
 
   constructor(title: string, testId: string, private readonly height = 220) {
@@ -62,10 +65,17 @@ class Chart {
   }
 
   private width(): number {
-    return Math.max(240, Math.floor(this.plotEl.clientWidth || 600));
+    return Math.max(200, Math.floor(this.plotEl.clientWidth));
   }
 
   private fit(): void {
+    if (this.plotEl.clientWidth === 0) return;
+    if (this.pending) {
+      const { opts, data } = this.pending;
+      this.pending = null;
+      this.u = new uPlot({ ...opts(), width: this.width(), height: this.height }, data, this.plotEl);
+      return;
+    }
     if (!this.u) return;
     const w = this.width();
     if (Math.abs(this.u.width - w) > 1) this.u.setSize({ width: w, height: this.height });
@@ -73,18 +83,21 @@ class Chart {
 
   // set draws data; the chart is rebuilt only when the series (key) change.
   set(key: string, opts: () => Omit<uPlot.Options, "width" | "height">, data: uPlot.AlignedData): void {
+    this.el.dataset.points = String(data[0].length);
     if (this.u && key === this.key) {
       this.u.setData(data);
-    } else {
-      this.u?.destroy();
-      this.key = key;
-      this.u = new uPlot({ ...opts(), width: this.width(), height: this.height }, data, this.plotEl);
+      return;
     }
-    this.el.dataset.points = String(data[0].length);
+    this.u?.destroy();
+    this.u = null;
+    this.key = key;
+    this.pending = { opts, data };
+    if (this.plotEl.isConnected) this.fit();
   }
 
   destroy(): void {
     this.ro.disconnect();
+    this.pending = null;
     this.u?.destroy();
     this.u = null;
   }
