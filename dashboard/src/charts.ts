@@ -6,6 +6,7 @@ import uPlot from "uplot";
 import type { Point } from "./api";
 import { h } from "./dom";
 import * as fmt from "./format";
+import { nines, withoutEmptyTail } from "./timeline";
 
 const palette = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#dc2626", "#475569", "#ca8a04"];
 const pastel = ["#bfdbfe", "#fde68a", "#a7f3d0", "#ddd6fe", "#fbcfe8", "#a5f3fc", "#d9f99d", "#fecaca", "#e2e8f0", "#fef08a"];
@@ -103,15 +104,6 @@ class Chart {
   }
 }
 
-// mergePoint inserts p into points (sorted by second), replacing a point
-// for the same second: feed messages may repeat a second.
-export function mergePoint(points: Point[], p: Point): void {
-  let i = points.length;
-  while (i > 0 && points[i - 1].second > p.second) i--;
-  if (i > 0 && points[i - 1].second === p.second) points[i - 1] = p;
-  else points.splice(i, 0, p);
-}
-
 function keysOf(points: Point[], pick: (p: Point) => Record<string, unknown> | undefined): string[] {
   const s = new Set<string>();
   for (const p of points) for (const k of Object.keys(pick(p) ?? {})) s.add(k);
@@ -134,11 +126,7 @@ export class TimelineCharts {
   }
 
   update(all: Point[]): void {
-    // Trailing seconds that no worker reported (after the last interval of
-    // a run) carry no data: leave them out rather than draw a drop to zero.
-    let n = all.length;
-    while (n > 0 && all[n - 1].requests === 0 && Object.keys(all[n - 1].workers ?? {}).length === 0) n--;
-    const points = all.slice(0, n);
+    const points = withoutEmptyTail(all);
     const xs = points.map((p) => p.second + 1);
     this.drawThroughput(points, xs);
     this.drawLatency(points, xs);
@@ -236,12 +224,6 @@ export class TimelineCharts {
   destroy(): void {
     for (const c of [this.throughput, this.latency, this.errors, this.status]) c.destroy();
   }
-}
-
-// nines maps a percentile to the HdrHistogram log axis: 0 → 0, 90 → 1,
-// 99 → 2, 99.9 → 3 …
-export function nines(p: number): number {
-  return -Math.log10(1 - p / 100);
 }
 
 function ninesLabel(x: number): string {

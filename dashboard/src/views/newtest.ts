@@ -5,6 +5,7 @@
 
 import { api, ApiError, FieldError, Spec } from "../api";
 import { h, replace } from "../dom";
+import { fieldOwners, lineOf, owner } from "../specfields";
 
 const models = [
   ["constant-rate", "constant-rate (open loop, fixed req/s)"],
@@ -16,55 +17,6 @@ const models = [
 const openModels = new Set(["constant-rate", "ramping-rate"]);
 const stagedModels = new Set(["ramping-rate", "ramping-concurrency"]);
 const methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-
-// Form field → the spec fields (dotted JSON paths) whose errors it shows.
-const fieldOwners: Record<string, string[]> = {
-  name: ["name"],
-  url: ["request.url", "request"],
-  method: ["request.method"],
-  timeout: ["request.timeout"],
-  model: ["load.model", "load"],
-  rate: ["load.rate", "load.rate_per_worker", "load.start_rate"],
-  concurrency: ["load.concurrency"],
-  delay: ["load.delay"],
-  stages: ["load.stages"],
-  duration: ["load.duration", "load.max_duration"],
-  requests: ["load.requests", "load.requests_per_worker"],
-  workers: ["workers"],
-};
-
-// owner finds the form field for a spec field: the longest owned path that
-// is the field or a prefix of it at a '.' or '[' boundary.
-export function owner(field: string): string | null {
-  let best: string | null = null;
-  let bestLen = -1;
-  for (const [input, paths] of Object.entries(fieldOwners)) {
-    for (const p of paths) {
-      const hit = field === p || field.startsWith(p + ".") || field.startsWith(p + "[");
-      if (hit && p.length > bestLen) {
-        best = input;
-        bestLen = p.length;
-      }
-    }
-  }
-  return best;
-}
-
-// lineOf finds the editor line that holds the last key of a dotted field
-// ("load.burst" → the line with "burst": or burst:), for JSON and YAML.
-export function lineOf(text: string, field: string): { n: number; start: number; end: number } | null {
-  const key = field.replace(/\[\d+\]$/, "").split(".").pop()?.replace(/\[\d+\]/g, "");
-  if (!key) return null;
-  const esc = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const re = new RegExp(`^\\s*(-\\s*)?("${esc}"|'${esc}'|${esc})\\s*:`);
-  let start = 0;
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    if (re.test(lines[i]) || lines[i].includes(`"${key}":`)) return { n: i + 1, start, end: start + lines[i].length };
-    start += lines[i].length + 1;
-  }
-  return null;
-}
 
 type Inputs = Record<keyof typeof fieldOwners, HTMLInputElement | HTMLSelectElement>;
 

@@ -4,7 +4,8 @@
 // timeline plus the report.
 
 import { api, ApiError, Feed, Point, TestDetail, TestMsg } from "../api";
-import { mergePoint, TimelineCharts } from "../charts";
+import { TimelineCharts } from "../charts";
+import { mergePoint } from "../timeline";
 import { h, phaseBadge, replace, stateBadge, table } from "../dom";
 import * as fmt from "../format";
 import { Report } from "./report";
