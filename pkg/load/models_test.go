@@ -1,0 +1,117 @@
+package load
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/spec"
+)
+
+// TestTsunamiPaces: with a 20 ms pause between requests, 2 connections make
+// at most 2 × (1 s / 20 ms) = 100 requests per second.
+func TestTsunamiPaces(t *testing.T) {
+	tp := startTarget(t)
+	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelTsunami, Concurrency: 2, Delay: spec.D(20 * time.Millisecond), Duration: spec.D(time.Second)})
+	got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+	n := got.Counters.Requests
+	if n < 10 || n > 102 {
+		t.Errorf("tsunami 2 connections, 20 ms delay, 1 s: %d requests, want between 10 and 102", n)
+	}
+	if ts := tp.stats(t); ts.Requests != n {
+		t.Errorf("target saw %d requests, engine counted %d", ts.Requests, n)
+	}
+}
+
+// TestRampingRate: ramping 0 → 400/s over 1 s then 400/s for 1 s schedules
+// exactly 200 + 400 requests, split over two workers.
+func TestRampingRate(t *testing.T) {
+	tp := startTarget(t)
+	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelRampingRate, Stages: stages(time.Second, 400.0, time.Second, 400.0)})
+	var total int64
+	for i, sh := range Split(&s, 2) {
+		got, r := runAll(t, context.Background(), Plan{Spec: s, Share: sh})
+		if got.Counters.Requests != 300 {
+			t.Errorf("worker %d: %d requests, want 300", i, got.Counters.Requests)
+		}
+		if in := r.Info(); in.TargetRate != 150 {
+			t.Errorf("worker %d: Info().TargetRate = %v, want 150", i, in.TargetRate)
+		}
+		total += got.Counters.Requests
+	}
+	if ts := tp.stats(t); ts.Requests != total {
+		t.Errorf("target saw %d requests, engine counted %d", ts.Requests, total)
+	}
+}
+
+// TestRampingConcurrency: the connection count follows the stages; each
+// connection holds one request for 50 ms, so the request count follows the
+// integral of the connection count, and nothing is sent after the last
+// stage.
+func TestRampingConcurrency(t *testing.T) {
+	tp := startTarget(t)
+	s := testSpec(tp.URL+"/x?delay=50ms", spec.Load{Model: spec.ModelRampingConcurrency,
+		Stages: stages(time.Second, 4.0, 500*time.Millisecond, 0.0)})
+	got, r := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+	if in := r.Info(); in.Connections != 4 {
+		t.Errorf("Info().Connections = %d, want 4", in.Connections)
+	}
+	// Connection j works while the level is above j: 0→4 over 1 s gives
+	// 0.25 s × (1+2+3+4) = 2.5 connection-seconds, 4→0 over 0.5 s gives
+	// 1.25; 3.75 s at 50 ms per request is at most 75 requests, plus the
+	// 4 that may be in flight when their connection is retired.
+	n := got.Counters.Requests
+	if n < 20 || n > 79 {
+		t.Errorf("requests = %d, want between 20 and 79", n)
+	}
+	if ts := tp.stats(t); ts.Requests != n {
+		t.Errorf("target saw %d requests, engine counted %d", ts.Requests, n)
+	}
+}
+
+// TestCollectWhileRunning: interval collection during the run loses and
+// duplicates nothing; the intervals add up to what the target saw.
+func TestCollectWhileRunning(t *testing.T) {
+	tp := startTarget(t)
+	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelAvalanche, Concurrency: 6, Duration: spec.D(1500 * time.Millisecond)})
+	r, err := Prepare(context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = r.Run(context.Background(), time.Now())
+	}()
+	var sum, hsum int64
+	intervals := 0
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case <-time.After(time.Millisecond):
+		}
+		iv := r.Collect()
+		sum += iv.Counters.Requests
+		hsum += iv.Latency.Count()
+		intervals++
+	}
+	iv := r.Collect()
+	sum += iv.Counters.Requests
+	hsum += iv.Latency.Count()
+	if ts := tp.stats(t); ts.Requests != sum || hsum != sum || sum == 0 {
+		t.Errorf("over %d collections: counted %d, histogram %d, target saw %d", intervals, sum, hsum, ts.Requests)
+	}
+}
+
+func TestPrepareRejectsBadPlans(t *testing.T) {
+	s := testSpec("ftp://x/", spec.Load{Model: spec.ModelAvalanche, Requests: 1})
+	if _, err := Prepare(context.Background(), Plan{Spec: s}); err == nil {
+		t.Errorf("Prepare with an ftp URL succeeded, want ErrInvalidPlan")
+	}
+	s = testSpec("http://127.0.0.1:1/", spec.Load{Model: spec.ModelAvalanche, Requests: 1})
+	if _, err := Prepare(context.Background(), Plan{Spec: s, Share: Share{Index: 3, Of: 2}}); err == nil {
+		t.Errorf("Prepare with share 3 of 2 succeeded, want an error")
+	}
+}
