@@ -1,0 +1,196 @@
+// Package standalone is `worker run -f SPEC [--json]`: it runs a test spec
+// on this machine with the load engine alone, no ZooKeeper, as one worker
+// holding the whole load (Share{Index: 0, Of: 1}). It prints one progress
+// line per second to stderr and, at the end, the same summary table as the
+// cluster to stdout (or the report.Summary as JSON with --json).
+package standalone
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/report"
+	"github.com/stampede-load/stampede/pkg/spec"
+)
+
+// Exit codes of Main.
+const (
+	ExitOK    = 0
+	ExitRun   = 1 // the run could not be prepared or failed
+	ExitUsage = 2 // bad flags or a bad spec
+)
+
+// Main runs `worker run` with args (the words after "run"). Cancelling ctx
+// (Ctrl-C) stops the test: requests in flight finish and are counted, and
+// the summary of what ran is printed.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("worker run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("f", "", "test spec file (YAML or JSON); - for stdin")
+	asJSON := fs.Bool("json", false, "print the summary as JSON instead of a table")
+	host, _ := os.Hostname()
+	id := fs.String("id", host, "worker id, for {{worker}} in templates")
+	quiet := fs.Bool("quiet", false, "no progress lines")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: worker run -f SPEC [--json] [--id ID] [--quiet]\n\nRuns a test spec on this machine without ZooKeeper.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if *file == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return ExitUsage
+	}
+	s, err := readSpec(*file)
+	if err != nil {
+		fmt.Fprintf(stderr, "worker run: %v\n", err)
+		return ExitUsage
+	}
+	var progress io.Writer = stderr
+	if *quiet {
+		progress = io.Discard
+	}
+	sum, err := Execute(ctx, s, *id, progress)
+	if err != nil {
+		fmt.Fprintf(stderr, "worker run: %v\n", err)
+		return ExitRun
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return ExitRun
+		}
+		return ExitOK
+	}
+	title := "Stampede standalone run"
+	if s.Name != "" {
+		title += ": " + s.Name
+	}
+	if err := report.WriteTable(stdout, title, sum); err != nil {
+		return ExitRun
+	}
+	return ExitOK
+}
+
+// readSpec reads, parses and validates a spec file, reporting every problem
+// by field.
+func readSpec(path string) (spec.Spec, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return spec.Spec{}, err
+	}
+	s, errs := spec.ParseFile(data)
+	if len(errs) > 0 {
+		msg := fmt.Sprintf("%s: invalid spec:", path)
+		for _, e := range errs {
+			field := e.Field
+			if field == "" {
+				field = "(spec)"
+			}
+			msg += fmt.Sprintf("\n  %s: %s", field, e.Problem)
+		}
+		return s, errors.New(msg)
+	}
+	return s, nil
+}
+
+// Execute runs a validated spec as a single worker and returns its summary.
+// Progress lines go to progress once per second.
+func Execute(ctx context.Context, s spec.Spec, workerID string, progress io.Writer) (report.Summary, error) {
+	plan := load.Plan{TestID: "local", WorkerID: workerID, Spec: s, Share: load.Split(&s, 1)[0]}
+	run, err := load.Prepare(ctx, plan)
+	if err != nil {
+		return report.Summary{}, err
+	}
+	defer run.Close()
+
+	startAt := time.Now().Add(50 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- run.Run(ctx, startAt) }()
+
+	acc := newAccumulator()
+	tick := time.NewTimer(time.Until(startAt.Add(time.Second)))
+	defer tick.Stop()
+	var runErr error
+	second := int64(0)
+loop:
+	for {
+		select {
+		case runErr = <-done:
+			break loop
+		case now := <-tick.C:
+			p := acc.add(run.Collect(), second, now)
+			fmt.Fprintln(progress, report.ProgressLine(now.Sub(startAt).Seconds(), p, acc.counters.Requests))
+			second++
+			tick.Reset(time.Until(startAt.Add(time.Duration(second+1) * time.Second)))
+		}
+	}
+	end := time.Now()
+	acc.add(run.Collect(), second, end)
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return report.Summary{}, runErr
+	}
+	elapsed := end.Sub(startAt).Seconds()
+	if elapsed < 0 {
+		elapsed = 0
+	}
+	return acc.summary(run, workerID, elapsed), nil
+}
+
+// accumulator keeps the cumulative histograms and counters of a run.
+type accumulator struct {
+	latency, service *hist.Histogram
+	counters         report.Counters
+}
+
+func newAccumulator() *accumulator {
+	return &accumulator{latency: hist.New(), service: hist.New()}
+}
+
+// add folds one interval in and returns it as a timeline point.
+func (a *accumulator) add(iv load.Interval, second int64, end time.Time) report.Point {
+	a.latency.Merge(iv.Latency)
+	a.service.Merge(iv.Service)
+	a.counters.Add(iv.Counters)
+	c := iv.Counters
+	return report.Point{
+		Second: second, T: end.UnixMilli(),
+		Requests: c.Requests, RPS: float64(c.Requests), Errors: c.Errors,
+		ErrorKinds: c.ErrorKinds, Status: c.Status, Late: c.Late,
+		LatencyMs: iv.Latency.Summary(),
+	}
+}
+
+func (a *accumulator) summary(run *load.Run, workerID string, elapsed float64) report.Summary {
+	sum := report.Summarize(a.latency, a.counters, elapsed)
+	info := run.Info()
+	skewMs := float64(run.Skew().Microseconds()) / 1000
+	if info.TargetRate > 0 {
+		sum.TargetRate = info.TargetRate
+		sum.RateMissed = load.RateMissed(a.counters.Late, a.counters.Requests)
+		svc := a.service.Summary()
+		sum.ServiceMs = &svc
+	}
+	sum.MaxSkewMs = skewMs
+	sum.Workers = []report.WorkerSummary{{
+		ID: workerID, State: report.StateDone, Requests: a.counters.Requests, Errors: a.counters.Errors,
+		RPS: sum.RPS, P99Ms: sum.LatencyMs.P99, StartSkewMs: skewMs, Late: a.counters.Late,
+	}}
+	return sum
+}
