@@ -22,10 +22,10 @@ import (
 var dist embed.FS
 
 // csp allows the page's own scripts, styles and feeds only. Inline style
-// attributes are allowed (chart and progress-bar geometry); blob: serves the
-// JSON download.
+// attributes are allowed (chart and progress-bar geometry); blob: URLs hold
+// the result's JSON download, built in the page.
 const csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-	"img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
+	"img-src 'self' data: blob:; connect-src 'self' blob:; font-src 'self'; object-src 'none'; " +
 	"base-uri 'none'; frame-ancestors 'none'"
 
 // Files is the built front end (index.html, app.js, app.css).

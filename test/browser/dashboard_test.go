@@ -237,6 +237,19 @@ func checkReport(t *testing.T, b *browser, master, id string) {
 	if got := eval[string](b, `document.querySelector('[data-test=download]').getAttribute('download')`); got != "stampede-"+id+".json" {
 		t.Errorf("download link file name = %q", got)
 	}
+	// The download holds the same test and its timeline.
+	var file struct {
+		Test     testBody          `json:"test"`
+		Timeline []json.RawMessage `json:"timeline"`
+	}
+	raw := eval[string](b, `fetch(document.querySelector('[data-test=download]').href).then(r => r.text())`)
+	if err := json.Unmarshal([]byte(raw), &file); err != nil {
+		t.Fatalf("downloaded JSON: %v", err)
+	}
+	if file.Test.ID != id || file.Test.Summary == nil || file.Test.Summary.Requests != s.Requests || len(file.Timeline) == 0 {
+		t.Errorf("downloaded JSON: test %q, summary %v, %d timeline points; want %s with %d requests and a timeline",
+			file.Test.ID, file.Test.Summary != nil, len(file.Timeline), id, s.Requests)
+	}
 }
 
 // checkHistory: the test is listed with its phase.

@@ -86,35 +86,32 @@ function timelineTable(points: Point[]): HTMLElement {
     )));
 }
 
-function download(test: TestDetail, points: Point[]): HTMLElement {
-  const a = h("a", { class: "button", "data-test": "download", download: `stampede-${test.id}.json`, href: "#" },
-    "Download JSON");
-  a.addEventListener("click", () => {
-    const blob = new Blob([JSON.stringify({ test, timeline: points }, null, 2)], { type: "application/json" });
-    const url = URL.createObjectURL(blob);
-    a.href = url;
-    window.setTimeout(() => URL.revokeObjectURL(url), 10000);
-  });
-  return a;
-}
-
-// Report renders the report sections; destroy releases its chart.
+// Report renders the report sections; destroy releases its chart and the
+// download's object URL.
 export class Report {
   readonly el: HTMLElement;
   private dist: DistributionChart | null = null;
+  // url holds the result (the test as GET /api/v1/tests/{id} gives it and
+  // its timeline) for the download link; it never leaves the browser.
+  private readonly url: string;
 
   constructor(test: TestDetail, points: Point[]) {
+    const blob = new Blob([JSON.stringify({ test, timeline: points }, null, 2)], { type: "application/json" });
+    this.url = URL.createObjectURL(blob);
+    const download = () =>
+      h("a", { class: "button", "data-test": "download", download: `stampede-${test.id}.json`, href: this.url },
+        "Download JSON");
     const s = test.summary;
     if (!s) {
       this.el = h("section", { class: "card", "data-test": "report" }, h("h2", null, "Report"),
         h("p", { class: "muted" }, "This test ended without a result (no worker reported)."),
-        download(test, points));
+        download());
       return;
     }
     this.dist = s.distribution?.length ? new DistributionChart(s.distribution) : null;
     this.el = h("div", { class: "report", "data-test": "report" },
       h("section", { class: "card" },
-        h("h2", null, "Report", h("span", { class: "right" }, download(test, points))),
+        h("h2", null, "Report", h("span", { class: "right" }, download())),
         h("div", { class: "cols" },
           h("div", null, h("h3", null, "Summary"), summaryTable(s)),
           h("div", null,
@@ -130,5 +127,6 @@ export class Report {
 
   destroy(): void {
     this.dist?.destroy();
+    URL.revokeObjectURL(this.url);
   }
 }
