@@ -209,8 +209,9 @@ func (h *Hub) Dropped() int64 {
 }
 
 // Close closes every connection with StatusGoingAway, makes the Handler
-// refuse new ones and waits until every connection's handler has returned
-// (each is bounded by the write timeout). It is idempotent.
+// refuse new ones and waits until every connection's handler has returned:
+// each takes at most the write timeout, plus the snapshot function's time
+// for a subscriber that is still being given its snapshot. It is idempotent.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	if !h.closed {
