@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -205,5 +206,102 @@ func TestImagesMatchMakefile(t *testing.T) {
 		if !seen[target] {
 			t.Errorf("Dockerfile target %s is used by no Deployment", target)
 		}
+	}
+}
+
+// shellWords splits a command line on spaces, honouring double quotes.
+func shellWords(s string) []string {
+	var out []string
+	var cur strings.Builder
+	inQuote, inWord := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			inQuote, inWord = !inQuote, true
+		case r == ' ' && !inQuote:
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+			inWord = false
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// goBuild is what a `go build` line asks for.
+type goBuild struct {
+	ldflags  string
+	trimpath bool
+	packages []string
+}
+
+func parseGoBuild(t *testing.T, where string, words []string, goflags string) goBuild {
+	t.Helper()
+	var b goBuild
+	b.trimpath = strings.Contains(goflags, "-trimpath")
+	for i := 0; i < len(words); i++ {
+		switch w := words[i]; {
+		case w == "-trimpath":
+			b.trimpath = true
+		case w == "-ldflags" && i+1 < len(words):
+			b.ldflags = words[i+1]
+			i++
+		case w == "-o":
+			i++
+		case strings.HasPrefix(w, "./"):
+			b.packages = append(b.packages, w)
+		}
+	}
+	if len(b.packages) == 0 {
+		t.Fatalf("%s: no packages in %q", where, words)
+	}
+	return b
+}
+
+// TestDockerfileBuildMatchesMakefile checks that the images' binaries are
+// built like `make build`'s: the same packages, -trimpath, the same ldflags
+// (the version variable aside).
+func TestDockerfileBuildMatchesMakefile(t *testing.T) {
+	root := repoRoot(t)
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld := regexp.MustCompile(`(?m)^LDFLAGS :?= (.*)$`).FindStringSubmatch(string(mk))
+	recipe := regexp.MustCompile(`(?m)^build:.*\n\t\$\(GO\) build (.*)$`).FindStringSubmatch(string(mk))
+	if ld == nil || recipe == nil {
+		t.Fatalf("Makefile: LDFLAGS or the build recipe not found")
+	}
+	makeLine := strings.ReplaceAll(recipe[1], "$(LDFLAGS)", strings.ReplaceAll(ld[1], "$(VERSION)", "VERSION"))
+	fromMake := parseGoBuild(t, "Makefile build", shellWords(makeLine), "")
+
+	d := parseDockerfile(t, filepath.Join(root, "Dockerfile"))
+	s := d.Stage(t, "build")
+	env := map[string]string{}
+	for _, in := range s.All("ENV") {
+		for _, kv := range strings.Fields(in.Args) {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+	}
+	var fromDocker *goBuild
+	for _, in := range s.All("RUN") {
+		if rest, ok := strings.CutPrefix(in.Args, "go build "); ok {
+			b := parseGoBuild(t, "Dockerfile build stage", shellWords(strings.ReplaceAll(rest, "${VERSION}", "VERSION")), env["GOFLAGS"])
+			fromDocker = &b
+		}
+	}
+	if fromDocker == nil {
+		t.Fatal("Dockerfile build stage runs no go build")
+	}
+	if !slices.Equal(fromDocker.packages, fromMake.packages) || fromDocker.ldflags != fromMake.ldflags || fromDocker.trimpath != fromMake.trimpath {
+		t.Errorf("Dockerfile builds %+v,\nmake build builds %+v", *fromDocker, fromMake)
 	}
 }
