@@ -297,6 +297,15 @@ func TestFollowerPageSurvivesLeaderKill(t *testing.T) {
 	}
 	b.shot("8-follower-after-leader-kill")
 
+	// The live view on a narrow window: still updating, no sideways scrolling.
+	b.do("narrow window", chromedp.EmulateViewport(390, 844))
+	n := eval[int](b, pointsOf("chart-throughput"))
+	b.waitUntil("a new point on the narrow window", fmt.Sprintf(`%s > %d`, pointsOf("chart-throughput"), n), pageText)
+	b.waitUntil("the live view fitting the narrow window without sideways scrolling",
+		`document.documentElement.scrollWidth <= window.innerWidth`,
+		"`page ${document.documentElement.scrollWidth} px wide in a ${window.innerWidth} px window`")
+	b.shot("9-live-narrow")
+
 	b.do("stop the test", chromedp.Click(chromedp.CSS(`[data-test=stop]`)))
 	b.waitUntil("the report", `!!document.querySelector('[data-test=report] [data-test=summary-table]')`, pageText)
 	b.check()
