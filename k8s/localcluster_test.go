@@ -285,10 +285,25 @@ func (lc *localCluster) waitReady(timeout time.Duration) {
 
 // terminate sends SIGTERM to the pods of one workload, as the kubelet does on
 // delete, and checks they exit cleanly within terminationGracePeriodSeconds.
+// Pods that already exited are skipped.
 func (lc *localCluster) terminate(workloadName string) {
+	lc.stop(func(p *localPod) bool { return p.workload == workloadName })
+}
+
+// terminatePod does the same for one pod.
+func (lc *localCluster) terminatePod(name string) {
+	lc.stop(func(p *localPod) bool { return p.name == name })
+}
+
+func (lc *localCluster) stop(which func(*localPod) bool) {
 	var ps []*localPod
 	for _, p := range lc.pods {
-		if p.workload == workloadName {
+		select {
+		case <-p.exited:
+			continue
+		default:
+		}
+		if which(p) {
 			ps = append(ps, p)
 			p.cmd.Process.Signal(syscall.SIGTERM)
 		}

@@ -26,13 +26,7 @@ func TestManifestsRunAsLocalProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts ZooKeeper and 6 processes; run without -short")
 	}
-	m := render(t, withTargetDir)
-	im := buildImages(t)
-	zk := zktest.Standalone(t)
-	lc := newLocalCluster(t, m, zk.Addr())
-	lc.start(im)
-	lc.waitReady(120 * time.Second)
-
+	lc := startLocalCluster(t)
 	api := "http://" + lc.serviceAddr("master", 8080)
 	// Worker ids come from the pod names (fieldRef metadata.name).
 	wantWorkers := lc.podNames("worker")
@@ -109,24 +103,7 @@ func TestManifestsRunAsLocalProcesses(t *testing.T) {
 	if err := json.Unmarshal(body, &created); err != nil || created.ID == "" {
 		t.Fatalf("POST /api/v1/tests: body %s: %v", body, err)
 	}
-	var test struct {
-		Phase   string `json:"phase"`
-		Reason  string `json:"reason"`
-		Summary struct {
-			Requests int64 `json:"requests"`
-			Errors   int64 `json:"errors"`
-		} `json:"summary"`
-	}
-	terminal := []string{"completed", "stopped", "aborted", "failed"}
-	eventually(t, 120*time.Second, func() error {
-		if err := getJSON(api+"/api/v1/tests/"+created.ID, &test); err != nil {
-			return err
-		}
-		if !slices.Contains(terminal, test.Phase) {
-			return fmt.Errorf("test %s phase %q", created.ID, test.Phase)
-		}
-		return nil
-	})
+	test := waitTest(t, api, created.ID, 120*time.Second)
 	t.Logf("test %s: phase %s, summary %+v", created.ID, test.Phase, test.Summary)
 	if test.Phase != "completed" || test.Summary.Requests != total || test.Summary.Errors != 0 {
 		t.Errorf("test %s: phase %q (%s), %d requests, %d errors; want completed, %d requests, 0 errors",
@@ -147,6 +124,132 @@ func TestManifestsRunAsLocalProcesses(t *testing.T) {
 		}
 		return nil
 	})
+	lc.terminate("master")
+	lc.terminate("target")
+}
+
+// startLocalCluster runs k8s/overlays/with-target as local processes
+// against a real ZooKeeper and waits until every pod is ready.
+func startLocalCluster(t *testing.T) *localCluster {
+	t.Helper()
+	m := render(t, withTargetDir)
+	im := buildImages(t)
+	zk := zktest.Standalone(t)
+	lc := newLocalCluster(t, m, zk.Addr())
+	lc.start(im)
+	lc.waitReady(120 * time.Second)
+	return lc
+}
+
+// testView is the part of GET /api/v1/tests/{id} checked here.
+type testView struct {
+	Phase   string `json:"phase"`
+	Reason  string `json:"reason"`
+	Workers []struct {
+		ID       string `json:"id"`
+		State    string `json:"state"`
+		Requests int64  `json:"requests"`
+	} `json:"workers"`
+	Summary struct {
+		Requests int64 `json:"requests"`
+		Errors   int64 `json:"errors"`
+	} `json:"summary"`
+}
+
+// postTest creates a test from a JSON spec and returns its id.
+func postTest(t *testing.T, api, spec string) string {
+	t.Helper()
+	resp, err := http.Post(api+"/api/v1/tests", "application/json", bytes.NewBufferString(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /api/v1/tests: %s %s", resp.Status, body)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &created); err != nil || created.ID == "" {
+		t.Fatalf("POST /api/v1/tests: body %s: %v", body, err)
+	}
+	return created.ID
+}
+
+// waitTest polls a test until its phase is final.
+func waitTest(t *testing.T, api, id string, timeout time.Duration) testView {
+	t.Helper()
+	var v testView
+	terminal := []string{"completed", "stopped", "aborted", "failed"}
+	eventually(t, timeout, func() error {
+		if err := getJSON(api+"/api/v1/tests/"+id, &v); err != nil {
+			return err
+		}
+		if !slices.Contains(terminal, v.Phase) {
+			return fmt.Errorf("test %s phase %q", id, v.Phase)
+		}
+		return nil
+	})
+	return v
+}
+
+// TestWorkerScaleDownDuringTest removes one worker pod while a test runs,
+// as `kubectl scale deployment/worker --replicas=2` does: SIGTERM, then
+// SIGKILL after terminationGracePeriodSeconds. The worker must exit within
+// the grace period having published its final report, so no request it
+// sent is lost from the result.
+func TestWorkerScaleDownDuringTest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts ZooKeeper and 6 processes; run without -short")
+	}
+	lc := startLocalCluster(t)
+	api := "http://" + lc.serviceAddr("master", 8080)
+	targetURL := "http://" + lc.serviceAddr("target", 8081)
+	eventually(t, 60*time.Second, func() error {
+		var ws []json.RawMessage
+		if err := getJSON(api+"/api/v1/workers", &ws); err != nil {
+			return err
+		}
+		if len(ws) != len(lc.podNames("worker")) {
+			return fmt.Errorf("%d workers registered, want %d", len(ws), len(lc.podNames("worker")))
+		}
+		return nil
+	})
+	before := targetRequests(t, targetURL)
+	id := postTest(t, api, lc.rewriteServices(`{
+		"name": "k8s-scale-down",
+		"request": {"method": "GET", "url": "http://target:8081/ping"},
+		"load": {"model": "constant-rate", "rate": 150, "concurrency": 8, "duration": "8s"},
+		"workers": 0
+	}`))
+	var v testView
+	eventually(t, 60*time.Second, func() error {
+		if err := getJSON(api+"/api/v1/tests/"+id, &v); err != nil {
+			return err
+		}
+		if v.Phase != "running" || v.Summary.Requests == 0 {
+			return fmt.Errorf("test %s phase %q, %d requests: not running yet", id, v.Phase, v.Summary.Requests)
+		}
+		return nil
+	})
+	victim := lc.podNames("worker")[2]
+	lc.terminatePod(victim)
+	v = waitTest(t, api, id, 120*time.Second)
+	t.Logf("test %s after %s left: %+v", id, victim, v)
+	var sum int64
+	for _, w := range v.Workers {
+		sum += w.Requests
+		if w.ID == victim && (w.State != "done" || w.Requests == 0) {
+			t.Errorf("worker %s after SIGTERM: state %q, %d requests; want done with its requests (final report published)", w.ID, w.State, w.Requests)
+		}
+	}
+	got := targetRequests(t, targetURL) - before
+	if v.Summary.Requests != got || sum != got || v.Summary.Errors != 0 {
+		t.Errorf("test %s: summary %d requests (%d errors), workers sum %d, target counted %d: want all equal, no errors",
+			id, v.Summary.Requests, v.Summary.Errors, sum, got)
+	}
+	lc.terminate("worker")
 	lc.terminate("master")
 	lc.terminate("target")
 }
