@@ -291,7 +291,11 @@ func doBuildImages(root string) (im *Images, err error) {
 		return nil, err
 	}
 	// The directory is removed when the process exits (see TestMain).
-	cleanups = append(cleanups, func() { os.RemoveAll(tmp) })
+	cleanups = append(cleanups, func() {
+		if err := os.RemoveAll(tmp); err != nil {
+			fmt.Fprintln(os.Stderr, "removing the Dockerfile build directory:", err)
+		}
+	})
 	b := &builder{context: root, ignore: ignore, roots: map[string]string{}, tmp: tmp}
 	for _, name := range []string{"dashboard", "build"} {
 		s := d.Stage(fatalTB{}, name)
@@ -331,6 +335,6 @@ func TestDockerfileBuildsStaticBinaries(t *testing.T) {
 		if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
 			t.Errorf("image %s: binary needs shared libraries %v", target, libs)
 		}
-		f.Close()
+		_ = f.Close()
 	}
 }

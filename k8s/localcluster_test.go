@@ -85,8 +85,15 @@ func pipe(c net.Conn, backend string) {
 	}
 	defer u.Close()
 	done := make(chan struct{}, 2)
-	go func() { io.Copy(u, c); u.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
-	go func() { io.Copy(c, u); c.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
+	// Copy one direction, then half-close it, like kube-proxy does; a copy
+	// error means one side went away, which ends that direction either way.
+	oneWay := func(dst, src net.Conn) {
+		_, _ = io.Copy(dst, src)
+		_ = dst.(*net.TCPConn).CloseWrite()
+		done <- struct{}{}
+	}
+	go oneWay(u, c)
+	go oneWay(c, u)
 	<-done
 	<-done
 }
@@ -225,7 +232,9 @@ func (lc *localCluster) killAll() {
 		select {
 		case <-p.exited:
 		default:
-			p.cmd.Process.Kill()
+			if err := p.cmd.Process.Kill(); err != nil {
+				lc.t.Logf("kill %s (pid %d): %v", p.name, p.cmd.Process.Pid, err)
+			}
 			<-p.exited
 		}
 	}
@@ -305,7 +314,9 @@ func (lc *localCluster) stop(which func(*localPod) bool) {
 		}
 		if which(p) {
 			ps = append(ps, p)
-			p.cmd.Process.Signal(syscall.SIGTERM)
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				lc.t.Errorf("SIGTERM %s (pid %d): %v", p.name, p.cmd.Process.Pid, err)
+			}
 		}
 	}
 	for _, p := range ps {
