@@ -32,7 +32,7 @@ func kindNames(m *Manifests) []string {
 func TestRenderedObjects(t *testing.T) {
 	base := []string{
 		"ConfigMap/stampede", "ConfigMap/zookeeper", "Deployment/master", "Deployment/worker",
-		"Namespace/stampede", "PodDisruptionBudget/zk", "Service/master", "Service/zk", "Service/zk-hs",
+		"Namespace/stampede", "PodDisruptionBudget/master", "PodDisruptionBudget/zk", "Service/master", "Service/zk", "Service/zk-hs",
 		"ServiceAccount/stampede", "StatefulSet/zk",
 	}
 	withTarget := append(slices.Clone(base), "Deployment/target", "Service/target")
