@@ -30,13 +30,15 @@ images-push: images
 	done
 
 # etcd (Debian etcd-server) for the API server, ZooKeeper + Java for the
-# local-process wiring test, kubectl must already be on PATH (machine image).
+# local-process wiring test, node + npm for the Dockerfile's front-end stage;
+# kubectl must already be on PATH (machine image).
 k8s-deps:
 	@missing=""; \
 	command -v etcd >/dev/null || missing="$$missing etcd-server"; \
 	[ -f /usr/share/java/zookeeper.jar ] || missing="$$missing zookeeper"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "k8s-deps: installing$$missing"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
