@@ -55,7 +55,17 @@ func (t *Tracker) Next() int64 { return t.next }
 // or older than one already seen.
 func (t *Tracker) Observe(r *report.Report) bool {
 	w, ok := t.workers[r.Worker]
-	if !ok || r.Seq <= w.lastSeq {
+	if !ok {
+		return false
+	}
+	if r.Seq <= w.lastSeq {
+		// A resumed tracker starts past the persisted timeline, so the
+		// final report of a worker that finished before the resume is
+		// "old": its intervals are in emitted points, but it still says
+		// the worker has nothing more to send.
+		if r.State == report.StateDone && w.final < 0 {
+			w.final = r.Seq
+		}
 		return false
 	}
 	for _, iv := range r.Recent { // intervals missed since the last report seen

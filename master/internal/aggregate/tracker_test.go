@@ -84,3 +84,22 @@ func TestTrackerFillsMissedReportsFromRecentAndMarksGaps(t *testing.T) {
 		t.Error("not Done after b was lost and a finished")
 	}
 }
+
+// A tracker resumed past the persisted timeline (a new leader, or a
+// restarted merge loop) must still learn that a worker whose final report
+// predates the resume has finished; otherwise it waits for that worker and
+// emits empty gap seconds until the grace runs out.
+func TestResumedTrackerTakesFinishedWorkersFinalReport(t *testing.T) {
+	tr := NewTracker(t0, []string{"a", "b"}, 8, time.Second)
+	if tr.Observe(rep("a", 7, 10, 500, true)) {
+		t.Error("a report for an already emitted second was merged again")
+	}
+	tr.Observe(rep("b", 8, 10, 500, true))
+	if !tr.Done() {
+		t.Errorf("pending %v after both final reports, want none", tr.Pending())
+	}
+	pts := tr.Emit(t0.Add(time.Hour))
+	if len(pts) != 1 || pts[0].Second != 8 || pts[0].Gap || pts[0].Requests != 10 {
+		t.Errorf("points %+v, want only second 8 with b's 10 requests and no gap", pts)
+	}
+}
