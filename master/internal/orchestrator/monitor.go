@@ -57,6 +57,12 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		for _, w := range sortedKeys(done) {
 			tr.Observe(done[w])
 			reps[w] = done[w]
+			if lost[w] {
+				// back from a partition with its final report: its counts
+				// are complete, so it is no longer lost
+				log.Info("lost worker published its final report", "worker", w)
+				delete(lost, w)
+			}
 		}
 		if err := tl.add(ctx, l, tr.Emit(now)); err != nil {
 			return err
@@ -68,9 +74,18 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 			if err != nil {
 				return err
 			}
+			if len(newlyLost) > 0 {
+				for _, w := range newlyLost {
+					lost[w] = true
+				}
+				// persisted at once, so that a resumed leader and every
+				// master's live feed stop waiting for these workers
+				if err := o.recordLost(ctx, l, id, lost); err != nil {
+					return err
+				}
+			}
 			for _, w := range newlyLost {
 				log.Warn("worker lost", "worker", w, "policy", s.OnWorkerLoss)
-				lost[w] = true
 				tr.MarkLost(w)
 				if s.OnWorkerLoss == spec.OnLossAbort {
 					req := proto.StopRequest{Reason: fmt.Sprintf("worker %s lost", w), Abort: true}
@@ -114,6 +129,22 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		}
 	}
 	return ctx.Err()
+}
+
+// recordLost writes the lost workers into the test's state (fenced,
+// compare-and-set on the state's version).
+func (o *Orchestrator) recordLost(ctx context.Context, l *coord.Leader, id string, lost map[string]bool) error {
+	st, ver, err := o.view.State(ctx, id)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(lost))
+	for w := range lost {
+		names = append(names, w)
+	}
+	sort.Strings(names)
+	st.Lost = names
+	return o.setState(ctx, l, id, st, ver)
 }
 
 // findLost returns chosen workers that have no registration and no final
