@@ -108,7 +108,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		renewed: make(chan struct{}),
 	}
 	conn, events, err := zk.Connect(servers, cfg.SessionTimeout,
-		zk.WithLogger(zkLogger{c.log}), zk.WithLogInfo(false))
+		zk.WithLogger(zkLogger{c.log}), zk.WithLogInfo(false), zk.WithDialer(cappedDialer(cfg.SessionTimeout)))
 	if err != nil {
 		return nil, fmt.Errorf("coord: connect %s: %w", cfg.Servers, err)
 	}
@@ -243,7 +243,7 @@ func (c *Client) WaitConnected(ctx context.Context) error {
 }
 
 // Close ends the session (deleting its ephemeral nodes at once) and waits
-// for the client's goroutines. It is idempotent.
+// up to 2 s for the client's goroutines. It is idempotent.
 func (c *Client) Close() {
 	c.mu.Lock()
 	if c.closed {
@@ -261,7 +261,20 @@ func (c *Client) Close() {
 		r.stop()
 	}
 	c.conn.Close()
-	c.wg.Wait()
+	// The library's loop only sees the close between network operations;
+	// a connection stuck in a dead network holds it until its deadline (at
+	// most one session timeout, see cappedDialer). Closing must not wait
+	// that long: a process on its way out leaves the goroutine behind.
+	waited := make(chan struct{})
+	go func() {
+		c.wg.Wait()
+		close(waited)
+	}()
+	select {
+	case <-waited:
+	case <-time.After(2 * time.Second):
+		c.log.Warn("closed without waiting for a connection stuck in the network")
+	}
 }
 
 // zkLogger routes the library's log lines to slog at debug level.
