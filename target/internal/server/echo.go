@@ -114,7 +114,7 @@ var pong = []byte("pong")
 // it answers.
 func (srv *Server) echo(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	srv.stats.begin()
+	srv.stats.begin(r.Header.Get(WorkerHeader))
 	p, err := parseParams(r)
 	if err != nil {
 		srv.stall.wait()

@@ -20,17 +20,36 @@ type Stats struct {
 	bytesOut atomic.Int64
 	status   [600]atomic.Int64
 
+	// byWorker counts load requests per value of the WorkerHeader request
+	// header (string -> *atomic.Int64); requests without it are not in it.
+	byWorker sync.Map
+
 	mu      sync.Mutex
 	handler *hist.Histogram // µs, guarded by mu
 	since   time.Time       // guarded by mu
 }
 
+// WorkerHeader names the request header whose values /stats counts
+// separately (by_worker), so a test can tell which worker sent what: a spec
+// sets it to the {{worker}} template.
+const WorkerHeader = "X-Stampede-Worker"
+
 func newStats() *Stats {
 	return &Stats{handler: hist.New(), since: time.Now()}
 }
 
-// begin counts one load request.
-func (s *Stats) begin() { s.requests.Add(1) }
+// begin counts one load request; worker is its WorkerHeader value, if any.
+func (s *Stats) begin(worker string) {
+	s.requests.Add(1)
+	if worker == "" {
+		return
+	}
+	n, ok := s.byWorker.Load(worker)
+	if !ok {
+		n, _ = s.byWorker.LoadOrStore(worker, new(atomic.Int64))
+	}
+	n.(*atomic.Int64).Add(1)
+}
 
 // end records a load request's outcome and its handler time.
 func (s *Stats) end(code, bytes int, took time.Duration) {
@@ -57,6 +76,9 @@ type Snapshot struct {
 	// including any delay= and stall, in milliseconds.
 	HandlerMs hist.Latency `json:"handler_ms"`
 	SinceUnix int64        `json:"since_unix_ms"`
+	// ByWorker splits Requests by the X-Stampede-Worker header value
+	// (requests without that header are only in Requests).
+	ByWorker map[string]int64 `json:"by_worker,omitempty"`
 }
 
 // Snapshot reads the current numbers.
@@ -71,6 +93,13 @@ func (s *Stats) Snapshot() Snapshot {
 			snap.Status[itoa(code)] = n
 		}
 	}
+	s.byWorker.Range(func(k, v any) bool {
+		if snap.ByWorker == nil {
+			snap.ByWorker = map[string]int64{}
+		}
+		snap.ByWorker[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
 	s.mu.Lock()
 	snap.HandlerMs = s.handler.Summary()
 	snap.Completed = s.handler.Count()
@@ -86,6 +115,10 @@ func (s *Stats) Reset() {
 	defer s.mu.Unlock()
 	s.requests.Store(0)
 	s.bytesOut.Store(0)
+	s.byWorker.Range(func(k, _ any) bool {
+		s.byWorker.Delete(k)
+		return true
+	})
 	for i := range s.status {
 		s.status[i].Store(0)
 	}
