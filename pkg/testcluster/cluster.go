@@ -2,6 +2,7 @@ package testcluster
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func New(t testing.TB, o Options) *Cluster {
 	if o.SessionTimeout == 0 {
 		o.SessionTimeout = 4 * time.Second
 	}
-	c := &Cluster{t: t, Dir: t.TempDir(), Bin: Binaries(t), ZK: o.ZK, Root: "/stampede", Session: o.SessionTimeout, opts: o}
+	c := &Cluster{t: t, Dir: logDir(t), Bin: Binaries(t), ZK: o.ZK, Root: "/stampede", Session: o.SessionTimeout, opts: o}
 	if c.ZK == "" {
 		c.ZKSrv = zktest.Standalone(t)
 		c.ZK = c.ZKSrv.Addr()
@@ -67,6 +68,26 @@ func New(t testing.TB, o Options) *Cluster {
 		c.WaitWorkers(o.Workers, 30*time.Second)
 	}
 	return c
+}
+
+// logDir is where the cluster's process logs go: a test temp dir, or a
+// kept directory under $STAMPEDE_LOG_DIR when that is set (to read the logs
+// of a failed run afterwards).
+func logDir(t testing.TB) string {
+	base := os.Getenv("STAMPEDE_LOG_DIR")
+	if base == "" {
+		return t.TempDir()
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp(base, name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cluster logs in %s", dir)
+	return dir
 }
 
 // AddMaster starts one more master.
