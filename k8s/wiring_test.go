@@ -223,17 +223,20 @@ func TestWorkerScaleDownDuringTest(t *testing.T) {
 		"load": {"model": "constant-rate", "rate": 150, "concurrency": 8, "duration": "8s"},
 		"workers": 0
 	}`))
+	// Remove the worker once the master has seen it send load.
+	victim := lc.podNames("worker")[2]
 	var v testView
 	eventually(t, 60*time.Second, func() error {
 		if err := getJSON(api+"/api/v1/tests/"+id, &v); err != nil {
 			return err
 		}
-		if v.Phase != "running" || v.Summary.Requests == 0 {
-			return fmt.Errorf("test %s phase %q, %d requests: not running yet", id, v.Phase, v.Summary.Requests)
+		for _, w := range v.Workers {
+			if w.ID == victim && v.Phase == "running" && w.Requests > 0 {
+				return nil
+			}
 		}
-		return nil
+		return fmt.Errorf("test %s phase %q, workers %+v: %s not sending yet", id, v.Phase, v.Workers, victim)
 	})
-	victim := lc.podNames("worker")[2]
 	lc.terminatePod(victim)
 	v = waitTest(t, api, id, 120*time.Second)
 	t.Logf("test %s after %s left: %+v", id, victim, v)
