@@ -9,7 +9,8 @@ import (
 // due and sends it. A ticket claimed more than LateThreshold after it was
 // due found every connection busy: it is late, and its latency still counts
 // from when it was due (no coordinated omission).
-func (r *Run) openLane(j int, start time.Time) {
+func (r *Run) openLane(j int, start, end time.Time) {
+	last := end.Add(r.timeout) // no exchange lasts past this
 	ln, lr := r.lanes[j], r.laneReqs[j]
 	defer lr.close()
 	timer := time.NewTimer(time.Hour)
@@ -49,7 +50,7 @@ func (r *Run) openLane(j int, start time.Time) {
 			r.noteStart(due, now)
 		}
 		o.scheduled, o.sent = due, now
-		o.res = conn.Do(req)
+		o.res = conn.DoBy(req, minTime(now.Add(r.timeout), last))
 		o.done = time.Now()
 		ln.record(&o)
 	}
@@ -116,4 +117,11 @@ func (r *Run) closedLane(j int, start, end time.Time) {
 			now = time.Now()
 		}
 	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

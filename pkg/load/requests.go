@@ -181,13 +181,18 @@ type laneRequests struct {
 	bodyB []byte
 }
 
+// forLane makes a lane's requests; with timeout > 0 also its connections
+// (one per endpoint), else pick returns no connection (event loops own
+// theirs).
 func (rs *requestSet) forLane(worker string, seed uint64, timeout time.Duration) *laneRequests {
 	lr := &laneRequests{set: rs, tctx: template.Context{Worker: worker, Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}}
 	for i := range rs.entries {
 		lr.reqs = append(lr.reqs, client.NewRequest(rs.entries[i].static))
 	}
 	for _, ep := range rs.endpoints {
-		lr.conns = append(lr.conns, client.NewConn(ep, timeout))
+		if timeout > 0 {
+			lr.conns = append(lr.conns, client.NewConn(ep, timeout))
+		}
 	}
 	lr.urlB = make([]byte, 0, 256)
 	lr.bodyB = make([]byte, 0, 256)
@@ -223,6 +228,9 @@ func (lr *laneRequests) pick(seq int64) (*client.Request, *client.Conn) {
 			lr.bodyB = e.body.Append(lr.bodyB[:0], &lr.tctx)
 			req.SetBody(lr.bodyB)
 		}
+	}
+	if lr.conns == nil {
+		return req, nil
 	}
 	return req, lr.conns[e.endpoint]
 }

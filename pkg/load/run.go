@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/load/client"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
@@ -20,6 +21,12 @@ const LateThreshold = time.Millisecond
 // LateFlagFraction is the fraction of late requests above which a run is
 // flagged: the generator could not keep the rate.
 const LateFlagFraction = 0.05
+
+// OpenGrace is how long after the end of an open model's duration a
+// request that was due before the end may still start (late). Its exchange
+// is cut at the end plus the request timeout, so a run never lasts longer
+// than RunBound() plus the request timeout.
+const OpenGrace = 250 * time.Millisecond
 
 // ErrInvalidPlan means Prepare was given a plan it cannot run.
 var ErrInvalidPlan = errors.New("load: invalid plan")
@@ -42,6 +49,8 @@ type Run struct {
 
 	lanes    []*lane
 	laneReqs []*laneRequests
+	conns    int            // connections the run uses
+	loops    []*client.Loop // event loops (closed models on Linux), one lane each
 
 	next    atomic.Int64 // next ticket (open) or request number (closed)
 	stopped atomic.Bool
@@ -109,7 +118,7 @@ func Prepare(ctx context.Context, p Plan) (*Run, error) {
 			r.budget = Split(&s, p.Share.Of)[p.Share.Index].Requests
 		}
 	}
-	lanes := l.Concurrency
+	lanes := l.Concurrency // load goroutines, one connection each
 	switch l.Model {
 	case spec.ModelConstantRate, spec.ModelRampingRate:
 		r.sched = scheduleFor(&p)
@@ -125,7 +134,14 @@ func Prepare(ctx context.Context, p Plan) (*Run, error) {
 		lanes = int(r.budget) // more would idle
 	}
 	lanes = max(lanes, 1)
+	r.conns = lanes
 	r.spare = newSlot(r.open)
+	if r.canLoop() {
+		if err := r.prepareLoops(ctx, lanes); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
 	for j := range lanes {
 		ln := &lane{}
 		ln.cur.Store(newSlot(r.open))
@@ -150,7 +166,7 @@ func Prepare(ctx context.Context, p Plan) (*Run, error) {
 
 // Info describes the run.
 func (r *Run) Info() Info {
-	in := Info{Model: r.plan.Spec.Load.Model, Connections: len(r.lanes), Budget: r.budget, Bounded: r.bounded, Bound: r.bound}
+	in := Info{Model: r.plan.Spec.Load.Model, Connections: r.conns, Budget: r.budget, Bounded: r.bounded, Bound: r.bound}
 	if r.open {
 		exp := r.sched.Expected()
 		if r.sched.end > 0 {
@@ -182,8 +198,12 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	case <-wait.C:
 	}
 	end := startAt.Add(r.bound)
+	stopAt := end
+	if r.open {
+		stopAt = end.Add(min(OpenGrace, r.timeout))
+	}
 	watch := make(chan struct{})
-	deadline := time.NewTimer(time.Until(end))
+	deadline := time.NewTimer(time.Until(stopAt))
 	go func() {
 		defer deadline.Stop()
 		select {
@@ -195,8 +215,12 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	}()
 	var wg sync.WaitGroup
 	for j := range r.lanes {
+		if r.loops != nil {
+			wg.Go(func() { r.loopLane(j, startAt, end) })
+			continue
+		}
 		if r.open {
-			wg.Go(func() { r.openLane(j, startAt) })
+			wg.Go(func() { r.openLane(j, startAt, end) })
 		} else {
 			wg.Go(func() { r.closedLane(j, startAt, end) })
 		}
@@ -264,6 +288,9 @@ func (r *Run) Close() {
 		}
 		for _, lr := range r.laneReqs {
 			lr.close()
+		}
+		for _, lp := range r.loops {
+			lp.Close()
 		}
 	})
 }

@@ -93,13 +93,17 @@ type Result struct {
 // Do sends req and reads the whole response. It dials first if needed; a
 // failed or closing connection is closed so that the next Do re-dials.
 // The exchange (dial included) is bounded by the Conn's timeout.
-func (c *Conn) Do(req *Request) Result {
+func (c *Conn) Do(req *Request) Result { return c.DoBy(req, time.Now().Add(c.timeout)) }
+
+// DoBy is Do with an explicit deadline for the exchange (the dial keeps its
+// own timeout).
+func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 	if c.c == nil {
 		if k := c.Dial(); k != OK {
 			return Result{Kind: k}
 		}
 	}
-	_ = c.c.SetDeadline(time.Now().Add(c.timeout))
+	_ = c.c.SetDeadline(deadline)
 	if err := req.r.Write(c.bw); err != nil {
 		c.Close()
 		return Result{Kind: Classify(err)}

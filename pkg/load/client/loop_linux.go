@@ -1,0 +1,493 @@
+//go:build linux
+
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/valyala/fasthttp"
+)
+
+// LoopSupported reports whether this platform has the event loop.
+const LoopSupported = true
+
+// Loop runs many plain-HTTP keep-alive connections to one endpoint from a
+// single goroutine, the way wrk does: its own epoll instance, non-blocking
+// sockets, one read and one write system call per exchange and no goroutine
+// switch per request. Requests and responses still go through fasthttp.
+//
+// A Loop is owned by one goroutine: Run must not be called concurrently,
+// and the Driver's methods are called from Run's goroutine only.
+type Loop struct {
+	sa      syscall.Sockaddr
+	family  int
+	timeout time.Duration
+	epfd    int
+	conns   []*loopConn
+	events  []syscall.EpollEvent
+}
+
+type connState uint8
+
+const (
+	stIdle    connState = iota // no request outstanding
+	stParked                   // idle until wake (the driver asked to wait)
+	stWriting                  // connecting, or waiting for room to write
+	stWaiting                  // request written, response pending
+)
+
+type loopConn struct {
+	fd       int // -1: no socket
+	state    connState
+	retired  bool
+	deadline int64 // unix ns: the exchange fails with Timeout after it
+	wake     int64 // unix ns: parked until then
+	sent     time.Time
+	req      *Request
+	out      []byte // serialized request
+	off      int    // bytes of out already written
+	in       []byte // response bytes so far
+	w        sliceWriter
+	bw       *bufio.Writer
+	rd       bytes.Reader
+	br       *bufio.Reader
+	resp     fasthttp.Response
+}
+
+// sliceWriter appends to a byte slice (the serialized request).
+type sliceWriter struct{ b *[]byte }
+
+func (w sliceWriter) Write(p []byte) (int, error) {
+	*w.b = append(*w.b, p...)
+	return len(p), nil
+}
+
+// Driver feeds a Loop's connections and takes their outcomes.
+type Driver interface {
+	// Next is called when connection i is free. It returns the request to
+	// send now; or nil and a positive wait to be asked again after it; or
+	// ok == false to retire the connection for the rest of the run.
+	Next(i int, now time.Time) (req *Request, wait time.Duration, ok bool)
+	// Done reports the outcome of connection i's request.
+	Done(i int, res Result, sent, done time.Time)
+}
+
+// NewLoop prepares n connections to ep, each exchange bounded by timeout.
+// TLS endpoints are not supported (use Conn).
+func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
+	if ep.TLS != nil {
+		return nil, errors.New("client: the event loop does not do TLS")
+	}
+	ap, err := resolve(ep.Addr)
+	if err != nil {
+		return nil, err
+	}
+	l := &Loop{timeout: timeout, epfd: -1, events: make([]syscall.EpollEvent, n+1)}
+	if ap.Addr().Is4() {
+		l.family = syscall.AF_INET
+		l.sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	} else {
+		l.family = syscall.AF_INET6
+		l.sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	}
+	l.epfd, err = syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	for range n {
+		c := &loopConn{fd: -1, out: make([]byte, 0, 1024), in: make([]byte, 0, 16<<10)}
+		c.w = sliceWriter{b: &c.out}
+		c.bw = bufio.NewWriterSize(c.w, 4096)
+		c.br = bufio.NewReaderSize(&c.rd, 16<<10)
+		l.conns = append(l.conns, c)
+	}
+	return l, nil
+}
+
+func resolve(addr string) (netip.AddrPort, error) {
+	ta, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	ap := ta.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+}
+
+// Len is the number of connections.
+func (l *Loop) Len() int { return len(l.conns) }
+
+// Dial connects every connection that has no socket, blocking (bounded by
+// the timeout), before the run. Failures are left for the run to retry and
+// count.
+func (l *Loop) Dial() {
+	for i, c := range l.conns {
+		if c.fd < 0 {
+			_, _ = l.connect(i, true)
+		}
+	}
+}
+
+// connect opens connection i's socket. With block, it waits until the
+// connection is established; otherwise pending reports a connect in
+// progress (completed on EPOLLOUT).
+func (l *Loop) connect(i int, block bool) (pending bool, k Kind) {
+	c := l.conns[i]
+	typ := syscall.SOCK_STREAM | syscall.SOCK_CLOEXEC
+	if !block {
+		typ |= syscall.SOCK_NONBLOCK
+	}
+	fd, err := syscall.Socket(l.family, typ, syscall.IPPROTO_TCP)
+	if err != nil {
+		return false, Classify(err)
+	}
+	_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	if block {
+		// SO_SNDTIMEO bounds a blocking connect on Linux.
+		tv := syscall.NsecToTimeval(l.timeout.Nanoseconds())
+		_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv)
+	}
+	err = syscall.Connect(fd, l.sa)
+	for err == syscall.EINTR && block {
+		err = syscall.Connect(fd, l.sa)
+	}
+	if err != nil && (block || err != syscall.EINPROGRESS) {
+		syscall.Close(fd)
+		if err == syscall.EINPROGRESS || err == syscall.EAGAIN {
+			return false, Timeout
+		}
+		return false, Classify(err)
+	}
+	if block {
+		if err := syscall.SetNonblock(fd, true); err != nil {
+			syscall.Close(fd)
+			return false, Classify(err)
+		}
+	}
+	pending = err == syscall.EINPROGRESS
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(i)}
+	if pending {
+		ev.Events |= syscall.EPOLLOUT
+	}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		syscall.Close(fd)
+		return false, Classify(err)
+	}
+	c.fd = fd
+	return pending, OK
+}
+
+func sockErr(fd int) Kind {
+	v, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+	if err != nil {
+		return Classify(err)
+	}
+	if v != 0 {
+		return Classify(syscall.Errno(v))
+	}
+	return OK
+}
+
+// closeSocket closes c's socket; the next request re-dials.
+func (l *Loop) closeSocket(c *loopConn) {
+	if c.fd >= 0 {
+		_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+		syscall.Close(c.fd)
+	}
+	c.fd = -1
+	c.in = c.in[:0]
+}
+
+// Close closes every connection and the epoll instance.
+func (l *Loop) Close() {
+	for _, c := range l.conns {
+		l.closeSocket(c)
+	}
+	if l.epfd >= 0 {
+		syscall.Close(l.epfd)
+		l.epfd = -1
+	}
+}
+
+// Run drives the connections until every one is retired, or until stop is
+// set: then it starts no request and waits for those in flight (each
+// bounded by the timeout), and returns. Run may be called once.
+func (l *Loop) Run(stop *atomic.Bool, d Driver) {
+	now := time.Now()
+	for i := range l.conns {
+		l.feed(i, now, stop, d)
+	}
+	for l.busy() {
+		wait := 10 // ms: bounds how late a stop or a timeout is noticed
+		if nw := l.nextWake(); nw > 0 {
+			ms := int((nw - time.Now().UnixNano() + 999_999) / 1e6)
+			wait = min(wait, max(ms, 0))
+		}
+		n, err := epollWait(l.epfd, l.events, wait)
+		if err != nil && err != syscall.EINTR {
+			return
+		}
+		for k := range n {
+			ev := &l.events[k]
+			l.event(int(ev.Fd), ev.Events, stop, d)
+		}
+		l.expire(time.Now(), stop, d)
+	}
+}
+
+// busy reports whether a request is in flight or a connection will ask
+// for one later.
+func (l *Loop) busy() bool {
+	for _, c := range l.conns {
+		if c.req != nil || c.state == stParked {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *Loop) nextWake() int64 {
+	var w int64
+	for _, c := range l.conns {
+		if c.state == stParked && (w == 0 || c.wake < w) {
+			w = c.wake
+		}
+	}
+	return w
+}
+
+// expire fails exchanges past their deadline and wakes parked connections.
+func (l *Loop) expire(now time.Time, stop *atomic.Bool, d Driver) {
+	ns := now.UnixNano()
+	for i, c := range l.conns {
+		switch {
+		case c.req != nil && ns >= c.deadline:
+			l.fail(i, c, Timeout, now, stop, d)
+		case c.state == stParked && (ns >= c.wake || stop.Load()):
+			c.state = stIdle
+			l.feed(i, now, stop, d)
+		}
+	}
+}
+
+// fail ends connection i's exchange with a failure, closes its socket and
+// feeds it again.
+func (l *Loop) fail(i int, c *loopConn, k Kind, now time.Time, stop *atomic.Bool, d Driver) {
+	l.finish(i, c, Result{Kind: k, BytesOut: c.off}, now, d)
+	l.closeSocket(c)
+	l.feed(i, now, stop, d)
+}
+
+// feed asks the driver for connection i's next requests and starts one;
+// requests that fail at once (a refused connect) are counted and the next
+// one is asked for, without recursion.
+func (l *Loop) feed(i int, now time.Time, stop *atomic.Bool, d Driver) {
+	c := l.conns[i]
+	for !c.retired && !stop.Load() {
+		req, wait, ok := d.Next(i, now)
+		if !ok {
+			c.retired = true
+			return
+		}
+		if req == nil {
+			c.state, c.wake = stParked, now.Add(wait).UnixNano()
+			return
+		}
+		c.req, c.sent = req, now
+		c.deadline = now.Add(l.timeout).UnixNano()
+		c.out, c.off = c.out[:0], 0
+		c.bw.Reset(c.w)
+		if err := req.r.Write(c.bw); err == nil {
+			_ = c.bw.Flush()
+		}
+		c.in = c.in[:0]
+		if c.fd < 0 {
+			pending, k := l.connect(i, false)
+			if k != OK {
+				now = time.Now()
+				l.finish(i, c, Result{Kind: k}, now, d)
+				continue
+			}
+			if pending {
+				c.state = stWriting
+				return
+			}
+		}
+		if k := l.write(c); k != OK {
+			now = time.Now()
+			l.finish(i, c, Result{Kind: k, BytesOut: c.off}, now, d)
+			l.closeSocket(c)
+			continue
+		}
+		return
+	}
+}
+
+// write writes what is left of c's request. When the socket buffer is full
+// it waits for EPOLLOUT (state stWriting).
+func (l *Loop) write(c *loopConn) Kind {
+	for c.off < len(c.out) {
+		n, err := syscall.Write(c.fd, c.out[c.off:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			if c.state != stWriting {
+				c.state = stWriting
+				ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLOUT, Fd: int32(l.index(c))}
+				_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev)
+			}
+			return OK
+		case err != nil:
+			return Classify(err)
+		}
+		c.off += n
+	}
+	if c.state == stWriting {
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(l.index(c))}
+		_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev)
+	}
+	c.state = stWaiting
+	return OK
+}
+
+func (l *Loop) index(c *loopConn) int {
+	for i, x := range l.conns {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// event handles readiness of connection i.
+func (l *Loop) event(i int, events uint32, stop *atomic.Bool, d Driver) {
+	c := l.conns[i]
+	switch {
+	case c.req == nil:
+		// Readable while idle: the server closed the connection (or sent
+		// something unasked). Either way it is not reusable.
+		l.closeSocket(c)
+	case c.state == stWriting:
+		if k := sockErr(c.fd); k != OK {
+			l.fail(i, c, k, time.Now(), stop, d)
+			return
+		}
+		if events&(syscall.EPOLLOUT|syscall.EPOLLERR|syscall.EPOLLHUP) == 0 {
+			return
+		}
+		if k := l.write(c); k != OK {
+			l.fail(i, c, k, time.Now(), stop, d)
+		}
+	case c.state == stWaiting:
+		l.read(i, c, stop, d)
+	}
+}
+
+// read reads what arrived and completes the exchange once the response is
+// whole.
+func (l *Loop) read(i int, c *loopConn, stop *atomic.Bool, d Driver) {
+	if cap(c.in)-len(c.in) < 4096 {
+		grown := make([]byte, len(c.in), 2*cap(c.in))
+		copy(grown, c.in)
+		c.in = grown
+	}
+	n, err := syscall.Read(c.fd, c.in[len(c.in):cap(c.in)])
+	if err == syscall.EAGAIN || err == syscall.EINTR {
+		return
+	}
+	now := time.Now()
+	if err != nil || n == 0 {
+		kind := Classify(err)
+		if err == nil {
+			kind = Reset // closed before a whole response
+			if len(c.in) > 0 {
+				kind = IO
+			}
+		}
+		l.fail(i, c, kind, now, stop, d)
+		return
+	}
+	c.in = c.in[:len(c.in)+n]
+	res, done, closeAfter := l.parse(c)
+	if !done {
+		return
+	}
+	res.BytesOut = c.off
+	l.finish(i, c, res, now, d)
+	if closeAfter || res.Kind != OK {
+		l.closeSocket(c)
+	}
+	l.feed(i, now, stop, d)
+}
+
+// parse tries to read a whole response from c.in. It returns done == false
+// if more bytes are needed.
+func (l *Loop) parse(c *loopConn) (res Result, done, closeAfter bool) {
+	c.rd.Reset(c.in)
+	c.br.Reset(&c.rd)
+	h := &c.resp.Header
+	if err := h.Read(c.br); err != nil {
+		if c.rd.Len() == 0 && len(c.in) < 1<<20 {
+			return res, false, false // incomplete headers
+		}
+		return Result{Kind: IO}, true, true
+	}
+	hdrLen := len(c.in) - c.rd.Len() - c.br.Buffered()
+	status := h.StatusCode()
+	cl := h.ContentLength()
+	switch {
+	case c.req.head || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified:
+		cl = 0
+	case status < 200:
+		cl = -1 // interim responses: let fasthttp read the whole exchange
+	}
+	if cl >= 0 {
+		if len(c.in) < hdrLen+cl {
+			return res, false, false
+		}
+		return Result{Status: status, BytesIn: cl}, true, h.ConnectionClose() || c.req.r.ConnectionClose() || len(c.in) > hdrLen+cl
+	}
+	// chunked or until-close body: parse the whole response with fasthttp
+	c.rd.Reset(c.in)
+	c.br.Reset(&c.rd)
+	c.resp.SkipBody = c.req.head
+	if err := c.resp.Read(c.br); err != nil {
+		if c.rd.Len() == 0 {
+			return res, false, false
+		}
+		return Result{Kind: IO}, true, true
+	}
+	return Result{Status: c.resp.StatusCode(), BytesIn: len(c.resp.Body())}, true, c.resp.ConnectionClose() || c.req.r.ConnectionClose()
+}
+
+// finish reports connection i's exchange; the connection becomes idle.
+func (l *Loop) finish(i int, c *loopConn, res Result, now time.Time, d Driver) {
+	if c.req == nil {
+		return
+	}
+	c.req = nil
+	c.state = stIdle
+	d.Done(i, res, c.sent, now)
+}
+
+// epollWait is epoll_pwait without the runtime's system-call hand-off: the
+// loop keeps its P while the kernel waits (at most 10 ms, or until a signal
+// such as the runtime's preemption interrupts it). Handing the P to another
+// thread on every wait costs more CPU than the whole exchange; the loop's
+// goroutine is the only work of its P during a run anyway.
+func epollWait(epfd int, events []syscall.EpollEvent, msec int) (int, error) {
+	r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd),
+		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(msec), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
