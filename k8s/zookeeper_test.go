@@ -116,6 +116,10 @@ func TestZooKeeperEnsemble(t *testing.T) {
 	if d := z.cfg["dataDir"]; d != "/data" || !strings.HasPrefix(z.cfg["dataLogDir"], "/data/") {
 		t.Errorf("dataDir %q, dataLogDir %q: both must be on the persistent volume at /data", d, z.cfg["dataLogDir"])
 	}
+	if _, tag, _ := strings.Cut(z.container.Image, ":"); tag == "" || tag != z.set.Template.Metadata.Labels["app.kubernetes.io/version"] {
+		t.Errorf("zookeeper image %q: pin a tag and keep the app.kubernetes.io/version label (%q) equal to it",
+			z.container.Image, z.set.Template.Metadata.Labels["app.kubernetes.io/version"])
+	}
 	var pdb PDBSpec
 	decodeSpec(t, m.Find(t, "PodDisruptionBudget", "zk"), &pdb)
 	up := replicas
