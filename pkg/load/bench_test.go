@@ -47,6 +47,7 @@ func BenchmarkEngine(b *testing.B) {
 		mod  func(*spec.Spec)
 	}{
 		{"avalanche", func(s *spec.Spec) {}},
+		{"avalanche-goroutines", func(s *spec.Spec) { useEventLoop = false }},
 		{"avalanche-templates", func(s *spec.Spec) {
 			s.Request.URL = srv.URL() + "/item/{{seq}}?r={{randInt 1 1000}}&id={{uuid}}"
 			s.Request.Headers = map[string]string{"X-Worker": "{{worker}}", "X-Color": "{{choice red green blue}}"}
@@ -61,6 +62,7 @@ func BenchmarkEngine(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
+			defer func() { useEventLoop = true }()
 			s := spec.Spec{Request: spec.Request{URL: srv.URL() + "/ping"},
 				Load: spec.Load{Model: spec.ModelAvalanche, Concurrency: 4, Requests: int64(b.N)}}
 			c.mod(&s)

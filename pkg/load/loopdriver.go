@@ -27,10 +27,12 @@ func (r *Run) canLoop() bool {
 		len(r.reqs.endpoints) == 1 && r.reqs.endpoints[0].TLS == nil
 }
 
-// prepareLoops spreads conns connections over one event loop per usable
-// core (each loop is one lane with its own histograms) and connects them.
+// prepareLoops spreads conns connections over event loops (each loop is
+// one lane with its own histograms) and connects them. A loop keeps its P
+// while it waits for the kernel, so it leaves one P to the rest of the
+// process (collection, coordination) when there is more than one.
 func (r *Run) prepareLoops(ctx context.Context, conns int) error {
-	n := min(runtime.GOMAXPROCS(0), conns)
+	n := min(max(runtime.GOMAXPROCS(0)-1, 1), conns)
 	for j := range n {
 		share := conns / n
 		if j < conns%n {

@@ -12,6 +12,11 @@ import (
 // at most 2 × (1 s / 20 ms) = 100 requests per second.
 func TestTsunamiPaces(t *testing.T) {
 	tp := startTarget(t)
+	engines(t, func(t *testing.T) { tsunamiPaces(t, tp) })
+}
+
+func tsunamiPaces(t *testing.T, tp *targetProc) {
+	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelTsunami, Concurrency: 2, Delay: spec.D(20 * time.Millisecond), Duration: spec.D(time.Second)})
 	got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
 	n := got.Counters.Requests
@@ -73,6 +78,11 @@ func TestRampingConcurrency(t *testing.T) {
 // duplicates nothing; the intervals add up to what the target saw.
 func TestCollectWhileRunning(t *testing.T) {
 	tp := startTarget(t)
+	engines(t, func(t *testing.T) { collectWhileRunning(t, tp) })
+}
+
+func collectWhileRunning(t *testing.T, tp *targetProc) {
+	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelAvalanche, Concurrency: 6, Duration: spec.D(1500 * time.Millisecond)})
 	r, err := Prepare(context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
 	if err != nil {

@@ -54,7 +54,9 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // TestTemplatesPerRequest: {{seq}} is unique per request across workers,
 // and a header template is rendered for each request.
-func TestTemplatesPerRequest(t *testing.T) {
+func TestTemplatesPerRequest(t *testing.T) { engines(t, templatesPerRequest) }
+
+func templatesPerRequest(t *testing.T) {
 	rc := newRecorder()
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
@@ -86,7 +88,9 @@ func TestTemplatesPerRequest(t *testing.T) {
 
 // TestRequestOptions: method, headers, host override, base64 body, mix
 // weights.
-func TestRequestOptions(t *testing.T) {
+func TestRequestOptions(t *testing.T) { engines(t, requestOptions) }
+
+func requestOptions(t *testing.T) {
 	rc := newRecorder()
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
@@ -189,19 +193,21 @@ func TestErrorClassification(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := testSpec(tt.url, spec.Load{Model: spec.ModelAvalanche, Requests: 20, Concurrency: 2})
-			if tt.timeout > 0 {
-				s.Request.Timeout = spec.D(tt.timeout)
-			}
-			s.Request.ExpectStatus = tt.expect
-			got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
-			c := got.Counters
-			if c.Requests != 20 || c.Errors != tt.errors {
-				t.Errorf("requests %d errors %d (%v), want 20 and %d", c.Requests, c.Errors, c.ErrorKinds, tt.errors)
-			}
-			if tt.kind != "" && c.ErrorKinds[tt.kind] != tt.errors {
-				t.Errorf("error kinds = %v, want %s=%d", c.ErrorKinds, tt.kind, tt.errors)
-			}
+			engines(t, func(t *testing.T) {
+				s := testSpec(tt.url, spec.Load{Model: spec.ModelAvalanche, Requests: 20, Concurrency: 2})
+				if tt.timeout > 0 {
+					s.Request.Timeout = spec.D(tt.timeout)
+				}
+				s.Request.ExpectStatus = tt.expect
+				got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+				c := got.Counters
+				if c.Requests != 20 || c.Errors != tt.errors {
+					t.Errorf("requests %d errors %d (%v), want 20 and %d", c.Requests, c.Errors, c.ErrorKinds, tt.errors)
+				}
+				if tt.kind != "" && c.ErrorKinds[tt.kind] != tt.errors {
+					t.Errorf("error kinds = %v, want %s=%d", c.ErrorKinds, tt.kind, tt.errors)
+				}
+			})
 		})
 	}
 }

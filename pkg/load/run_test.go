@@ -6,10 +6,33 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/load/client"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
 func newHist() *hist.Histogram { return hist.New() }
+
+// engines runs f with each engine of the closed models: the event loop
+// (Linux) and one goroutine per connection. Tests do not run in parallel,
+// so switching the package variable is safe.
+func engines(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	for _, loop := range []bool{true, false} {
+		name := "goroutines"
+		if loop {
+			name = "loop"
+		}
+		t.Run(name, func(t *testing.T) {
+			old := useEventLoop
+			useEventLoop = loop
+			defer func() { useEventLoop = old }()
+			f(t)
+		})
+	}
+}
+
+// usesLoop reports whether r runs on event loops.
+func usesLoop(r *Run) bool { return r.loops != nil }
 
 func testSpec(url string, l spec.Load) spec.Spec {
 	s := spec.Spec{Request: spec.Request{URL: url}, Load: l}
@@ -22,28 +45,33 @@ func testSpec(url string, l spec.Load) spec.Spec {
 func TestExactBudget(t *testing.T) {
 	tp := startTarget(t)
 	for _, model := range []string{spec.ModelAvalanche, spec.ModelConstantRate} {
-		t.Run(model, func(t *testing.T) {
-			tp.post(t, "/stats/reset")
-			l := spec.Load{Model: model, Requests: 10000, Concurrency: 8}
-			if model == spec.ModelConstantRate {
-				l.Rate = 20000
-			}
-			s := testSpec(tp.URL+"/ping", l)
-			shares := Split(&s, 3)
-			got, _ := runAll(t, context.Background(), Plan{TestID: "t", WorkerID: "w0", Spec: s, Share: shares[0]})
-			if got.Counters.Requests != 3334 || got.Latency.Count() != 3334 {
-				t.Errorf("requests = %d, histogram count = %d, want 3334", got.Counters.Requests, got.Latency.Count())
-			}
-			if got.Counters.Errors != 0 {
-				t.Errorf("errors = %d (%v), want 0", got.Counters.Errors, got.Counters.ErrorKinds)
-			}
-			if ts := tp.stats(t); ts.Requests != got.Counters.Requests {
-				t.Errorf("target saw %d requests, engine counted %d", ts.Requests, got.Counters.Requests)
-			}
-			if got.Counters.Status["200"] != 3334 {
-				t.Errorf("status codes = %v, want 200=3334", got.Counters.Status)
-			}
-		})
+		t.Run(model, func(t *testing.T) { engines(t, func(t *testing.T) { exactBudget(t, tp, model) }) })
+	}
+}
+
+func exactBudget(t *testing.T, tp *targetProc, model string) {
+	tp.post(t, "/stats/reset")
+	l := spec.Load{Model: model, Requests: 10000, Concurrency: 8}
+	if model == spec.ModelConstantRate {
+		l.Rate = 20000
+	}
+	s := testSpec(tp.URL+"/ping", l)
+	shares := Split(&s, 3)
+	got, r := runAll(t, context.Background(), Plan{TestID: "t", WorkerID: "w0", Spec: s, Share: shares[0]})
+	if wantLoop := useEventLoop && model == spec.ModelAvalanche && client.LoopSupported; usesLoop(r) != wantLoop {
+		t.Errorf("event loop used = %v, want %v", usesLoop(r), wantLoop)
+	}
+	if got.Counters.Requests != 3334 || got.Latency.Count() != 3334 {
+		t.Errorf("requests = %d, histogram count = %d, want 3334", got.Counters.Requests, got.Latency.Count())
+	}
+	if got.Counters.Errors != 0 {
+		t.Errorf("errors = %d (%v), want 0", got.Counters.Errors, got.Counters.ErrorKinds)
+	}
+	if ts := tp.stats(t); ts.Requests != got.Counters.Requests {
+		t.Errorf("target saw %d requests, engine counted %d", ts.Requests, got.Counters.Requests)
+	}
+	if got.Counters.Status["200"] != 3334 {
+		t.Errorf("status codes = %v, want 200=3334", got.Counters.Status)
 	}
 }
 
@@ -71,30 +99,32 @@ func TestConstantRateCount(t *testing.T) {
 func TestStop(t *testing.T) {
 	tp := startTarget(t)
 	for _, model := range []string{spec.ModelAvalanche, spec.ModelConstantRate} {
-		t.Run(model, func(t *testing.T) {
-			tp.post(t, "/stats/reset")
-			l := spec.Load{Model: model, Duration: spec.D(60 * time.Second), Concurrency: 8, Rate: 2000}
-			if model == spec.ModelAvalanche {
-				l.Rate = 0
-			}
-			s := testSpec(tp.URL+"/ping", l)
-			ctx, cancel := context.WithCancel(context.Background())
-			var stoppedAt time.Time
-			go func() {
-				time.Sleep(700 * time.Millisecond)
-				stoppedAt = time.Now()
-				cancel()
-			}()
-			got, _ := runAll(t, ctx, Plan{Spec: s, Share: Share{Of: 1}})
-			if took := time.Since(stoppedAt); took > time.Second {
-				t.Errorf("Run returned %v after cancel, want within 1s", took)
-			}
-			if got.Counters.Requests == 0 {
-				t.Fatalf("no requests before the stop")
-			}
-			if ts := tp.stats(t); ts.Requests != got.Counters.Requests {
-				t.Errorf("target saw %d requests, engine counted %d", ts.Requests, got.Counters.Requests)
-			}
-		})
+		t.Run(model, func(t *testing.T) { engines(t, func(t *testing.T) { stopRun(t, tp, model) }) })
+	}
+}
+
+func stopRun(t *testing.T, tp *targetProc, model string) {
+	tp.post(t, "/stats/reset")
+	l := spec.Load{Model: model, Duration: spec.D(60 * time.Second), Concurrency: 8, Rate: 2000}
+	if model == spec.ModelAvalanche {
+		l.Rate = 0
+	}
+	s := testSpec(tp.URL+"/ping", l)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stoppedAt time.Time
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		stoppedAt = time.Now()
+		cancel()
+	}()
+	got, _ := runAll(t, ctx, Plan{Spec: s, Share: Share{Of: 1}})
+	if took := time.Since(stoppedAt); took > time.Second {
+		t.Errorf("Run returned %v after cancel, want within 1s", took)
+	}
+	if got.Counters.Requests == 0 {
+		t.Fatalf("no requests before the stop")
+	}
+	if ts := tp.stats(t); ts.Requests != got.Counters.Requests {
+		t.Errorf("target saw %d requests, engine counted %d", ts.Requests, got.Counters.Requests)
 	}
 }
