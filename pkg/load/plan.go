@@ -1,6 +1,36 @@
 // Package load is Stampede's load engine: it runs one worker's share of a
 // test against the target and measures it. It needs no ZooKeeper; the worker
-// agent and `worker run` both drive it through Prepare, Run and Collect.
+// agent and `worker run` both drive it through Prepare, Run and Collect
+// (API.md).
+//
+// Models (DESIGN §3). Open models (constant-rate, ramping-rate) follow a
+// Schedule, a pure function from a request's index to its due time; a free
+// load goroutine claims the next index with one atomic add, sleeps until it
+// is due and sends it. Latency is measured from the due time, so a request
+// that waited for a connection carries the wait (no coordinated omission);
+// the service time, from the actual send, goes to a second histogram. A
+// request claimed more than LateThreshold after it was due is counted in
+// Counters.Late; RateMissed flags runs with more than 5 % late. Closed
+// models (avalanche, tsunami, ramping-concurrency) follow a Profile, the
+// connection count over time.
+//
+// Engines. Avalanche and tsunami against one plain-HTTP endpoint run on
+// event loops (client.Loop, Linux): a few goroutines each multiplex many
+// connections over their own epoll instance, one read and one write system
+// call per exchange. Every other case runs one goroutine per connection
+// (client.Conn). Both count exactly: a request is counted when its outcome
+// is known, and only requests that were sent are counted.
+//
+// Measurement. Each load goroutine (or loop) owns a slot with its
+// histograms and counters; Collect swaps the slot for an empty one without
+// a lock (see lane) and merges. Nothing allocates per request in steady
+// state (BenchmarkEngine, BenchmarkConnDo).
+//
+// Templates. Importing this package links pkg/template, whose init
+// registers template checks with spec.RegisterValidator: any binary that
+// imports pkg/load (master, worker) reports template errors from
+// spec.Validate. A package that validates specs without linking pkg/load
+// must import pkg/template itself (a blank import is enough).
 package load
 
 import (
