@@ -39,6 +39,9 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 	plannedEnd := startAt.Add(s.Load.RunBound() + s.Request.Timeout.D)
 	var lastLiveness time.Time
 	var quietSince time.Time // when the last non-lost worker finished
+	// aborted: the test is being aborted (a lost worker under
+	// on_worker_loss: abort), so lost workers get no final grace
+	aborted := o.abortRequested(ctx, id)
 	tick := time.NewTicker(o.cfg.Poll)
 	defer tick.Stop()
 	for ctx.Err() == nil {
@@ -93,6 +96,7 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 					if err != nil && !isExists(err) {
 						return err
 					}
+					aborted = true
 				}
 			}
 		}
@@ -114,7 +118,7 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		}
 		switch {
 		case missing == 0,
-			pending == 0 && now.Sub(quietSince) >= o.cfg.FinalGrace,
+			pending == 0 && (aborted || now.Sub(quietSince) >= o.cfg.FinalGrace),
 			now.After(plannedEnd.Add(o.cfg.FinalGrace)):
 			for _, w := range st.Workers {
 				if done[w] == nil {
@@ -129,6 +133,16 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		}
 	}
 	return ctx.Err()
+}
+
+// abortRequested reports whether the test's stop node asks for an abort.
+func (o *Orchestrator) abortRequested(ctx context.Context, id string) bool {
+	d, _, err := o.c.Get(ctx, o.p.Stop(id))
+	if err != nil {
+		return false
+	}
+	var req proto.StopRequest
+	return json.Unmarshal(d, &req) == nil && req.Abort
 }
 
 // recordLost writes the lost workers into the test's state (fenced,
