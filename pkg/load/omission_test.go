@@ -30,42 +30,44 @@ func TestStallShowsInPercentiles(t *testing.T) {
 	}
 	for _, m := range models {
 		t.Run(m.name, func(t *testing.T) {
-			tp.post(t, "/stats/reset")
-			s := testSpec(tp.URL+"/ping", m.load)
-			go func() {
-				time.Sleep(2 * time.Second)
-				tp.post(t, "/control/stall?for="+stall.String())
-			}()
-			got, r := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
-			lat := got.Latency.Summary()
-			t.Logf("%s: %d requests, late %d, latency %+v", m.name, got.Counters.Requests, got.Counters.Late, lat)
-			if ts := tp.stats(t); ts.Requests != got.Counters.Requests {
-				t.Errorf("target saw %d requests, engine counted %d", ts.Requests, got.Counters.Requests)
-			}
-			stallMs := float64(stall.Milliseconds())
-			if lat.Max < 0.9*stallMs {
-				t.Errorf("max = %.1f ms, want at least 0.9 × the %v stall", lat.Max, stall)
-			}
-			if r.open {
-				// 1,000 of the 5,000 requests were due during the stall;
-				// the slowest of them waited nearly all of it.
-				if lat.P99 < 0.5*stallMs {
-					t.Errorf("open model p99 = %.1f ms, want of the order of the %v stall (≥ 0.5×)", lat.P99, stall)
+			engines(t, func(t *testing.T) {
+				tp.post(t, "/stats/reset")
+				s := testSpec(tp.URL+"/ping", m.load)
+				go func() {
+					time.Sleep(2 * time.Second)
+					tp.post(t, "/control/stall?for="+stall.String())
+				}()
+				got, r := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+				lat := got.Latency.Summary()
+				t.Logf("%s: %d requests, late %d, latency %+v", m.name, got.Counters.Requests, got.Counters.Late, lat)
+				if ts := tp.stats(t); ts.Requests != got.Counters.Requests {
+					t.Errorf("target saw %d requests, engine counted %d", ts.Requests, got.Counters.Requests)
 				}
-				if got.Counters.Requests != 5000 {
-					t.Errorf("open model sent %d requests, want 5000 (the schedule)", got.Counters.Requests)
+				stallMs := float64(stall.Milliseconds())
+				if lat.Max < 0.9*stallMs {
+					t.Errorf("max = %.1f ms, want at least 0.9 × the %v stall", lat.Max, stall)
 				}
-				if !RateMissed(got.Counters.Late, got.Counters.Requests) {
-					t.Errorf("late = %d of %d: the run should be flagged as missing its rate", got.Counters.Late, got.Counters.Requests)
+				if r.open {
+					// 1,000 of the 5,000 requests were due during the stall;
+					// the slowest of them waited nearly all of it.
+					if lat.P99 < 0.5*stallMs {
+						t.Errorf("open model p99 = %.1f ms, want of the order of the %v stall (≥ 0.5×)", lat.P99, stall)
+					}
+					if got.Counters.Requests != 5000 {
+						t.Errorf("open model sent %d requests, want 5000 (the schedule)", got.Counters.Requests)
+					}
+					if !RateMissed(got.Counters.Late, got.Counters.Requests) {
+						t.Errorf("late = %d of %d: the run should be flagged as missing its rate", got.Counters.Late, got.Counters.Requests)
+					}
+					// Service time starts at the actual send: only the ~100
+					// requests in flight during the stall carry it.
+					if svc := got.Service.Summary(); svc.Mean > lat.Mean/2 {
+						t.Errorf("service-time mean %.1f ms > half the latency mean %.1f ms; service time must not include waiting for a connection", svc.Mean, lat.Mean)
+					}
+				} else if lat.P99 > 0.5*stallMs {
+					t.Errorf("closed loop p99 = %.1f ms, want well below the %v stall (only 2 requests were in flight)", lat.P99, stall)
 				}
-				// Service time starts at the actual send: only the ~100
-				// requests in flight during the stall carry it.
-				if svc := got.Service.Summary(); svc.Mean > lat.Mean/2 {
-					t.Errorf("service-time mean %.1f ms > half the latency mean %.1f ms; service time must not include waiting for a connection", svc.Mean, lat.Mean)
-				}
-			} else if lat.P99 > 0.5*stallMs {
-				t.Errorf("closed loop p99 = %.1f ms, want well below the %v stall (only 2 requests were in flight)", lat.P99, stall)
-			}
+			})
 		})
 	}
 }

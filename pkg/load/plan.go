@@ -14,11 +14,14 @@
 // models (avalanche, tsunami, ramping-concurrency) follow a Profile, the
 // connection count over time.
 //
-// Engines. Avalanche and tsunami against one plain-HTTP endpoint run on
-// event loops (client.Loop, Linux): a few goroutines each multiplex many
-// connections over their own epoll instance, one read and one write system
-// call per exchange. Every other case runs one goroutine per connection
-// (client.Conn). Both count exactly: a request is counted when its outcome
+// Engines. Every model but ramping-concurrency, against one plain-HTTP
+// endpoint, runs on event loops (client.Loop, Linux): a few goroutines each
+// multiplex many connections over their own epoll instance, one read and
+// one write system call per exchange, and wake parked connections with
+// epoll_pwait2's nanosecond timeout. Every other case runs one goroutine
+// per connection (client.Conn) with Go timers, whose wake-ups can be up to
+// a millisecond late on an idle process (that delay is in the latency of
+// open models, which counts from the due time). Both count exactly: a request is counted when its outcome
 // is known, and only requests that were sent are counted.
 //
 // Measurement. Each load goroutine (or loop) owns a slot with its

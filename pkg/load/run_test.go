@@ -12,8 +12,8 @@ import (
 
 func newHist() *hist.Histogram { return hist.New() }
 
-// engines runs f with each engine of the closed models: the event loop
-// (Linux) and one goroutine per connection. Tests do not run in parallel,
+// engines runs f with each engine: the event loop (Linux) and one goroutine
+// per connection. Tests do not run in parallel,
 // so switching the package variable is safe.
 func engines(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
@@ -58,7 +58,7 @@ func exactBudget(t *testing.T, tp *targetProc, model string) {
 	s := testSpec(tp.URL+"/ping", l)
 	shares := Split(&s, 3)
 	got, r := runAll(t, context.Background(), Plan{TestID: "t", WorkerID: "w0", Spec: s, Share: shares[0]})
-	if wantLoop := useEventLoop && model == spec.ModelAvalanche && client.LoopSupported; usesLoop(r) != wantLoop {
+	if wantLoop := useEventLoop && client.LoopSupported; usesLoop(r) != wantLoop {
 		t.Errorf("event loop used = %v, want %v", usesLoop(r), wantLoop)
 	}
 	if got.Counters.Requests != 3334 || got.Latency.Count() != 3334 {
@@ -78,6 +78,11 @@ func exactBudget(t *testing.T, tp *targetProc, model string) {
 // TestConstantRateCount: 200/s for 2 s schedules exactly 400 requests.
 func TestConstantRateCount(t *testing.T) {
 	tp := startTarget(t)
+	engines(t, func(t *testing.T) { constantRateCount(t, tp) })
+}
+
+func constantRateCount(t *testing.T, tp *targetProc) {
+	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelConstantRate, Rate: 200, Duration: spec.D(2 * time.Second)})
 	got, r := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Index: 0, Of: 1}})
 	if got.Counters.Requests != 400 {
