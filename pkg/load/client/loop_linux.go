@@ -6,13 +6,10 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"net"
-	"net/netip"
 	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/valyala/fasthttp"
 )
@@ -121,18 +118,6 @@ func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
 	return l, nil
 }
 
-func resolve(addr string) (netip.AddrPort, error) {
-	ta, err := net.ResolveTCPAddr("tcp", addr)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	ap := ta.AddrPort()
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
-}
-
-// Len is the number of connections.
-func (l *Loop) Len() int { return len(l.conns) }
-
 // Dial connects every connection that has no socket, blocking (bounded by
 // the timeout), before the run. Failures are left for the run to retry and
 // count.
@@ -142,76 +127,6 @@ func (l *Loop) Dial() {
 			_, _ = l.connect(i, true)
 		}
 	}
-}
-
-// connect opens connection i's socket. With block, it waits until the
-// connection is established; otherwise pending reports a connect in
-// progress (completed on EPOLLOUT).
-func (l *Loop) connect(i int, block bool) (pending bool, k Kind) {
-	c := l.conns[i]
-	typ := syscall.SOCK_STREAM | syscall.SOCK_CLOEXEC
-	if !block {
-		typ |= syscall.SOCK_NONBLOCK
-	}
-	fd, err := syscall.Socket(l.family, typ, syscall.IPPROTO_TCP)
-	if err != nil {
-		return false, Classify(err)
-	}
-	_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	if block {
-		// SO_SNDTIMEO bounds a blocking connect on Linux.
-		tv := syscall.NsecToTimeval(l.timeout.Nanoseconds())
-		_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv)
-	}
-	err = syscall.Connect(fd, l.sa)
-	for err == syscall.EINTR && block {
-		err = syscall.Connect(fd, l.sa)
-	}
-	if err != nil && (block || err != syscall.EINPROGRESS) {
-		syscall.Close(fd)
-		if err == syscall.EINPROGRESS || err == syscall.EAGAIN {
-			return false, Timeout
-		}
-		return false, Classify(err)
-	}
-	if block {
-		if err := syscall.SetNonblock(fd, true); err != nil {
-			syscall.Close(fd)
-			return false, Classify(err)
-		}
-	}
-	pending = err == syscall.EINPROGRESS
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(i)}
-	if pending {
-		ev.Events |= syscall.EPOLLOUT
-	}
-	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		syscall.Close(fd)
-		return false, Classify(err)
-	}
-	c.fd = fd
-	return pending, OK
-}
-
-func sockErr(fd int) Kind {
-	v, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
-	if err != nil {
-		return Classify(err)
-	}
-	if v != 0 {
-		return Classify(syscall.Errno(v))
-	}
-	return OK
-}
-
-// closeSocket closes c's socket; the next request re-dials.
-func (l *Loop) closeSocket(c *loopConn) {
-	if c.fd >= 0 {
-		_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
-		syscall.Close(c.fd)
-	}
-	c.fd = -1
-	c.in = c.in[:0]
 }
 
 // Close closes every connection and the epoll instance.
@@ -233,8 +148,9 @@ func (l *Loop) Run(stop *atomic.Bool, d Driver) {
 	for i := range l.conns {
 		l.feed(i, now, stop, d)
 	}
+	busy, wake := l.expire(now, stop, d)
 	lastYield := now
-	for l.busy() {
+	for busy {
 		// The loop holds its P even while the kernel waits (see
 		// epollWait); yield it regularly so that the process's other
 		// goroutines (collection, coordination) run on time.
@@ -245,8 +161,8 @@ func (l *Loop) Run(stop *atomic.Bool, d Driver) {
 		// maxWait bounds how late a stop, a timeout or the process's other
 		// goroutines wait; a parked connection may need less.
 		wait := maxWait
-		if nw := l.nextWake(); nw > 0 {
-			wait = min(wait, max(time.Duration(nw-time.Now().UnixNano()), 0))
+		if wake > 0 {
+			wait = min(wait, max(time.Duration(wake-time.Now().UnixNano()), 0))
 		}
 		n, err := epollWait(l.epfd, l.events, wait)
 		if err != nil && err != syscall.EINTR {
@@ -256,33 +172,15 @@ func (l *Loop) Run(stop *atomic.Bool, d Driver) {
 			ev := &l.events[k]
 			l.event(int(ev.Fd), ev.Events, stop, d)
 		}
-		l.expire(time.Now(), stop, d)
+		busy, wake = l.expire(time.Now(), stop, d)
 	}
 }
 
-// busy reports whether a request is in flight or a connection will ask
-// for one later.
-func (l *Loop) busy() bool {
-	for _, c := range l.conns {
-		if c.req != nil || c.state == stParked {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *Loop) nextWake() int64 {
-	var w int64
-	for _, c := range l.conns {
-		if c.state == stParked && (w == 0 || c.wake < w) {
-			w = c.wake
-		}
-	}
-	return w
-}
-
-// expire fails exchanges past their deadline and wakes parked connections.
-func (l *Loop) expire(now time.Time, stop *atomic.Bool, d Driver) {
+// expire fails exchanges past their deadline and wakes parked connections
+// that are due, in one pass over the connections. It reports whether any
+// request is in flight or any connection will ask for one later, and the
+// earliest wake-up time of a parked connection (unix ns, 0 if none).
+func (l *Loop) expire(now time.Time, stop *atomic.Bool, d Driver) (busy bool, wake int64) {
 	ns := now.UnixNano()
 	for i, c := range l.conns {
 		switch {
@@ -292,7 +190,12 @@ func (l *Loop) expire(now time.Time, stop *atomic.Bool, d Driver) {
 			c.state = stIdle
 			l.feed(i, now, stop, d)
 		}
+		if c.state == stParked && (wake == 0 || c.wake < wake) {
+			wake = c.wake
+		}
+		busy = busy || c.req != nil || c.state == stParked
 	}
+	return busy, wake
 }
 
 // fail ends connection i's exchange with a failure, closes its socket and
@@ -412,83 +315,6 @@ func (l *Loop) event(i int, events uint32, stop *atomic.Bool, d Driver) {
 	}
 }
 
-// read reads what arrived and completes the exchange once the response is
-// whole.
-func (l *Loop) read(i int, c *loopConn, stop *atomic.Bool, d Driver) {
-	if cap(c.in)-len(c.in) < 4096 {
-		grown := make([]byte, len(c.in), 2*cap(c.in))
-		copy(grown, c.in)
-		c.in = grown
-	}
-	n, err := syscall.Read(c.fd, c.in[len(c.in):cap(c.in)])
-	if err == syscall.EAGAIN || err == syscall.EINTR {
-		return
-	}
-	now := time.Now()
-	if err != nil || n == 0 {
-		kind := Classify(err)
-		if err == nil {
-			kind = Reset // closed before a whole response
-			if len(c.in) > 0 {
-				kind = IO
-			}
-		}
-		l.fail(i, c, kind, now, stop, d)
-		return
-	}
-	c.in = c.in[:len(c.in)+n]
-	res, done, closeAfter := l.parse(c)
-	if !done {
-		return
-	}
-	res.BytesOut = c.off
-	l.finish(i, c, res, now, d)
-	if closeAfter || res.Kind != OK {
-		l.closeSocket(c)
-	}
-	l.feed(i, now, stop, d)
-}
-
-// parse tries to read a whole response from c.in. It returns done == false
-// if more bytes are needed.
-func (l *Loop) parse(c *loopConn) (res Result, done, closeAfter bool) {
-	c.rd.Reset(c.in)
-	c.br.Reset(&c.rd)
-	h := &c.resp.Header
-	if err := h.Read(c.br); err != nil {
-		if c.rd.Len() == 0 && len(c.in) < 1<<20 {
-			return res, false, false // incomplete headers
-		}
-		return Result{Kind: IO}, true, true
-	}
-	hdrLen := len(c.in) - c.rd.Len() - c.br.Buffered()
-	status := h.StatusCode()
-	cl := h.ContentLength()
-	switch {
-	case c.req.head || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified:
-		cl = 0
-	case status < 200:
-		cl = -1 // interim responses: let fasthttp read the whole exchange
-	}
-	if cl >= 0 {
-		if len(c.in) < hdrLen+cl {
-			return res, false, false
-		}
-		return Result{Status: status, BytesIn: cl}, true, h.ConnectionClose() || c.req.r.ConnectionClose() || len(c.in) > hdrLen+cl
-	}
-	// chunked or until-close body: parse the whole response with fasthttp
-	c.rd.Reset(c.in)
-	c.br.Reset(&c.rd)
-	c.resp.SkipBody = c.req.head
-	if err := c.resp.Read(c.br); err != nil {
-		if c.rd.Len() == 0 {
-			return res, false, false
-		}
-		return Result{Kind: IO}, true, true
-	}
-	return Result{Status: c.resp.StatusCode(), BytesIn: len(c.resp.Body())}, true, c.resp.ConnectionClose() || c.req.r.ConnectionClose()
-}
-
 // finish reports connection i's exchange; the connection becomes idle.
 func (l *Loop) finish(i int, c *loopConn, res Result, now time.Time, d Driver) {
 	if c.req == nil {
@@ -498,40 +324,3 @@ func (l *Loop) finish(i int, c *loopConn, res Result, now time.Time, d Driver) {
 	c.state = stIdle
 	d.Done(i, res, c.sent, now)
 }
-
-// epollWait waits for events at most d, with epoll_pwait2's nanosecond
-// timeout where the kernel has it (Linux 5.11+; epoll_pwait's milliseconds
-// would make parked connections wake up to 1 ms late), and without the
-// runtime's system-call hand-off: the loop keeps its P while the kernel
-// waits (at most maxWait, or until a signal such as the runtime's
-// preemption interrupts it). Handing the P over on every wait costs more
-// CPU than the exchange itself: measured about 15 % fewer requests per
-// CPU-second with syscall.EpollWait. Run yields the P every millisecond.
-func epollWait(epfd int, events []syscall.EpollEvent, d time.Duration) (int, error) {
-	if !noPwait2.Load() {
-		ts := syscall.NsecToTimespec(int64(d))
-		r, _, e := syscall.RawSyscall6(sysEpollPwait2, uintptr(epfd),
-			uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
-		if e != syscall.ENOSYS {
-			if e != 0 {
-				return 0, e
-			}
-			return int(r), nil
-		}
-		noPwait2.Store(true)
-	}
-	msec := int((d + time.Millisecond - 1) / time.Millisecond)
-	r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd),
-		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(msec), 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
-}
-
-// sysEpollPwait2 is epoll_pwait2's number, the same on every Linux
-// architecture (the syscall package predates it).
-const sysEpollPwait2 = 441
-
-// noPwait2 is set once the kernel answered ENOSYS to epoll_pwait2.
-var noPwait2 atomic.Bool
