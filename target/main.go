@@ -16,18 +16,21 @@ import (
 	"github.com/stampede-load/stampede/target/internal/server"
 )
 
-func main() {
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
 	cfg := config.New("target")
 	listen := cfg.String("listen", ":8081", "address to serve on")
-	if err := cfg.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
+	if err := cfg.Parse(args); err != nil {
+		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	slog.Info("target listening", "addr", *listen)
 	if err := server.New().Run(ctx, *listen); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	slog.Info("target stopped")
+	return 0
 }

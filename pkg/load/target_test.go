@@ -38,7 +38,7 @@ func buildTarget(t *testing.T) string {
 		cmd := exec.Command("go", "build", "-o", targetBin, "./target")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			targetErr = fmt.Errorf("go build ./target: %v\n%s", err, out)
+			targetErr = fmt.Errorf("go build ./target: %w\n%s", err, out)
 		}
 	})
 	if targetErr != nil {

@@ -73,10 +73,10 @@ func splitWords(s string) ([]word, error) {
 	var out []word
 	i := 0
 	for i < len(s) {
-		switch c := s[i]; {
-		case c == ' ' || c == '\t':
+		switch s[i] {
+		case ' ', '\t':
 			i++
-		case c == '"':
+		case '"':
 			var b strings.Builder
 			j := i + 1
 			for ; j < len(s) && s[j] != '"'; j++ {

@@ -135,7 +135,7 @@ func (l *Loop) Close() {
 		l.closeSocket(c)
 	}
 	if l.epfd >= 0 {
-		syscall.Close(l.epfd)
+		_ = syscall.Close(l.epfd)
 		l.epfd = -1
 	}
 }
@@ -165,7 +165,7 @@ func (l *Loop) Run(stop *atomic.Bool, d Driver) {
 			wait = min(wait, max(time.Duration(wake-time.Now().UnixNano()), 0))
 		}
 		n, err := epollWait(l.epfd, l.events, wait)
-		if err != nil && err != syscall.EINTR {
+		if err != nil && !errors.Is(err, syscall.EINTR) {
 			return
 		}
 		for k := range n {

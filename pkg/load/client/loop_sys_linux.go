@@ -47,7 +47,7 @@ func (l *Loop) connect(i int, block bool) (pending bool, k Kind) {
 		err = syscall.Connect(fd, l.sa)
 	}
 	if err != nil && (block || err != syscall.EINPROGRESS) {
-		syscall.Close(fd)
+		_ = syscall.Close(fd)
 		if err == syscall.EINPROGRESS || err == syscall.EAGAIN {
 			return false, Timeout
 		}
@@ -55,7 +55,7 @@ func (l *Loop) connect(i int, block bool) (pending bool, k Kind) {
 	}
 	if block {
 		if err := syscall.SetNonblock(fd, true); err != nil {
-			syscall.Close(fd)
+			_ = syscall.Close(fd)
 			return false, Classify(err)
 		}
 	}
@@ -65,7 +65,7 @@ func (l *Loop) connect(i int, block bool) (pending bool, k Kind) {
 		ev.Events |= syscall.EPOLLOUT
 	}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		syscall.Close(fd)
+		_ = syscall.Close(fd)
 		return false, Classify(err)
 	}
 	c.fd = fd
@@ -87,7 +87,7 @@ func sockErr(fd int) Kind {
 func (l *Loop) closeSocket(c *loopConn) {
 	if c.fd >= 0 {
 		_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
-		syscall.Close(c.fd)
+		_ = syscall.Close(c.fd)
 	}
 	c.fd = -1
 	c.in = c.in[:0]

@@ -55,7 +55,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "worker run: %v\n", err)
 		return ExitUsage
 	}
-	var progress io.Writer = stderr
+	progress := stderr
 	if *quiet {
 		progress = io.Discard
 	}

@@ -78,10 +78,10 @@ func (s *Server) serve(c net.Conn) {
 		}
 		out = out[:0]
 		for _, b := range in[:n] {
-			switch {
-			case b == end[match]:
+			switch b {
+			case end[match]:
 				match++
-			case b == '\r':
+			case '\r':
 				match = 1
 			default:
 				match = 0
