@@ -118,13 +118,16 @@ func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
 	return l, nil
 }
 
-// Dial connects every connection that has no socket, blocking (bounded by
-// the timeout), before the run. Failures are left for the run to retry and
-// count.
+// Dial connects every connection that has no socket, blocking, before the
+// run. It stops at the first failure, so that an unreachable target costs
+// one timeout, not one per connection; the run re-dials and counts the
+// errors.
 func (l *Loop) Dial() {
 	for i, c := range l.conns {
 		if c.fd < 0 {
-			_, _ = l.connect(i, true)
+			if _, k := l.connect(i, true); k != OK {
+				return
+			}
 		}
 	}
 }
