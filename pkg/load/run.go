@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,9 @@ const LateFlagFraction = 0.05
 // is cut at the end plus the request timeout, so a run never lasts longer
 // than RunBound() plus the request timeout.
 const OpenGrace = 250 * time.Millisecond
+
+// startSpin is how long before startAt Run stops sleeping and spins.
+const startSpin = 2 * time.Millisecond
 
 // ErrInvalidPlan means Prepare was given a plan it cannot run.
 var ErrInvalidPlan = errors.New("load: invalid plan")
@@ -189,13 +193,19 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	if !r.started.CompareAndSwap(false, true) {
 		return errors.New("load: Run called twice")
 	}
-	wait := time.NewTimer(time.Until(startAt))
+	// A timer gets within about a millisecond of startAt; the last
+	// stretch is a short spin, so that workers start within microseconds
+	// of each other (as far as their clocks agree).
+	wait := time.NewTimer(time.Until(startAt) - startSpin)
 	select {
 	case <-ctx.Done():
 		wait.Stop()
 		r.stop()
 		return ctx.Err()
 	case <-wait.C:
+	}
+	for time.Now().Before(startAt) {
+		runtime.Gosched()
 	}
 	end := startAt.Add(r.bound)
 	stopAt := end
