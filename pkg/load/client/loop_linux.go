@@ -32,6 +32,7 @@ type Loop struct {
 	conns   []*loopConn
 	events  []syscall.EpollEvent
 	cutoff  int64 // unix ns; no exchange lasts past it (0: none)
+	refeed  []int // connections whose response was read in this batch
 }
 
 // maxWait is the longest the loop waits in the kernel at a time.
@@ -96,7 +97,7 @@ func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Loop{timeout: timeout, epfd: -1, events: make([]syscall.EpollEvent, n+1)}
+	l := &Loop{timeout: timeout, epfd: -1, events: make([]syscall.EpollEvent, n+1), refeed: make([]int, 0, n)}
 	if ap.Addr().Is4() {
 		l.family = syscall.AF_INET
 		l.sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
@@ -171,10 +172,17 @@ func (l *Loop) Run(stop *atomic.Bool, d Driver) {
 		if err != nil && !errors.Is(err, syscall.EINTR) {
 			return
 		}
+		// Read (and time) every response that is ready before writing
+		// the next requests: a response is not timed late because the
+		// loop was busy sending on other connections.
 		for k := range n {
 			ev := &l.events[k]
 			l.event(int(ev.Fd), ev.Events, stop, d)
 		}
+		for _, i := range l.refeed {
+			l.feed(i, time.Now(), stop, d)
+		}
+		l.refeed = l.refeed[:0]
 		busy, wake = l.expire(time.Now(), stop, d)
 	}
 }

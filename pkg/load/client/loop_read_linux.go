@@ -44,7 +44,9 @@ func (l *Loop) read(i int, c *loopConn, stop *atomic.Bool, d Driver) {
 	if closeAfter || res.Kind != OK {
 		l.closeSocket(c)
 	}
-	l.feed(i, now, stop, d)
+	// The next request goes out after every response of this batch has
+	// been read and timed (see Run).
+	l.refeed = append(l.refeed, i)
 }
 
 // parse tries to read a whole response from c.in. It returns done == false
