@@ -239,8 +239,14 @@ func (l *Loop) feed(i int, now time.Time, stop *atomic.Bool, d Driver) {
 		}
 		c.out, c.off = c.out[:0], 0
 		c.bw.Reset(c.w)
-		if err := req.r.Write(c.bw); err == nil {
-			_ = c.bw.Flush()
+		err := req.r.Write(c.bw)
+		if err == nil {
+			err = c.bw.Flush()
+		}
+		if err != nil { // the request cannot be serialized: nothing is sent
+			now = time.Now()
+			l.finish(i, c, Result{Kind: Other}, now, d)
+			continue
 		}
 		c.in = c.in[:0]
 		if c.fd < 0 {
