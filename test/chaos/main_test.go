@@ -88,7 +88,7 @@ func writeTable(w io.Writer) {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.1f ms\t%s\n", r.scenario, r.runs, r.passed, durations(r.failover), r.skewMs, counts(r.lost))
 	}
-	tw.Flush()
+	_ = tw.Flush()
 }
 
 // durations renders measured times as "min–max (n)" or "-".

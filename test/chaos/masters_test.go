@@ -112,7 +112,7 @@ func TestLeaderPartitionedFromZooKeeper(t *testing.T) {
 			t.Errorf("leader after the heal is %s, want m2", l.Name)
 		}
 		log, _ := os.ReadFile(cut.Log)
-		after := string(log)[strings.Index(string(log), "leadership ended"):]
+		_, after, _ := strings.Cut(string(log), "leadership ended")
 		for _, act := range []string{"msg=leading", "test finished", "start barrier released"} {
 			if strings.Contains(after, act) {
 				t.Errorf("m1 logged %q after it lost leadership", act)
