@@ -34,6 +34,7 @@ func TestBadSpecsAreRejectedNamingTheField(t *testing.T) {
 		{"no bound", `{"request":{"url":"` + url + `"},"load":{"model":"avalanche"}}`, "load.duration"},
 		{"too many workers", `{"request":{"url":"` + url + `"},"load":{"model":"avalanche","duration":"1s"},"workers":5}`, "workers"},
 		{"unknown top-level field", `{"request":{"url":"` + url + `"},"load":{"model":"avalanche","duration":"1s"},"wrokers":2}`, "wrokers"},
+		{"template error", `{"request":{"url":"` + url + `?n={{sq}}"},"load":{"model":"avalanche","duration":"1s"}}`, "request.url"},
 		{"not json", `{"request":`, ""},
 	}
 	for _, tt := range tests {
