@@ -305,3 +305,27 @@ func workerLine(res tc.Test, id string) *tc.WorkerStatus {
 	}
 	return nil
 }
+
+// fullSeconds checks, for a run in which all n workers run to the planned
+// end, that every timeline second but the last (where workers' final
+// intervals end a few ms apart) is either marked as a gap or merges all n
+// workers, and adds up: a second is never filled with partial numbers
+// without saying so.
+func fullSeconds(t *testing.T, c *tc.Cluster, id string, n int) {
+	t.Helper()
+	var tl struct{ Points []report.Point }
+	tc.GetJSON(t, c.API()+"/tests/"+id+"/timeline", &tl)
+	for i, p := range tl.Points {
+		if i == len(tl.Points)-1 || p.Gap {
+			continue
+		}
+		var sum int64
+		for _, w := range p.Workers {
+			sum += w.Requests
+		}
+		if len(p.Workers) != n || sum != p.Requests {
+			t.Errorf("second %d is not a gap but has %d of %d workers, %d requests (workers sum to %d)",
+				p.Second, len(p.Workers), n, p.Requests, sum)
+		}
+	}
+}

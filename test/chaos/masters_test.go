@@ -29,6 +29,7 @@ func TestLeaderKilledMidTest(t *testing.T) {
 		res := waitEnd(t, c, id, "completed", 90*time.Second)
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res)
+		fullSeconds(t, c, id, 3)
 		for _, w := range res.Workers {
 			if w.State != "done" {
 				t.Errorf("worker %s is %q, want done", w.ID, w.State)
@@ -64,6 +65,7 @@ func TestAllMastersRestartedMidTest(t *testing.T) {
 		res := waitEnd(t, c, id, "completed", 90*time.Second)
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res)
+		fullSeconds(t, c, id, 3)
 	})
 }
 
@@ -120,6 +122,7 @@ func TestLeaderPartitionedFromZooKeeper(t *testing.T) {
 		}
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res)
+		fullSeconds(t, c, id, 3)
 		t.Logf("m1 stepped down %v after the partition, was back %v after the heal",
 			stepDown.Round(time.Millisecond), rejoined.Round(time.Millisecond))
 	})

@@ -45,6 +45,7 @@ func TestStaleAndDuplicateReportsIgnored(t *testing.T) {
 		res := waitEnd(t, c, id, "completed", 60*time.Second)
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res)
+		fullSeconds(t, c, id, 2)
 		t.Logf("replayed w1's report seq %d %d times", r.Seq, replays)
 	})
 }

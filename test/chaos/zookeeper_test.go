@@ -28,6 +28,7 @@ func TestZooKeeperRestartedMidTest(t *testing.T) {
 		res := waitEnd(t, c, id, "completed", 90*time.Second)
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res)
+		fullSeconds(t, c, id, 3)
 		for _, w := range res.Workers {
 			if w.State != "done" {
 				t.Errorf("worker %s is %q, want done", w.ID, w.State)
@@ -53,6 +54,7 @@ func TestZooKeeperEnsembleLeaderKilled(t *testing.T) {
 		res := waitEnd(t, c, id, "completed", 90*time.Second)
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res)
+		fullSeconds(t, c, id, 3)
 		for _, w := range res.Workers {
 			if w.State != "done" {
 				t.Errorf("worker %s is %q, want done", w.ID, w.State)
