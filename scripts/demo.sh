@@ -9,7 +9,7 @@
 #
 # Logs go to .run/demo/*.log. Ports can be changed with the environment:
 #   DEMO_ZK_PORT (21810) DEMO_TARGET_PORT (8081) DEMO_MASTER1_PORT (8080)
-#   DEMO_MASTER2_PORT (8090) DEMO_WORKER_PORT (8082; workers use 3 ports from it)
+#   DEMO_MASTER2_PORT (8090) DEMO_WORKER_PORTS ("8082 8083 8084", health ports)
 #   DEMO_SPEC (examples/demo.yaml)
 # Use an existing ZooKeeper instead of starting one: STAMPEDE_ZK=host:port.
 #
@@ -23,7 +23,7 @@ ZK_PORT=${DEMO_ZK_PORT:-21810}
 TARGET_PORT=${DEMO_TARGET_PORT:-8081}
 M1_PORT=${DEMO_MASTER1_PORT:-8080}
 M2_PORT=${DEMO_MASTER2_PORT:-8090}
-W_PORT=${DEMO_WORKER_PORT:-8082}
+read -r -a W_PORTS <<<"${DEMO_WORKER_PORTS:-8082 8083 8084}"
 SPEC=${DEMO_SPEC:-examples/demo.yaml}
 ZK_CP=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar
 
@@ -46,7 +46,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in $TARGET_PORT $M1_PORT $M2_PORT $W_PORT $((W_PORT + 1)) $((W_PORT + 2)); do
+for p in $TARGET_PORT $M1_PORT $M2_PORT "${W_PORTS[@]}"; do
 	port_free "$p" || { echo "port $p is in use; set the DEMO_*_PORT variables (see scripts/demo.sh)" >&2; exit 1; }
 done
 
@@ -55,7 +55,8 @@ wait_http() { # url what
 		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
 		sleep 0.2
 	done
-	echo "$2 did not become ready; see $RUN/" >&2
+	echo "$2 did not become ready; the end of $RUN/$2.log:" >&2
+	tail -20 "$RUN/$2.log" >&2 || true
 	exit 1
 }
 
@@ -115,12 +116,12 @@ for i in 1 2; do
 	PIDS+=($!)
 done
 for i in 1 2 3; do
-	bin/worker --id "worker-$i" --zk "$ZK" --zk-root "$ROOTNODE" --listen "127.0.0.1:$((W_PORT + i - 1))" >"$RUN/worker-$i.log" 2>&1 &
+	bin/worker --id "worker-$i" --zk "$ZK" --zk-root "$ROOTNODE" --listen "127.0.0.1:${W_PORTS[i - 1]}" >"$RUN/worker-$i.log" 2>&1 &
 	PIDS+=($!)
 done
 wait_http "http://127.0.0.1:$M1_PORT/readyz" master-1
 wait_http "http://127.0.0.1:$M2_PORT/readyz" master-2
-for i in 1 2 3; do wait_http "http://127.0.0.1:$((W_PORT + i - 1))/readyz" "worker-$i"; done
+for i in 1 2 3; do wait_http "http://127.0.0.1:${W_PORTS[i - 1]}/readyz" "worker-$i"; done
 echo "masters     http://127.0.0.1:$M1_PORT  http://127.0.0.1:$M2_PORT"
 echo "workers     worker-1 worker-2 worker-3"
 for _ in $(seq 1 100); do

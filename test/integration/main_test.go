@@ -5,9 +5,7 @@ package integration
 import (
 	"context"
 	"log/slog"
-	"net"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -37,13 +35,4 @@ func spec(model string, load map[string]any, url string) map[string]any {
 		"request": map[string]any{"url": url, "timeout": "2s"},
 		"load":    load,
 	}
-}
-
-func dialable(port int) bool {
-	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
 }
