@@ -108,7 +108,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		renewed: make(chan struct{}),
 	}
 	conn, events, err := zk.Connect(servers, cfg.SessionTimeout,
-		zk.WithLogger(zkLogger{c.log}), zk.WithLogInfo(false), zk.WithDialer(cappedDialer(cfg.SessionTimeout)))
+		zk.WithLogger(zkLogger{c.log}), zk.WithLogInfo(false), zk.WithDialer(cappedDialer(2*cfg.SessionTimeout)))
 	if err != nil {
 		return nil, fmt.Errorf("coord: connect %s: %w", cfg.Servers, err)
 	}
@@ -263,7 +263,7 @@ func (c *Client) Close() {
 	c.conn.Close()
 	// The library's loop only sees the close between network operations;
 	// a connection stuck in a dead network holds it until its deadline (at
-	// most one session timeout, see cappedDialer). Closing must not wait
+	// most two session timeouts, see cappedDialer). Closing must not wait
 	// that long: a process on its way out leaves the goroutine behind.
 	waited := make(chan struct{})
 	go func() {

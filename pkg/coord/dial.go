@@ -11,9 +11,11 @@ import (
 // on the dead connection that long before it redials and learns whether its
 // session survived: a master cut off for a few seconds would stay away for
 // half a minute, and a SIGTERM during that wait could not close the
-// connection. Capping every deadline the library sets at one session timeout
-// bounds that wait without touching the library's regular per-read
-// deadlines (2/3 of the session timeout).
+// connection. Capping every deadline the library sets at two session
+// timeouts bounds that wait without touching the library's regular per-read
+// deadlines (2/3 of the session timeout), and still leaves a slow server
+// (a session is created by a logged transaction, which can wait seconds
+// for fsync) more than a session timeout to answer a healthy handshake.
 
 // cappedDialer returns a dialer whose connections clamp read and write
 // deadlines to at most limit from the moment they are set.
