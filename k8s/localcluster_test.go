@@ -101,6 +101,13 @@ func pipe(c net.Conn, backend string) {
 // newLocalCluster plans pods and Services and starts the Service proxies.
 func newLocalCluster(t *testing.T, m *Manifests, zkAddr string) *localCluster {
 	lc := &localCluster{t: t, m: m, zkAddr: zkAddr, services: map[string]*serviceProxy{}, dir: t.TempDir()}
+	t.Cleanup(func() { // runs before the TempDir is removed
+		if t.Failed() {
+			for _, p := range lc.pods {
+				t.Logf("--- end of %s's log:\n%s", p.name, p.logTail())
+			}
+		}
+	})
 	for _, sc := range stampedeContainers(t, m) {
 		grace := 30 * time.Second
 		if g := sc.tmpl.Spec.TerminationGracePeriodSeconds; g != nil {

@@ -35,6 +35,7 @@ type pointAcc struct {
 	h       *hist.Histogram
 	c       report.Counters
 	workers map[string]report.WorkerPoint
+	secs    float64 // longest interval merged (< 1 only for a final, partial second)
 }
 
 // NewTracker starts a tracker for a test that started at startAt with the
@@ -102,6 +103,7 @@ func (t *Tracker) add(worker string, iv report.Interval) {
 	a.h.Merge(h)
 	a.c.Add(iv.Counters)
 	secs := float64(iv.End-iv.Start) / 1e9
+	a.secs = max(a.secs, secs)
 	wp := report.WorkerPoint{Requests: iv.Counters.Requests, Errors: iv.Counters.Errors, P99Ms: float64(h.Percentile(99)) / 1000}
 	if secs > 0 {
 		wp.RPS = float64(iv.Counters.Requests) / secs
@@ -145,7 +147,10 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 			p.Requests, p.Errors, p.Late = a.c.Requests, a.c.Errors, a.c.Late
 			p.ErrorKinds, p.Status = a.c.ErrorKinds, a.c.Status
 			p.LatencyMs = a.h.Summary()
-			p.RPS = float64(a.c.Requests)
+			p.RPS = float64(a.c.Requests) // a whole second
+			if a.secs > 0 && a.secs < 1 {
+				p.RPS = float64(a.c.Requests) / a.secs // the last, partial second
+			}
 			p.Workers = a.workers
 		}
 		seen := 0

@@ -103,3 +103,17 @@ func TestResumedTrackerTakesFinishedWorkersFinalReport(t *testing.T) {
 		t.Errorf("points %+v, want only second 8 with b's 10 requests and no gap", pts)
 	}
 }
+
+func TestPartialLastSecondRateIsPerSecond(t *testing.T) {
+	tr := NewTracker(t0, []string{"a"}, 0, time.Second)
+	last := rep("a", 0, 50, 500, true)
+	last.IntervalEnd = t0.Add(250 * time.Millisecond).UnixNano() // the run ended a quarter into the second
+	tr.Observe(last)
+	pts := tr.Emit(t0.Add(2 * time.Second))
+	if len(pts) != 1 || pts[0].Requests != 50 || pts[0].RPS != 200 {
+		t.Fatalf("partial second = %+v, want 50 requests at 200 req/s", pts)
+	}
+	if w := pts[0].Workers["a"]; w.RPS != pts[0].RPS {
+		t.Errorf("worker rate %v differs from the point's %v", w.RPS, pts[0].RPS)
+	}
+}

@@ -160,11 +160,16 @@ func (f *Feed) resumeFrom(ctx context.Context, id string) int64 {
 }
 
 // Timeline is the persisted timeline merged with this master's own live
-// points (which may run ahead of the leader's writes).
+// points (which may run ahead of the leader's writes while the test runs).
+// Once the test has ended, the leader's persisted timeline is complete and
+// is the only source.
 func (f *Feed) Timeline(ctx context.Context, id string) ([]report.Point, error) {
 	pts, err := f.view.Timeline(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if st, _, err := f.view.State(ctx, id); err != nil || proto.Terminal(st.Phase) {
+		return pts, err
 	}
 	f.mu.Lock()
 	tf := f.running[id]
