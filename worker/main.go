@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string) error {
 	mux := http.NewServeMux()
 	obs.Mount(mux, obs.NewRegistry(), a.Ready)
 	errc := make(chan error, 1)
-	hctx, hcancel := context.WithCancel(context.Background())
+	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx)) // health stays up until the agent is done
 	defer hcancel()
 	go func() { errc <- obs.Serve(hctx, ln, mux, log) }()
 

@@ -90,7 +90,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var tv testView
 		if err := getJSON(ctx, cl, base+"/api/v1/tests/"+created.ID, &tv); err == nil {
 			if proto.Terminal(tv.Phase) {
-				return finish(stdout, stderr, tv, *asJSON, cl, base)
+				return finish(ctx, stdout, stderr, tv, *asJSON, cl, base)
 			}
 			var tl struct{ Points []report.Point }
 			if tv.Phase == proto.PhaseRunning && getJSON(ctx, cl, base+"/api/v1/tests/"+created.ID+"/timeline", &tl) == nil && len(tl.Points) > 0 {
@@ -126,10 +126,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func finish(stdout, stderr io.Writer, tv testView, asJSON bool, cl *http.Client, base string) int {
+func finish(ctx context.Context, stdout, stderr io.Writer, tv testView, asJSON bool, cl *http.Client, base string) int {
 	if asJSON {
 		var full json.RawMessage
-		if err := getJSON(context.Background(), cl, base+"/api/v1/tests/"+tv.ID, &full); err == nil {
+		if err := getJSON(ctx, cl, base+"/api/v1/tests/"+tv.ID, &full); err == nil {
 			fmt.Fprintln(stdout, string(full))
 		}
 	} else if tv.Summary != nil {

@@ -106,7 +106,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("registered", "node", reg.Path())
 	defer func() {
 		a.wg.Wait() // running tests publish their final reports first
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = reg.Close(cctx)
 		a.log.Info("deregistered")

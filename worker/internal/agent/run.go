@@ -83,7 +83,7 @@ func (a *Agent) runTest(ctx context.Context, id string) {
 	stopReason := make(chan string, 1)
 	go a.watchStop(runCtx, id, cancel, stopReason)
 
-	pub := newPublisher(a, id)
+	pub := newPublisher(context.WithoutCancel(ctx), a, id) // reports outlive a stop
 	rep := &reporter{test: id, worker: a.cfg.ID, startAt: startAt, cumulative: hist.New(), service: hist.New()}
 	done := make(chan error, 1)
 	go func() { done <- run.Run(runCtx, startAt) }()
@@ -282,9 +282,9 @@ type publisher struct {
 	done   chan struct{}
 }
 
-func newPublisher(a *Agent, test string) *publisher {
+func newPublisher(base context.Context, a *Agent, test string) *publisher {
 	p := &publisher{a: a, test: test, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	go p.loop()
+	go p.loop(base)
 	return p
 }
 
@@ -298,7 +298,8 @@ func (p *publisher) offer(r *report.Report) {
 	}
 }
 
-func (p *publisher) loop() {
+// loop publishes with base, which a stop does not cancel.
+func (p *publisher) loop(base context.Context) {
 	defer close(p.done)
 	for {
 		select {
@@ -313,7 +314,7 @@ func (p *publisher) loop() {
 		if r == nil {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		ctx, cancel := context.WithTimeout(base, 3*time.Second)
 		err := p.a.put(ctx, p.a.p.Metrics(p.test, p.a.cfg.ID), r.Encode())
 		cancel()
 		if err != nil {
@@ -344,7 +345,7 @@ func (p *publisher) finish(ctx context.Context, final *report.Report, grace time
 	deadline := time.Now().Add(grace)
 	data := final.Encode()
 	for attempt := 0; ; attempt++ {
-		wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		err := p.a.put(wctx, p.a.p.Metrics(p.test, p.a.cfg.ID), data)
 		if err == nil {
 			err = p.a.put(wctx, p.a.p.Done(p.test, p.a.cfg.ID), data)
