@@ -160,7 +160,8 @@ type Point struct {
 	Gap bool `json:"gap,omitempty"`
 }
 
-// WorkerSummary is one worker's line of a summary.
+// WorkerSummary is one worker's line of a summary, and of a test view
+// (GET /api/v1/tests/{id}); State is planned, ready, running, done or lost.
 type WorkerSummary struct {
 	ID          string  `json:"id"`
 	State       string  `json:"state"`

@@ -13,19 +13,6 @@ import (
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
-// WorkerStatus is one worker's line in a test view (contract of
-// GET /api/v1/tests/{id}).
-type WorkerStatus struct {
-	ID          string  `json:"id"`
-	State       string  `json:"state"` // planned, ready, running, done, lost
-	Requests    int64   `json:"requests"`
-	Errors      int64   `json:"errors"`
-	RPS         float64 `json:"rps"`
-	P99Ms       float64 `json:"p99_ms"`
-	StartSkewMs float64 `json:"start_skew_ms"`
-	Late        int64   `json:"late,omitempty"`
-}
-
 // Summarize merges the cumulative histograms and totals of each worker's
 // latest (or final) report into a summary. lost names workers whose last
 // report is all that is known of them. The duration runs from start_at to

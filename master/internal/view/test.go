@@ -24,7 +24,7 @@ type Test struct {
 	EndedAt    string                   `json:"ended_at,omitempty"`
 	ElapsedS   float64                  `json:"elapsed_s"`
 	RemainingS float64                  `json:"remaining_s"`
-	Workers    []aggregate.WorkerStatus `json:"workers"`
+	Workers    []report.WorkerSummary `json:"workers"`
 	Summary    *report.Summary          `json:"summary"`
 }
 
@@ -55,7 +55,7 @@ func (r *Reader) Test(ctx context.Context, id string) (*Test, error) {
 	t := &Test{
 		ID: id, Name: s.Name, Spec: s, Phase: st.Phase, Reason: st.Reason,
 		CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt),
-		Workers: []aggregate.WorkerStatus{},
+		Workers: []report.WorkerSummary{},
 	}
 	if st.StartAt > 0 {
 		end := time.Now()
@@ -83,7 +83,7 @@ func (r *Reader) Test(ctx context.Context, id string) (*Test, error) {
 		lost[w] = true
 	}
 	for _, w := range st.Workers {
-		ws := aggregate.WorkerStatus{ID: w, State: "planned"}
+		ws := report.WorkerSummary{ID: w, State: "planned"}
 		if rep, ok := reps[w]; ok {
 			ws.State = rep.State
 			ws.Requests, ws.Errors, ws.Late = rep.Totals.Requests, rep.Totals.Errors, rep.Totals.Late
