@@ -3,51 +3,16 @@ package load
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/pkg/testcluster"
 )
 
-// The engine's tests run against the real target binary (target/), built
-// once per test process.
-var (
-	targetOnce sync.Once
-	targetBin  string
-	targetErr  error
-)
-
-func buildTarget(t *testing.T) string {
-	t.Helper()
-	targetOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		dir, err := os.MkdirTemp("", "stampede-target-")
-		if err != nil {
-			targetErr = err
-			return
-		}
-		targetBin = filepath.Join(dir, "target")
-		cmd := exec.Command("go", "build", "-o", targetBin, "./target")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			targetErr = fmt.Errorf("go build ./target: %w\n%s", err, out)
-		}
-	})
-	if targetErr != nil {
-		t.Fatal(targetErr)
-	}
-	return targetBin
-}
-
-// targetProc is a running target process.
+// targetProc is a running target process (the real target/ binary).
 type targetProc struct {
 	URL string // http://127.0.0.1:port
 }
@@ -56,39 +21,10 @@ type targetProc struct {
 // test ends, and waits until it is ready.
 func startTarget(t *testing.T) *targetProc {
 	t.Helper()
-	bin := buildTarget(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, "--listen", addr)
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	tp := &targetProc{URL: "http://" + addr}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(tp.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return tp
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("target %s not ready after 30s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	addr := testcluster.FreeAddr(t)
+	p := testcluster.Start(t, t.TempDir(), "target", filepath.Join(testcluster.Binaries(t), "target"), addr, "--listen", addr)
+	testcluster.WaitReady(t, p.URL()+"/readyz", 30*time.Second)
+	return &targetProc{URL: p.URL()}
 }
 
 type targetStats struct {
