@@ -14,18 +14,18 @@ import (
 
 // Test is the body of GET /api/v1/tests/{id} (contract, extend freely).
 type Test struct {
-	ID         string                   `json:"id"`
-	Name       string                   `json:"name"`
-	Spec       *spec.Spec               `json:"spec"`
-	Phase      string                   `json:"phase"`
-	Reason     string                   `json:"reason,omitempty"`
-	CreatedAt  string                   `json:"created_at"`
-	StartAt    string                   `json:"start_at,omitempty"`
-	EndedAt    string                   `json:"ended_at,omitempty"`
-	ElapsedS   float64                  `json:"elapsed_s"`
-	RemainingS float64                  `json:"remaining_s"`
+	ID         string                 `json:"id"`
+	Name       string                 `json:"name"`
+	Spec       *spec.Spec             `json:"spec"`
+	Phase      string                 `json:"phase"`
+	Reason     string                 `json:"reason,omitempty"`
+	CreatedAt  string                 `json:"created_at"`
+	StartAt    string                 `json:"start_at,omitempty"`
+	EndedAt    string                 `json:"ended_at,omitempty"`
+	ElapsedS   float64                `json:"elapsed_s"`
+	RemainingS float64                `json:"remaining_s"`
 	Workers    []report.WorkerSummary `json:"workers"`
-	Summary    *report.Summary          `json:"summary"`
+	Summary    *report.Summary        `json:"summary"`
 }
 
 // ListItem is one entry of GET /api/v1/tests.
