@@ -88,26 +88,12 @@ func TestManifestsRunAsLocalProcesses(t *testing.T) {
 		"load": {"model": "avalanche", "concurrency": 2, "requests": %d},
 		"workers": 0
 	}`, total))
-	resp, err := http.Post(api+"/api/v1/tests", "application/json", bytes.NewBufferString(spec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /api/v1/tests: %s %s", resp.Status, body)
-	}
-	var created struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &created); err != nil || created.ID == "" {
-		t.Fatalf("POST /api/v1/tests: body %s: %v", body, err)
-	}
-	test := waitTest(t, api, created.ID, 120*time.Second)
-	t.Logf("test %s: phase %s, summary %+v", created.ID, test.Phase, test.Summary)
+	id := postTest(t, api, spec)
+	test := waitTest(t, api, id, 120*time.Second)
+	t.Logf("test %s: phase %s, summary %+v", id, test.Phase, test.Summary)
 	if test.Phase != "completed" || test.Summary.Requests != total || test.Summary.Errors != 0 {
 		t.Errorf("test %s: phase %q (%s), %d requests, %d errors; want completed, %d requests, 0 errors",
-			created.ID, test.Phase, test.Reason, test.Summary.Requests, test.Summary.Errors, total)
+			id, test.Phase, test.Reason, test.Summary.Requests, test.Summary.Errors, total)
 	}
 	if got := targetRequests(t, targetURL) - before; got != total {
 		t.Errorf("target /stats counted %d requests during the test, want %d", got, total)

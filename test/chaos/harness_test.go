@@ -294,6 +294,22 @@ func leaderProc(t *testing.T, c *tc.Cluster) (*tc.Proc, []*tc.Proc) {
 }
 
 // skew is the result's max start skew in ms.
+// completedUndisturbed waits for phase completed and checks what a test
+// that survived the failure must hold: request conservation, whole timeline
+// seconds, and every worker done.
+func completedUndisturbed(t *testing.T, c *tc.Cluster, id string, m *measure) {
+	t.Helper()
+	res := waitEnd(t, c, id, "completed", 90*time.Second)
+	m.skewMs = skew(res)
+	m.lost = conserve(t, c, id, res)
+	fullSeconds(t, c, id, 3)
+	for _, w := range res.Workers {
+		if w.State != "done" {
+			t.Errorf("worker %s is %q, want done", w.ID, w.State)
+		}
+	}
+}
+
 func skew(res tc.Test) float64 { return res.Summary.MaxSkewMs }
 
 // workerLine is a worker's line in the result.

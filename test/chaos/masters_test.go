@@ -26,15 +26,7 @@ func TestLeaderKilledMidTest(t *testing.T) {
 		if limit := c.Session + 2*time.Second; m.failover > limit {
 			t.Logf("failover took %v, more than session timeout + 2 s (%v)", m.failover, limit)
 		}
-		res := waitEnd(t, c, id, "completed", 90*time.Second)
-		m.skewMs = skew(res)
-		m.lost = conserve(t, c, id, res)
-		fullSeconds(t, c, id, 3)
-		for _, w := range res.Workers {
-			if w.State != "done" {
-				t.Errorf("worker %s is %q, want done", w.ID, w.State)
-			}
-		}
+		completedUndisturbed(t, c, id, m)
 	})
 }
 

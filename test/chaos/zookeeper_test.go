@@ -25,15 +25,7 @@ func TestZooKeeperRestartedMidTest(t *testing.T) {
 		} else {
 			t.Logf("ZooKeeper back after %v", back.Round(time.Millisecond))
 		}
-		res := waitEnd(t, c, id, "completed", 90*time.Second)
-		m.skewMs = skew(res)
-		m.lost = conserve(t, c, id, res)
-		fullSeconds(t, c, id, 3)
-		for _, w := range res.Workers {
-			if w.State != "done" {
-				t.Errorf("worker %s is %q, want done", w.ID, w.State)
-			}
-		}
+		completedUndisturbed(t, c, id, m)
 	})
 }
 
@@ -51,14 +43,6 @@ func TestZooKeeperEnsembleLeaderKilled(t *testing.T) {
 			t.Fatal("the ensemble has no leader")
 		}
 		zl.Kill()
-		res := waitEnd(t, c, id, "completed", 90*time.Second)
-		m.skewMs = skew(res)
-		m.lost = conserve(t, c, id, res)
-		fullSeconds(t, c, id, 3)
-		for _, w := range res.Workers {
-			if w.State != "done" {
-				t.Errorf("worker %s is %q, want done", w.ID, w.State)
-			}
-		}
+		completedUndisturbed(t, c, id, m)
 	})
 }
