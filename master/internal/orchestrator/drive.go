@@ -27,6 +27,12 @@ func (o *Orchestrator) drive(ctx context.Context, l *coord.Leader, id string) {
 			continue
 		}
 		s, err := o.view.Spec(ctx, id)
+		var invalid spec.FieldErrors
+		if errors.As(err, &invalid) { // written by another version: never runnable
+			if err := o.fail(ctx, l, id, st, ver, "stored spec is invalid: "+invalid.Error()); err == nil {
+				return
+			}
+		}
 		if err != nil {
 			log.Warn("reading spec", "err", err)
 			sleep(ctx, time.Second)
