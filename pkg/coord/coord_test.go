@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/testcluster"
 	"github.com/stampede-load/stampede/pkg/zktest"
 )
 
@@ -32,18 +33,6 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func eventually(t *testing.T, d time.Duration, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if f() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("not within %v: %s", d, what)
 }
 
 func TestOpsAndMulti(t *testing.T) {
@@ -99,12 +88,12 @@ func TestRegistrationSurvivesSessionExpiry(t *testing.T) {
 	gen := c.Session().Generation
 
 	proxy.Block()
-	eventually(t, 20*time.Second, "the server expires the partitioned session", func() bool {
+	testcluster.Eventually(t, 20*time.Second, "the server expires the partitioned session", func() bool {
 		ok, _, _ := observer.Exists(ctx, first)
 		return !ok
 	})
 	proxy.Unblock()
-	eventually(t, 60*time.Second, "a new session and a re-created registration", func() bool {
+	testcluster.Eventually(t, 60*time.Second, "a new session and a re-created registration", func() bool {
 		s := c.Session()
 		p := reg.Path()
 		if s.Generation == gen || p == "" || p == first {
