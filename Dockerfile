@@ -10,7 +10,7 @@
 # (CGO_ENABLED=0) into /out; each final stage is distroless/static running as
 # the nonroot user (65532) with only its binary. k8s/ wires them by the
 # entrypoint path and configures them through STAMPEDE_* variables.
-# k8s/dockerfile_test.go runs this file's build command locally and checks
+# test/k8s/dockerfile_test.go runs this file's build command locally and checks
 # the binaries are static.
 
 ARG GO_VERSION=1.26

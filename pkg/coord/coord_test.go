@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/internal/testcluster"
+	"github.com/stampede-load/stampede/internal/zktest"
 	"github.com/stampede-load/stampede/pkg/coord"
-	"github.com/stampede-load/stampede/pkg/testcluster"
-	"github.com/stampede-load/stampede/pkg/zktest"
 )
 
 func dial(t *testing.T, addr string, session time.Duration) *coord.Client {

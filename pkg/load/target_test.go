@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stampede-load/stampede/pkg/testcluster"
+	"github.com/stampede-load/stampede/internal/testcluster"
 )
 
 // targetProc is a running target process (the real target/ binary).

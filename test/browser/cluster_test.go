@@ -4,10 +4,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stampede-load/stampede/pkg/testcluster"
+	"github.com/stampede-load/stampede/internal/testcluster"
 )
 
-// cluster is a real local Stampede cluster (pkg/testcluster): one
+// cluster is a real local Stampede cluster (internal/testcluster): one
 // ZooKeeper, one target, two masters and three workers, each its own
 // process, stopped at cleanup.
 type cluster struct {

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/stampede-load/stampede/pkg/testcluster"
+	"github.com/stampede-load/stampede/internal/testcluster"
 )
 
 // js quotes s as a JavaScript string literal.

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
+	tc "github.com/stampede-load/stampede/internal/testcluster"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
-	tc "github.com/stampede-load/stampede/pkg/testcluster"
 )
 
 // workerHeader is the request header the sample target counts per value

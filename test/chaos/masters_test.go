@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	tc "github.com/stampede-load/stampede/pkg/testcluster"
-	"github.com/stampede-load/stampede/pkg/zktest"
+	tc "github.com/stampede-load/stampede/internal/testcluster"
+	"github.com/stampede-load/stampede/internal/zktest"
 )
 
 // Issue 6, behaviour 1: kill -9 of the leader mid-test; another master

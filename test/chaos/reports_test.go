@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	tc "github.com/stampede-load/stampede/internal/testcluster"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
-	tc "github.com/stampede-load/stampede/pkg/testcluster"
 )
 
 // Issue 6, behaviour 8: reports that arrive twice or out of order are

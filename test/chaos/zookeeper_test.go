@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	tc "github.com/stampede-load/stampede/pkg/testcluster"
-	"github.com/stampede-load/stampede/pkg/zktest"
+	tc "github.com/stampede-load/stampede/internal/testcluster"
+	"github.com/stampede-load/stampede/internal/zktest"
 )
 
 // Issue 6, behaviour 6: a standalone ZooKeeper restarted mid-test, back

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	tc "github.com/stampede-load/stampede/internal/testcluster"
+	"github.com/stampede-load/stampede/internal/zktest"
 	"github.com/stampede-load/stampede/pkg/proto"
-	tc "github.com/stampede-load/stampede/pkg/testcluster"
-	"github.com/stampede-load/stampede/pkg/zktest"
 )
 
 func TestBadSpecsAreRejectedNamingTheField(t *testing.T) {

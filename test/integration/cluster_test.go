@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	tc "github.com/stampede-load/stampede/pkg/testcluster"
+	tc "github.com/stampede-load/stampede/internal/testcluster"
 )
 
 func TestWorkersRegisterLeaveAndReturn(t *testing.T) {

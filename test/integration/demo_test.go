@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	tc "github.com/stampede-load/stampede/pkg/testcluster"
-	"github.com/stampede-load/stampede/pkg/zktest"
+	tc "github.com/stampede-load/stampede/internal/testcluster"
+	"github.com/stampede-load/stampede/internal/zktest"
 )
 
 // TestDemoScript runs `make demo`'s script as a user would (without a

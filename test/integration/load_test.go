@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	tc "github.com/stampede-load/stampede/internal/testcluster"
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
-	tc "github.com/stampede-load/stampede/pkg/testcluster"
 )
 
 func TestConstantRateCountsEveryRequestOnce(t *testing.T) {

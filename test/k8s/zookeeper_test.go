@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stampede-load/stampede/pkg/zktest"
+	"github.com/stampede-load/stampede/internal/zktest"
 )
 
 // zkManifest is the rendered ZooKeeper StatefulSet with its zoo.cfg.

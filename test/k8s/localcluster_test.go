@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stampede-load/stampede/pkg/zktest"
+	"github.com/stampede-load/stampede/internal/zktest"
 )
 
 // localCluster plays kubelet and kube-proxy for the rendered manifests on

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/internal/zktest"
 	"github.com/stampede-load/stampede/pkg/report"
-	"github.com/stampede-load/stampede/pkg/zktest"
 )
 
 // Options shape a cluster.

@@ -1,5 +1,5 @@
 // Package testcluster runs a real Stampede cluster for tests: a real
-// ZooKeeper (pkg/zktest), and the real master, worker and target binaries
+// ZooKeeper (internal/zktest), and the real master, worker and target binaries
 // as separate processes on loopback ports, stopped by PID at cleanup.
 package testcluster
 
@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stampede-load/stampede/pkg/zktest"
+	"github.com/stampede-load/stampede/internal/zktest"
 )
 
 var (

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stampede-load/stampede/pkg/zktest"
+	"github.com/stampede-load/stampede/internal/zktest"
 )
 
 // TestManifestsRunAsLocalProcesses runs k8s/overlays/with-target without a

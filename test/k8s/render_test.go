@@ -198,10 +198,10 @@ type Manifests struct {
 	Objects []Object
 }
 
-// repoRoot is the module root (this package lives in k8s/).
+// repoRoot is the module root (this package lives in test/k8s/).
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	root, err := filepath.Abs("..")
+	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
