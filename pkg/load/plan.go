@@ -3,7 +3,7 @@
 // agent and `worker run` both drive it through Prepare, Run and Collect
 // (API.md).
 //
-// Models (DESIGN §3). Open models (constant-rate, ramping-rate) follow a
+// Models (docs/spec.md). Open models (constant-rate, ramping-rate) follow a
 // Schedule, a pure function from a request's index to its due time; a free
 // load goroutine claims the next index with one atomic add, sleeps until it
 // is due and sends it. Latency is measured from the due time, so a request

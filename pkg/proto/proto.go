@@ -1,5 +1,5 @@
 // Package proto is the ZooKeeper protocol between masters and workers
-// (DESIGN §2): the namespace under --zk-root and the JSON payloads of its
+// (docs/architecture.md): the namespace under --zk-root and the JSON payloads of its
 // nodes. Both binaries import it; neither imports the other.
 package proto
 

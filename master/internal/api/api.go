@@ -1,4 +1,4 @@
-// Package api is the master's REST API (DESIGN §5), served by every master
+// Package api is the master's REST API (docs/api.md), served by every master
 // replica from ZooKeeper state. Only POST /tests and POST /tests/{id}/stop
 // write, and neither needs the leader: the leader picks the new test or the
 // stop request up from ZooKeeper.
