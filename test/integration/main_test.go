@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	tc "github.com/stampede-load/stampede/internal/testcluster"
 	"github.com/stampede-load/stampede/pkg/coord"
 )
 
@@ -18,7 +19,7 @@ func zkClient(t *testing.T, addr string) *coord.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg := coord.DefaultConfig(addr)
+	cfg := tc.CoordConfig(addr) // the cluster's ZooKeeper secret
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c, err := coord.Dial(ctx, cfg)
 	if err != nil {
