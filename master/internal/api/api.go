@@ -47,6 +47,7 @@ func (s *Server) Routes(r chi.Router) {
 		r.Get("/tests/{id}", s.getTest)
 		r.Post("/tests/{id}/stop", s.stopTest)
 		r.Get("/tests/{id}/timeline", s.getTimeline)
+		r.Get("/openapi.json", s.getOpenAPI)
 		if s.Live.Test != nil {
 			r.Get("/tests/{id}/live", s.Live.Test.ServeHTTP)
 		}
