@@ -14,7 +14,7 @@ import (
 
 func TestBadSpecsAreRejectedNamingTheField(t *testing.T) {
 	c := tc.New(t, tc.Options{Masters: 1, Workers: 2})
-	zk := zkClient(t, c.ZK)
+	zk := c.ZKClient()
 	p := proto.Paths{Root: c.Root}
 	before, err := zk.Children(context.Background(), p.Tests())
 	if err != nil {
