@@ -3,14 +3,12 @@
 package integration
 
 import (
-	"context"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	tc "github.com/stampede-load/stampede/internal/testcluster"
-	"github.com/stampede-load/stampede/pkg/proto"
 )
 
 // TestWorkersNotReadyFailsWithoutStarting freezes a worker with SIGSTOP,
@@ -31,14 +29,14 @@ func TestWorkersNotReadyFailsWithoutStarting(t *testing.T) {
 	if !strings.Contains(res.Reason, "not ready") || !strings.Contains(res.Reason, "w2") {
 		t.Errorf("reason %q, want it to say w2 was not ready", res.Reason)
 	}
-	_ = frozen.Signal(syscall.SIGCONT)
-	time.Sleep(2 * time.Second) // give w1, and w2 now thawed, every chance to start wrongly
+	if err := frozen.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	// workers start only at a start barrier: with w2 thawed and both back
+	// idle, none must exist, and nothing must have reached the target
+	c.WaitWorkers(2, 20*time.Second)
+	tc.Absent(t, c.ZKClient(), c.Paths().Start(id), "a start barrier exists for a failed test")
 	if n := c.TargetRequests(); n != 0 {
 		t.Errorf("the target saw %d requests from a test that never started", n)
 	}
-	zk := zkClient(t, c.ZK)
-	if ok, _, _ := zk.Exists(context.Background(), proto.Paths{Root: c.Root}.Start(id)); ok {
-		t.Error("a start barrier exists for a failed test")
-	}
-	c.WaitWorkers(2, 20*time.Second)
 }
