@@ -130,6 +130,7 @@ func (s *Spec) Validate() FieldErrors {
 		add("name", "is longer than 200 characters")
 	}
 
+	errs = append(errs, append(s.validateNames(), s.validateThresholds()...)...)
 	for _, v := range validators {
 		errs = append(errs, v(s)...)
 	}

@@ -23,6 +23,10 @@ type Tracker struct {
 	next    int64 // next second to emit
 	workers map[string]*workerTrack
 	acc     map[int64]*pointAcc
+	// OnSecond, if set, is called by Emit with each point and its merged
+	// latency histogram (nil for a second nobody reported), which the
+	// callee must not keep.
+	OnSecond func(p report.Point, h *hist.Histogram)
 }
 
 type workerTrack struct {
@@ -152,6 +156,13 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 				p.RPS = float64(a.c.Requests) / a.secs // the last, partial second
 			}
 			p.Workers = a.workers
+		}
+		if t.OnSecond != nil {
+			var h *hist.Histogram
+			if a != nil {
+				h = a.h
+			}
+			t.OnSecond(p, h)
 		}
 		seen := 0
 		if a != nil {

@@ -109,6 +109,7 @@ func (r *Reader) Test(ctx context.Context, id string) (*Test, error) {
 		sum, err := aggregate.Summarize(s, st, reps, lost)
 		if err == nil {
 			t.Summary = &sum
+			r.addLiveVerdict(ctx, id, t.Summary)
 		}
 	}
 	if t.Summary != nil {
