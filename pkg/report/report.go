@@ -173,7 +173,7 @@ type WorkerSummary struct {
 	Late        int64   `json:"late,omitempty"`
 }
 
-// Summary is a test's headline numbers (contract, DESIGN §5).
+// Summary is a test's headline numbers (contract, docs/api.md).
 type Summary struct {
 	Requests     int64            `json:"requests"`
 	Errors       int64            `json:"errors"`

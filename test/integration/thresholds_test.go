@@ -73,7 +73,7 @@ func TestThresholdsExitCodes(t *testing.T) {
 			cli  string
 			args []string
 		}{
-			{"master submit", []string{master, "submit", "-f", f, "--api", api, "--json"}},
+			{"master submit", []string{master, "submit", "-f", f, "--api", api, "--token", tc.OperatorToken, "--json"}},
 			{"worker run", []string{worker, "run", "-f", f, "--json", "--quiet"}},
 		} {
 			t.Run(tt.name+"/"+run.cli, func(t *testing.T) {
@@ -105,7 +105,7 @@ func TestThresholdsExitCodes(t *testing.T) {
 	defer tc.PostJSON(t, c.API()+"/tests/"+busy+"/stop", nil, nil)
 	c.WaitPhase(busy, "running", 30*time.Second)
 	f := specFile(t, "request: {url: '"+c.TargetURL("/ping")+"'}\nload: {model: avalanche, requests: 5}\nworkers: 2\nthresholds: ['p99 < 1s']\n")
-	code, out, errOut := cli(t, master, "submit", "-f", f, "--api", api)
+	code, out, errOut := cli(t, master, "submit", "-f", f, "--api", api, "--token", tc.OperatorToken)
 	if code != 1 || !strings.Contains(out, "failed") {
 		t.Errorf("exit %d for a test that could not run, want 1:\n%s\n%s", code, out, errOut)
 	}
@@ -166,6 +166,7 @@ func testAbortThreshold(t *testing.T, c *tc.Cluster) {
 // requests fails, and with it the verdict.
 func testWindowedThreshold(t *testing.T, c *tc.Cluster) {
 	sp := spec("constant-rate", map[string]any{"rate": 100, "duration": "8s"}, c.TargetURL("/ping"))
+	sp["request"].(map[string]any)["timeout"] = "5s" // the frozen requests wait, they do not time out
 	sp["thresholds"] = []any{"p50 < 100ms", "p50[1s] < 100ms", "error_rate[2s] < 1%"}
 	id := c.Submit(sp)
 	c.WaitPhase(id, "running", 30*time.Second)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
-	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
@@ -109,7 +109,7 @@ func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *
 		return o.fail(ctx, l, id, st, ver, fmt.Sprintf("needed %s, had %d (of %d live) after %v", want, len(idle), len(workers), o.cfg.IdleWait))
 	}
 	chosen := idle[:n]
-	shares := load.Split(s, n)
+	shares := plan.Split(s, n)
 	ops := make([]coord.Op, 0, n)
 	for i, w := range chosen {
 		pn := proto.PlanNode{Test: id, Worker: w, Share: shares[i]}

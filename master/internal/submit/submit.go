@@ -50,6 +50,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	api := fs.String("api", "http://127.0.0.1:8080", "any master's base URL")
 	asJSON := fs.Bool("json", false, "print the final test as JSON instead of a table")
 	wait := fs.Bool("wait", true, "follow the test until it ends")
+	token := fs.String("token", "", "API token (an operator's, to submit), sent as Authorization: Bearer")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -63,7 +64,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	base := strings.TrimRight(*api, "/")
-	cl := &http.Client{Timeout: 15 * time.Second}
+	cl := &http.Client{Timeout: 15 * time.Second, Transport: bearer{token: *token, next: http.DefaultTransport}}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/tests", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/yaml")
 	resp, err := cl.Do(req)
@@ -80,6 +81,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		_ = json.Unmarshal(raw, &e)
 		fmt.Fprintf(stderr, "master submit: %s: %s\n", resp.Status, e.Error)
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			fmt.Fprintln(stderr, "  pass an operator token with --token or STAMPEDE_TOKEN")
+		}
 		for _, f := range e.Fields {
 			fmt.Fprintf(stderr, "  %s: %s\n", f.Field, f.Problem)
 		}
@@ -178,4 +182,19 @@ func getJSON(ctx context.Context, cl *http.Client, url string, v any) error {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// bearer adds the API token to every request (none when token is empty).
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.token == "" {
+		return b.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }

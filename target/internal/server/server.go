@@ -1,11 +1,12 @@
-// Package server is Stampede's sample target (DESIGN §6): an HTTP server
+// Package server is Stampede's sample target (docs/operations.md): an HTTP server
 // whose load endpoints answer as the query string asks (delay=, status=,
 // size=) and which counts every load request exactly, so that tests can
 // check that the generator lost or invented none.
 //
 // Control endpoints (not counted as load):
 //
-//	GET  /stats                 {"requests": N, "status_codes": ..., "handler_ms": {...}}
+//	GET  /stats                 {"requests": N, "status_codes": ..., "handler_ms": {...},
+//	                            "by_worker": {...}, "by_worker_span": {...}} (see Snapshot)
 //	POST /stats/reset           zero the stats
 //	POST /control/stall?for=1s  every response that would complete in the next
 //	                            second waits until that second has passed

@@ -1,6 +1,6 @@
 // Package agent is the worker's ZooKeeper side: it registers the worker,
 // finds plans addressed to it, votes ready, waits for the start barrier,
-// drives the load engine and publishes its reports (DESIGN §2, protocol
+// drives the load engine and publishes its reports (docs/architecture.md, protocol
 // steps 3-5).
 package agent
 

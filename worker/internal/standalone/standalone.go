@@ -17,6 +17,7 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
 	"github.com/stampede-load/stampede/pkg/verdict"
@@ -126,7 +127,7 @@ func readSpec(path string) (spec.Spec, error) {
 // second as the leader judges them; one with abort that fails ends the run
 // (its summary then has the failed verdict).
 func Execute(ctx context.Context, s spec.Spec, workerID string, progress io.Writer) (report.Summary, error) {
-	plan := load.Plan{TestID: "local", WorkerID: workerID, Spec: s, Share: load.Split(&s, 1)[0]}
+	plan := load.Plan{TestID: "local", WorkerID: workerID, Spec: s, Share: plan.Split(&s, 1)[0]}
 	run, err := load.Prepare(ctx, plan)
 	if err != nil {
 		return report.Summary{}, err
