@@ -1,5 +1,5 @@
 # mk/bench.mk - `make bench`: the load engine against wrk on the same target
-# (scripts/bench.sh; issue 3). Installs wrk and taskset (util-linux) from
+# (scripts/bench.sh; docs/performance.md). Installs wrk and taskset (util-linux) from
 # Debian when missing. Included by the main Makefile.
 
 .PHONY: bench bench-deps bench-go

@@ -1,4 +1,4 @@
-# make chaos — the failure-handling suite (test/chaos, issue 6).
+# make chaos — the failure-handling suite (test/chaos, docs/failures.md).
 #
 # Every scenario runs CHAOS_RUNS times in a row, each on a fresh real cluster
 # (Debian's ZooKeeper, standalone or a 3-node ensemble; the real master,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh — the load engine against wrk on the project's target (issue 3).
+# bench.sh — the load engine against wrk on the project's target (docs/performance.md).
 #
 # The target runs pinned to core 0, the generator to core 1 (taskset). For
 # REPS interleaved repetitions it runs wrk and `worker run` (avalanche, 50

@@ -1,4 +1,4 @@
-// Command target is Stampede's sample target server (DESIGN §6): GET /ping
+// Command target is Stampede's sample target server (docs/operations.md): GET /ping
 // answers "pong"; every path honours delay=, status= and size=; GET /stats
 // counts load requests exactly. See target/internal/server for the
 // endpoints.

@@ -1,4 +1,4 @@
-// The master's REST API and live feeds (DESIGN §5), as the dashboard uses them.
+// The master's REST API and live feeds (docs/api.md), as the dashboard uses them.
 // Every master serves them, so the page talks only to the master that served it.
 
 export interface Latency {
@@ -52,7 +52,7 @@ export interface TestDetail extends TestListItem {
   workers?: TestWorker[] | null;
 }
 
-// Spec is the test spec (DESIGN §3); only the fields the dashboard reads are typed.
+// Spec is the test spec (docs/spec.md); only the fields the dashboard reads are typed.
 export interface Spec {
   name?: string;
   request: { method?: string; url: string; [k: string]: unknown };

@@ -1,5 +1,5 @@
 // Package config binds command-line flags to environment variables
-// (12-factor, DESIGN §6): every flag --name has an environment variable,
+// (12-factor, docs/operations.md): every flag --name has an environment variable,
 // the flag wins over the variable, and the variable over the default.
 //
 // Env lists the variables a binary reads, so tests can check that every

@@ -3,7 +3,7 @@
 // session-state notifications, ephemeral registrations that survive session
 // expiry, leader election whose leadership is a context, and fenced writes.
 //
-// The traps it handles (see shared/docs/zookeeper-notes.md): the library's
+// The traps it handles (docs/architecture.md, "ZooKeeper client rules"): the library's
 // event channel drops events when not drained; after expiry the library
 // silently opens a new session and every ephemeral node is gone; a call
 // made while disconnected blocks until reconnection; a create whose reply

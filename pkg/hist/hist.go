@@ -163,7 +163,7 @@ func (h *Histogram) Bars() []Bar {
 }
 
 // Latency is the summary of a histogram in milliseconds (contract,
-// DESIGN §5: summary.latency_ms).
+// docs/api.md: summary.latency_ms).
 type Latency struct {
 	Min  float64 `json:"min"`
 	Mean float64 `json:"mean"`

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/load/client"
 	"github.com/stampede-load/stampede/pkg/load/internal/canned"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
@@ -68,7 +69,7 @@ func BenchmarkEngine(b *testing.B) {
 			c.mod(&s)
 			s.Normalize()
 			s.Load.Concurrency = 4
-			r, err := Prepare(context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+			r, err := Prepare(context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 			if err != nil {
 				b.Fatal(err)
 			}

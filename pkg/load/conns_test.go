@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
@@ -68,7 +69,7 @@ func TestConnectionBehaviour(t *testing.T) {
 				s.Request.Method = tt.method
 				ka := tt.keepAlive
 				s.Request.KeepAlive = &ka
-				got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+				got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 				c := got.Counters
 				if c.Requests != 60 || c.Errors != 0 || served.Load() != 60 {
 					t.Errorf("requests %d errors %d (%v), server saw %d; want 60, 0, 60", c.Requests, c.Errors, c.ErrorKinds, served.Load())

@@ -3,7 +3,7 @@
 // agent and `worker run` both drive it through Prepare, Run and Collect
 // (API.md).
 //
-// Models (DESIGN §3). Open models (constant-rate, ramping-rate) follow a
+// Models (docs/spec.md). Open models (constant-rate, ramping-rate) follow a
 // Schedule, a pure function from a request's index to its due time; a free
 // load goroutine claims the next index with one atomic add, sleeps until it
 // is due and sends it. Latency is measured from the due time, so a request
@@ -29,53 +29,20 @@
 // a lock (see lane) and merges. Nothing allocates per request in steady
 // state (BenchmarkEngine, BenchmarkConnDo).
 //
-// Templates. Importing this package links pkg/template, whose init
-// registers template checks with spec.RegisterValidator: any binary that
-// imports pkg/load (master, worker) reports template errors from
-// spec.Validate. A package that validates specs without linking pkg/load
-// must import pkg/template itself (a blank import is enough).
+// Plans. A worker's part of a test (its plan.Share) is decided by pkg/plan,
+// which the master uses without linking this package; Prepare validates the
+// spec again (spec.Validate, templates included) before it runs anything.
 package load
 
 import (
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
-// Share is one worker's exact part of a test (written by the leader into
-// plan/<worker-id>). A test split over Of workers gives worker Index a 1/Of
-// fraction of the rate, phase-shifted by Index/Of of the per-worker
-// inter-arrival period so that the merged stream is as even as a single
-// generator's, and an exact share of the request budget.
-type Share struct {
-	Index int `json:"index"`
-	Of    int `json:"of"`
-	// Requests is this worker's request budget; 0 means no count bound.
-	Requests int64 `json:"requests,omitempty"`
-}
-
 // Plan is everything a worker needs to run its share of a test.
 type Plan struct {
-	TestID   string    `json:"test"`
-	WorkerID string    `json:"worker"`
-	Spec     spec.Spec `json:"spec"`
-	Share    Share     `json:"share"`
-}
-
-// Split divides a normalized spec's load over n workers: request totals
-// divide exactly (10,000 over 3 gives 3,334 + 3,333 + 3,333).
-func Split(s *spec.Spec, n int) []Share {
-	shares := make([]Share, n)
-	for i := range shares {
-		shares[i] = Share{Index: i, Of: n}
-		switch {
-		case s.Load.Requests > 0:
-			q, r := s.Load.Requests/int64(n), s.Load.Requests%int64(n)
-			shares[i].Requests = q
-			if int64(i) < r {
-				shares[i].Requests++
-			}
-		case s.Load.RequestsPerWorker > 0:
-			shares[i].Requests = s.Load.RequestsPerWorker
-		}
-	}
-	return shares
+	TestID   string     `json:"test"`
+	WorkerID string     `json:"worker"`
+	Spec     spec.Spec  `json:"spec"`
+	Share    plan.Share `json:"share"`
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/load/client"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
@@ -119,7 +120,7 @@ func Prepare(ctx context.Context, p Plan) (*Run, error) {
 	if l.Requests > 0 || l.RequestsPerWorker > 0 || p.Share.Requests > 0 {
 		r.bounded = true
 		if r.budget == 0 {
-			r.budget = Split(&s, p.Share.Of)[p.Share.Index].Requests
+			r.budget = plan.Split(&s, p.Share.Of)[p.Share.Index].Requests
 		}
 	}
 	lanes := l.Concurrency // load goroutines, one connection each

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/load/client"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
@@ -56,7 +57,7 @@ func exactBudget(t *testing.T, tp *targetProc, model string) {
 		l.Rate = 20000
 	}
 	s := testSpec(tp.URL+"/ping", l)
-	shares := Split(&s, 3)
+	shares := plan.Split(&s, 3)
 	got, r := runAll(t, context.Background(), Plan{TestID: "t", WorkerID: "w0", Spec: s, Share: shares[0]})
 	if wantLoop := useEventLoop && client.LoopSupported; usesLoop(r) != wantLoop {
 		t.Errorf("event loop used = %v, want %v", usesLoop(r), wantLoop)
@@ -84,7 +85,7 @@ func TestConstantRateCount(t *testing.T) {
 func constantRateCount(t *testing.T, tp *targetProc) {
 	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelConstantRate, Rate: 200, Duration: spec.D(2 * time.Second)})
-	got, r := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Index: 0, Of: 1}})
+	got, r := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Index: 0, Of: 1}})
 	if got.Counters.Requests != 400 {
 		t.Errorf("requests = %d, want 400", got.Counters.Requests)
 	}
@@ -122,7 +123,7 @@ func stopRun(t *testing.T, tp *targetProc, model string) {
 		stoppedAt = time.Now()
 		cancel()
 	}()
-	got, _ := runAll(t, ctx, Plan{Spec: s, Share: Share{Of: 1}})
+	got, _ := runAll(t, ctx, Plan{Spec: s, Share: plan.Share{Of: 1}})
 	if took := time.Since(stoppedAt); took > time.Second {
 		t.Errorf("Run returned %v after cancel, want within 1s", took)
 	}

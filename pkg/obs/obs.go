@@ -1,4 +1,4 @@
-// Package obs serves the operational endpoints every binary has (DESIGN §5):
+// Package obs serves the operational endpoints every binary has (docs/api.md):
 // /healthz (the process is alive), /readyz (it can do its job) and the
 // Prometheus /metrics.
 package obs

@@ -1,5 +1,5 @@
 // Package proto is the ZooKeeper protocol between masters and workers
-// (DESIGN §2): the namespace under --zk-root and the JSON payloads of its
+// (docs/architecture.md): the namespace under --zk-root and the JSON payloads of its
 // nodes. Both binaries import it; neither imports the other.
 package proto
 
@@ -11,7 +11,7 @@ import (
 	"path"
 	"time"
 
-	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/report"
 )
 
@@ -158,7 +158,7 @@ type Merged struct {
 type PlanNode struct {
 	Test   string     `json:"test"`
 	Worker string     `json:"worker"`
-	Share  load.Share `json:"share"`
+	Share  plan.Share `json:"share"`
 }
 
 // MasterInfo is a master candidate's election node data.

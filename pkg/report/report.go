@@ -215,7 +215,7 @@ func (r *Report) Line(state string) WorkerSummary {
 	return NewLine(r.Worker, state, r.Totals, float64(r.IntervalEnd-r.StartAt)/1e9, r.P99Us, r.StartSkewUs)
 }
 
-// Summary is a test's headline numbers (contract, DESIGN §5).
+// Summary is a test's headline numbers (contract, docs/api.md).
 type Summary struct {
 	Requests     int64            `json:"requests"`
 	Errors       int64            `json:"errors"`

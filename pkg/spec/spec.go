@@ -1,4 +1,4 @@
-// Package spec defines a Stampede test specification (DESIGN §3): the JSON
+// Package spec defines a Stampede test specification (docs/spec.md): the JSON
 // (or YAML) document a user submits, its defaults and its validation.
 //
 // A Spec is plain data. Parse decodes it and reports unknown and mistyped
@@ -39,7 +39,7 @@ const (
 	DefaultMaxDuration     = 10 * time.Minute
 )
 
-// Spec is one test (contract, DESIGN §3).
+// Spec is one test (contract, docs/spec.md).
 type Spec struct {
 	Name         string     `json:"name,omitempty"`
 	Request      Request    `json:"request"`

@@ -49,7 +49,7 @@ func (c *cluster) leader() (leader, follower *testcluster.Proc) {
 	return nil, nil
 }
 
-// The API bodies the tests read (DESIGN §5).
+// The API bodies the tests read (docs/api.md).
 type clusterBody struct {
 	Self    *masterBody  `json:"self"`
 	Leader  *masterBody  `json:"leader"`

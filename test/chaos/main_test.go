@@ -1,4 +1,4 @@
-// Package chaos is the failure-handling suite (issue 6): each scenario runs
+// Package chaos is the failure-handling suite (docs/failures.md): each scenario runs
 // a constant-rate test on a real cluster (real ZooKeeper, real master,
 // worker and target processes), breaks something mid-test, and checks what
 // a user would: the final phase, request conservation against the target's

@@ -10,7 +10,7 @@ import (
 	"github.com/stampede-load/stampede/internal/zktest"
 )
 
-// Issue 6, behaviour 1: kill -9 of the leader mid-test; another master
+// docs/failures.md: kill -9 of the leader mid-test; another master
 // leads within the session timeout + 2 s, resumes the test from ZooKeeper,
 // keeps merging and finishes it with every request counted.
 func TestLeaderKilledMidTest(t *testing.T) {
@@ -30,7 +30,7 @@ func TestLeaderKilledMidTest(t *testing.T) {
 	})
 }
 
-// Issue 6, behaviour 2: every master killed mid-test; the workers keep
+// docs/failures.md: every master killed mid-test; the workers keep
 // running their plans and the first master back finishes the test.
 func TestAllMastersRestartedMidTest(t *testing.T) {
 	scenario(t, "all masters restarted", false, func(t *testing.T, m *measure) {
@@ -61,7 +61,7 @@ func TestAllMastersRestartedMidTest(t *testing.T) {
 	})
 }
 
-// Issue 6, behaviour 3: the leader is cut off from ZooKeeper by a
+// docs/failures.md: the leader is cut off from ZooKeeper by a
 // black-holing proxy. It stops acting as leader when its connection is
 // lost; the other master takes over once the cut-off session expires; the
 // ex-leader's writes never land (the timeline has each second once, the

@@ -10,7 +10,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/report"
 )
 
-// Issue 6, behaviour 8: reports that arrive twice or out of order are
+// docs/failures.md: reports that arrive twice or out of order are
 // ignored by sequence number, never counted twice. While the test runs, an
 // old report of w1 is written back over its metrics node again and again
 // (a duplicate of what the leader saw, then older than what it saw); the

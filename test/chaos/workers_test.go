@@ -12,7 +12,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/proto"
 )
 
-// Issue 6, behaviour 4 (continue, the default): kill -9 of a worker
+// docs/failures.md (worker loss, continue): kill -9 of a worker
 // mid-test. The test completes, the worker is marked lost with its counts
 // up to its last report, and what it sent after that report is the only
 // shortfall against the target.
@@ -40,7 +40,7 @@ func TestWorkerKilledContinue(t *testing.T) {
 	})
 }
 
-// Issue 6, behaviour 4 (abort): with on_worker_loss: abort, the loss of a
+// docs/failures.md (worker loss, abort): with on_worker_loss: abort, the loss of a
 // worker stops every other worker within 1 s and the test ends aborted
 // with the reason recorded.
 func TestWorkerKilledAbort(t *testing.T) {
@@ -107,7 +107,7 @@ func TestWorkerKilledAbort(t *testing.T) {
 	})
 }
 
-// Issue 6, behaviour 5: SIGTERM of a worker mid-test. It stops its load,
+// docs/failures.md: SIGTERM of a worker mid-test. It stops its load,
 // publishes its final report and deregisters; its counts are exact.
 func TestWorkerSIGTERMMidTest(t *testing.T) {
 	scenario(t, "worker SIGTERM", true, func(t *testing.T, m *measure) {
@@ -132,7 +132,7 @@ func TestWorkerSIGTERMMidTest(t *testing.T) {
 	})
 }
 
-// Issue 6, behaviour 7: a worker cut off from ZooKeeper beyond its session
+// docs/failures.md: a worker cut off from ZooKeeper beyond its session
 // timeout finishes its plan without running past the planned end, keeps
 // its reports, re-registers when the network heals and publishes its final
 // report, which the leader waits for (FinalGrace) and counts.

@@ -8,7 +8,7 @@ import (
 	"github.com/stampede-load/stampede/internal/zktest"
 )
 
-// Issue 6, behaviour 6: a standalone ZooKeeper restarted mid-test, back
+// docs/failures.md: a standalone ZooKeeper restarted mid-test, back
 // within the session timeout; the test is unaffected.
 func TestZooKeeperRestartedMidTest(t *testing.T) {
 	scenario(t, "ZooKeeper restarted", false, func(t *testing.T, m *measure) {
@@ -29,7 +29,7 @@ func TestZooKeeperRestartedMidTest(t *testing.T) {
 	})
 }
 
-// Issue 6, behaviour 6: the leader of a three-node ZooKeeper ensemble is
+// docs/failures.md: the leader of a three-node ZooKeeper ensemble is
 // killed mid-test; the test is unaffected.
 func TestZooKeeperEnsembleLeaderKilled(t *testing.T) {
 	scenario(t, "ZooKeeper ensemble leader killed", false, func(t *testing.T, m *measure) {

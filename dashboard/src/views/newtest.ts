@@ -126,7 +126,7 @@ export function newTestView(el: HTMLElement, navigate: (hash: string) => void): 
   const editorSubmit = h("button", { type: "button", class: "primary", "data-test": "start-spec" }, "Start test");
   const editorPane = h("div", { class: "spec-editor", hidden: true },
     h("p", { class: "muted small" },
-      "The full spec (DESIGN §3): request mix, headers, body, stages, expected status codes, … ",
+      "The full spec (see docs/spec.md in the repository): request mix, headers, body, stages, expected status codes, … ",
       "The server checks it and names every field it rejects."),
     h("div", { class: "actions" }, h("label", null, "Format ", format),
       h("button", { type: "button", class: "link", onclick: () => closeEditor() }, "← Back to the form")),

@@ -1,4 +1,4 @@
-// Package api is the master's REST API (DESIGN §5), served by every master
+// Package api is the master's REST API (docs/api.md), served by every master
 // replica from ZooKeeper state. Only POST /tests and POST /tests/{id}/stop
 // write, and neither needs the leader: the leader picks the new test or the
 // stop request up from ZooKeeper.
@@ -47,6 +47,7 @@ func (s *Server) Routes(r chi.Router) {
 		r.Get("/tests/{id}", s.getTest)
 		r.Post("/tests/{id}/stop", s.stopTest)
 		r.Get("/tests/{id}/timeline", s.getTimeline)
+		r.Get("/openapi.json", s.getOpenAPI)
 		if s.Live.Test != nil {
 			r.Get("/tests/{id}/live", s.Live.Test.ServeHTTP)
 		}

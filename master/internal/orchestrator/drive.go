@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
-	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
@@ -109,7 +109,7 @@ func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *
 		return o.fail(ctx, l, id, st, ver, fmt.Sprintf("needed %s, had %d (of %d live) after %v", want, len(idle), len(workers), o.cfg.IdleWait))
 	}
 	chosen := idle[:n]
-	if err := o.writePlans(ctx, l, id, chosen, load.Split(s, n)); err != nil {
+	if err := o.writePlans(ctx, l, id, chosen, plan.Split(s, n)); err != nil {
 		return err
 	}
 	st.Phase, st.Workers, st.PlannedAt = proto.PhasePreparing, chosen, time.Now().UnixNano()
@@ -124,7 +124,7 @@ func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *
 // ZooKeeper's request limit, first removing plans a leader that died while
 // planning left behind. Workers act on a plan only once the phase is
 // preparing, which the caller sets afterwards.
-func (o *Orchestrator) writePlans(ctx context.Context, l *coord.Leader, id string, chosen []string, shares []load.Share) error {
+func (o *Orchestrator) writePlans(ctx context.Context, l *coord.Leader, id string, chosen []string, shares []plan.Share) error {
 	stale, err := o.c.Children(ctx, o.p.Plans(id))
 	if err != nil && !errors.Is(err, coord.ErrNoNode) {
 		return err

@@ -157,7 +157,8 @@ func (m *monitorRun) persist(ctx context.Context, now time.Time, final bool) err
 		at = now.Add(time.Hour)
 	}
 	ops := m.tl.add(m.tr.Emit(at))
-	if len(ops) == 0 && !final && !(m.observed && now.Sub(m.lastLive) >= time.Second) {
+	liveDue := m.observed && now.Sub(m.lastLive) >= time.Second
+	if len(ops) == 0 && !final && !liveDue {
 		return nil
 	}
 	if len(ops) > 0 {

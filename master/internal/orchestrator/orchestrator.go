@@ -1,6 +1,6 @@
 // Package orchestrator is what only the leading master does: it plans
 // tests, releases start barriers, merges the workers' reports into the
-// timeline and writes results (DESIGN §2, protocol steps 2, 4 and 6).
+// timeline and writes results (docs/architecture.md, "Protocol of a test", steps 2, 4 and 6).
 //
 // Every write is fenced by the leader's election node, and every test is
 // driven from its state in ZooKeeper, so a new leader resumes whatever the

@@ -1,4 +1,4 @@
-// Package server is Stampede's sample target (DESIGN §6): an HTTP server
+// Package server is Stampede's sample target (docs/operations.md): an HTTP server
 // whose load endpoints answer as the query string asks (delay=, status=,
 // size=) and which counts every load request exactly, so that tests can
 // check that the generator lost or invented none.

@@ -1,6 +1,6 @@
 // Package agent is the worker's ZooKeeper side: it registers the worker,
 // finds plans addressed to it, votes ready, waits for the start barrier,
-// drives the load engine and publishes its reports (DESIGN §2, protocol
+// drives the load engine and publishes its reports (docs/architecture.md, protocol
 // steps 3-5).
 package agent
 
@@ -173,6 +173,15 @@ func (a *Agent) watchTest(ctx context.Context, id string) {
 		var st proto.TestState
 		if json.Unmarshal(data, &st) == nil && proto.Terminal(st.Phase) {
 			return
+		}
+		if st.Phase == proto.PhasePending {
+			// plans are written in batches before the phase moves on: act
+			// on one only once the whole plan is in place
+			select {
+			case <-sw:
+			case <-ctx.Done():
+			}
+			continue
 		}
 		ok, pw, err := a.c.ExistsW(ctx, a.p.Plan(id, a.cfg.ID))
 		if err != nil {

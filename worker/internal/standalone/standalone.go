@@ -17,6 +17,7 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
@@ -113,7 +114,7 @@ func readSpec(path string) (spec.Spec, error) {
 // Execute runs a validated spec as a single worker and returns its summary.
 // Progress lines go to progress once per second.
 func Execute(ctx context.Context, s spec.Spec, workerID string, progress io.Writer) (report.Summary, error) {
-	plan := load.Plan{TestID: "local", WorkerID: workerID, Spec: s, Share: load.Split(&s, 1)[0]}
+	plan := load.Plan{TestID: "local", WorkerID: workerID, Spec: s, Share: plan.Split(&s, 1)[0]}
 	run, err := load.Prepare(ctx, plan)
 	if err != nil {
 		return report.Summary{}, err
@@ -188,9 +189,8 @@ func (a *accumulator) summary(run *load.Run, workerID string, elapsed float64) r
 		sum.ServiceMs = &svc
 	}
 	sum.MaxSkewMs = skewMs
-	sum.Workers = []report.WorkerSummary{{
-		ID: workerID, State: report.StateDone, Requests: a.counters.Requests, Errors: a.counters.Errors,
-		RPS: sum.RPS, P99Ms: sum.LatencyMs.P99, StartSkewMs: skewMs, Late: a.counters.Late,
-	}}
+	line := report.NewLine(workerID, report.StateDone, a.counters, elapsed, a.latency.Percentile(99), run.Skew().Microseconds())
+	line.P99Ms = sum.LatencyMs.P99 // the summary's own rounding
+	sum.Workers = []report.WorkerSummary{line}
 	return sum
 }
