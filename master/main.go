@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string) error {
 	readyTimeout := fs.Duration("ready-timeout", def.ReadyTimeout, "how long the leader waits for every chosen worker to be ready")
 	finalGrace := fs.Duration("final-grace", def.FinalGrace, "how long the leader waits for a missing worker's final report")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	sec := app.BindSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,6 +60,10 @@ func run(ctx context.Context, args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})).With("master", *id)
 	slog.SetDefault(log)
 
+	cfg := app.Config{}
+	if err := sec.Apply(&cfg, log); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -73,8 +78,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	oc := orchestrator.DefaultConfig(*id)
 	oc.ReadyTimeout, oc.FinalGrace, oc.Logger = *readyTimeout, *finalGrace, log
-	return app.Run(ctx, ln, app.Config{
-		ID: *id, ZK: *zk, Root: *root, APIURL: *apiURL, SessionTimeout: *session,
-		Orchestrator: oc, UI: ui(), Logger: log,
-	})
+	cfg.ID, cfg.ZK, cfg.Root, cfg.APIURL, cfg.SessionTimeout = *id, *zk, *root, *apiURL, *session
+	cfg.Orchestrator, cfg.UI, cfg.Logger = oc, ui(), log
+	return app.Run(ctx, ln, cfg)
 }

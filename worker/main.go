@@ -45,8 +45,17 @@ func run(ctx context.Context, args []string) error {
 	id := fs.String("id", host, "stable worker id (default: the host name; the pod name on Kubernetes)")
 	session := fs.Duration("session-timeout", coord.DefaultConfig("").SessionTimeout, "ZooKeeper session timeout")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	zkAuthFile := fs.String("zk-auth-file", "", `ZooKeeper secret "user:password": authenticate and create every node with a digest ACL for it only`)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var zkAuth string
+	if *zkAuthFile != "" {
+		a, err := coord.ReadAuthFile(*zkAuthFile)
+		if err != nil {
+			return err
+		}
+		zkAuth = a
 	}
 	log := newLogger(*logLevel).With("worker", *id)
 	slog.SetDefault(log)
@@ -58,6 +67,7 @@ func run(ctx context.Context, args []string) error {
 	cfg := coord.DefaultConfig(*zk)
 	cfg.SessionTimeout = *session
 	cfg.Logger = log
+	cfg.Auth = zkAuth
 	log.Info("starting", "version", version.Version, "zk", *zk, "root", *root, "listen", ln.Addr().String())
 	c, err := coord.Dial(ctx, cfg)
 	if err != nil {

@@ -3,8 +3,6 @@ package coord_test
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -13,33 +11,10 @@ import (
 	"github.com/stampede-load/stampede/pkg/coord"
 )
 
+// dial opens a session to addr with the given session timeout.
 func dial(t *testing.T, addr string, session time.Duration) *coord.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cfg := coord.DefaultConfig(addr)
-	cfg.SessionTimeout = session
-	cfg.OpTimeout = 5 * time.Second
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := coord.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatalf("Dial(%s): %v", addr, err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
-
-// mustNotExist fails the test unless p is absent; an error of the check
-// itself fails it too (an unanswered question is not a "no").
-func mustNotExist(t *testing.T, ctx context.Context, c *coord.Client, p, why string) {
-	t.Helper()
-	ok, _, err := c.Exists(ctx, p)
-	if err != nil {
-		t.Fatalf("Exists(%s): %v", p, err)
-	}
-	if ok {
-		t.Fatalf("%s exists: %s", p, why)
-	}
+	return testcluster.DialZK(t, addr, session)
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
@@ -69,11 +44,11 @@ func TestOpsAndMulti(t *testing.T) {
 	if !errors.As(err, &me) || me.Index != 1 || !errors.Is(err, coord.ErrNodeExists) {
 		t.Fatalf("Multi = %v, want MultiError at op 1 with ErrNodeExists", err)
 	}
-	mustNotExist(t, ctx, c, "/t/x", "a failed multi applied its first op")
+	testcluster.Absent(t, c, "/t/x", "a failed multi applied its first op")
 	if err := c.DeleteTree(ctx, "/t"); err != nil {
 		t.Fatal(err)
 	}
-	mustNotExist(t, ctx, c, "/t", "DeleteTree left it")
+	testcluster.Absent(t, c, "/t", "DeleteTree left it")
 }
 
 func TestRegistrationSurvivesSessionExpiry(t *testing.T) {
@@ -188,12 +163,12 @@ func TestElectionFailoverAndFencing(t *testing.T) {
 	if err := lb.Multi(ctx, coord.CreateOp{Path: "/by-b"}); err != nil {
 		t.Fatalf("new leader write: %v", err)
 	}
-	mustNotExist(t, ctx, setup, la.Node(), "the old leader's election node outlived its session")
+	testcluster.Absent(t, setup, la.Node(), "the old leader's election node outlived its session")
 	// the closed old leader's handle must not write either
 	if err := la.Multi(ctx, coord.CreateOp{Path: "/by-a-after-close"}); err == nil {
 		t.Fatal("the closed old leader's Multi succeeded")
 	}
-	mustNotExist(t, ctx, setup, "/by-a-after-close", "a write of the closed old leader landed")
+	testcluster.Absent(t, setup, "/by-a-after-close", "a write of the closed old leader landed")
 }
 
 // The fence itself (not the client's own idea of its session): a leader
@@ -248,7 +223,7 @@ func TestDeposedLeaderWriteIsFenced(t *testing.T) {
 	if !errors.Is(err, coord.ErrFenced) {
 		t.Fatalf("deposed leader's Multi = %v, want ErrFenced", err)
 	}
-	mustNotExist(t, ctx, setup, "/by-deposed", "a write of the deposed leader landed")
+	testcluster.Absent(t, setup, "/by-deposed", "a write of the deposed leader landed")
 	if err := lb.Multi(ctx, coord.CreateOp{Path: "/by-successor"}); err != nil {
 		t.Fatalf("new leader write: %v", err)
 	}
@@ -327,5 +302,5 @@ func TestLeadershipEndsOnDisconnectAndWritesAreFenced(t *testing.T) {
 	if !errors.Is(err, coord.ErrFenced) && !errors.Is(err, coord.ErrNotLeader) {
 		t.Fatalf("old leader write err = %v, want ErrFenced or ErrNotLeader", err)
 	}
-	mustNotExist(t, ctx, setup, "/old-leader-write", "a write of the deposed leader landed")
+	testcluster.Absent(t, setup, "/old-leader-write", "a write of the deposed leader landed")
 }

@@ -96,6 +96,10 @@ func (p Paths) Done(id, worker string) string { return p.j("tests", id, "done", 
 // Result is the final merged result.
 func (p Paths) Result(id string) string { return p.j("tests", id, "result") }
 
+// Verdict is the leader's live judgement of the test's thresholds (a
+// LiveVerdict), rewritten as it changes while the test runs.
+func (p Paths) Verdict(id string) string { return p.j("tests", id, "verdict") }
+
 // TimelineDir holds the merged timeline in chunks of at most ChunkBytes.
 func (p Paths) TimelineDir(id string) string { return p.j("tests", id, "timeline") }
 

@@ -239,6 +239,10 @@ type Summary struct {
 	// LostRequests counts requests a lost worker made after its last report.
 	// They are unknown, so they are not in Requests; set only if estimated.
 	LostWorkers []string `json:"lost_workers,omitempty"`
+	// Verdict is passed or failed when the spec has thresholds; each
+	// threshold's outcome is in Thresholds.
+	Verdict    string            `json:"verdict,omitempty"`
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 }
 
 // Summarize builds a summary from a merged histogram and counters.

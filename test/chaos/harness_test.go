@@ -85,7 +85,7 @@ func zkClient(t testing.TB, addr string) *coord.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg := coord.DefaultConfig(addr)
+	cfg := tc.CoordConfig(addr) // the cluster's ZooKeeper secret
 	cfg.SessionTimeout = 10 * time.Second
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	c, err := coord.Dial(ctx, cfg)

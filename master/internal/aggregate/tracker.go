@@ -33,6 +33,10 @@ type Tracker struct {
 	total  *hist.Histogram // every interval seen, each once
 	totals report.Counters
 	end    int64 // latest interval end seen (unix ns)
+	// OnSecond, if set, is called by Emit with each point and its merged
+	// latency histogram (nil for a second nobody reported), which the
+	// callee must not keep.
+	OnSecond func(p report.Point, h *hist.Histogram)
 }
 
 type workerTrack struct {
@@ -174,6 +178,13 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 			seen = len(a.workers)
 		}
 		p.Gap = seen < expected
+		if t.OnSecond != nil {
+			var h *hist.Histogram
+			if a != nil {
+				h = a.h
+			}
+			t.OnSecond(p, h)
+		}
 		delete(t.acc, t.next)
 		t.next++
 		out = append(out, p)

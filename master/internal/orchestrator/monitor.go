@@ -34,6 +34,7 @@ type monitorRun struct {
 	tr    *aggregate.Tracker
 	col   *collector
 	lines *lines
+	judge *judge
 	lost  map[string]bool
 	// aborted: the test is being aborted (a lost worker under
 	// on_worker_loss: abort), so lost workers get no final grace
@@ -62,8 +63,14 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 	for ctx.Err() == nil {
 		now := time.Now()
 		m.mergeReports()
-		if err := m.persist(ctx, now, false); err != nil {
+		pts, err := m.persist(ctx, now, false)
+		if err != nil {
 			return err
+		}
+		if abort, err := m.judge.observe(ctx, l, st, pts, m.tr.Latest(), m.lost, now); err != nil {
+			return err
+		} else if abort {
+			m.aborted = true
 		}
 		if err := m.checkLiveness(ctx, now); err != nil {
 			return err
@@ -110,6 +117,8 @@ func (o *Orchestrator) startMonitor(ctx context.Context, l *coord.Leader, id str
 	}
 	m.plannedEnd = startAt.Add(s.Load.RunBound() + s.Request.Timeout.D)
 	m.aborted = o.abortRequested(ctx, id)
+	m.judge = o.newJudge(ctx, id, s, st)
+	m.judge.attach(m.tr)
 	m.col = o.collect(ctx, id, st.Workers)
 	m.col.awaitPrimed(ctx, 10*time.Second)
 	return m, nil
@@ -151,26 +160,27 @@ func (m *monitorRun) mergeReports() {
 // watermark and the live node, in one fenced transaction; the live node
 // alone once per second when only reports arrived. final flushes every
 // point whatever is missing.
-func (m *monitorRun) persist(ctx context.Context, now time.Time, final bool) error {
+func (m *monitorRun) persist(ctx context.Context, now time.Time, final bool) ([]report.Point, error) {
 	at := now
 	if final {
 		at = now.Add(time.Hour)
 	}
-	ops := m.tl.add(m.tr.Emit(at))
+	pts := m.tr.Emit(at)
+	ops := m.tl.add(pts)
 	liveDue := m.observed && now.Sub(m.lastLive) >= time.Second
 	if len(ops) == 0 && !final && !liveDue {
-		return nil
+		return pts, nil
 	}
 	if len(ops) > 0 {
 		ops = append(ops, coord.SetOp{Path: m.o.p.Merged(m.id), Data: proto.Marshal(proto.Merged{Through: m.tl.last}), Version: -1})
 	}
 	ops = append(ops, coord.SetOp{Path: m.o.p.Live(m.id), Data: proto.Marshal(m.live(now)), Version: -1})
 	if err := m.l.Multi(ctx, ops...); err != nil {
-		return err
+		return nil, err
 	}
 	m.tl.stored()
 	m.observed, m.lastLive = false, now
-	return nil
+	return pts, nil
 }
 
 // live is the live node's payload.
@@ -272,7 +282,7 @@ func (m *monitorRun) finalize(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.persist(ctx, time.Now(), true); err != nil {
+	if _, err := m.persist(ctx, time.Now(), true); err != nil {
 		return err
 	}
 	reps := m.tr.Latest()
@@ -298,6 +308,7 @@ func (m *monitorRun) finalize(ctx context.Context) error {
 	}
 	sum.Workers = nil // beside the result, in the lines chunks
 	sum.LostWorkers = lostNames
+	m.judge.final(&sum)
 	st.Phase, st.EndedAt, st.Lost = proto.PhaseCompleted, time.Now().UnixNano(), lostNames
 	if err := o.endPhase(ctx, id, st); err != nil {
 		return err

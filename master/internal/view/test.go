@@ -92,6 +92,7 @@ func (r *Reader) TestLive(ctx context.Context, id string) (*Test, *proto.Live, e
 		}
 		if live != nil {
 			t.Summary = live.Summary
+			r.addLiveVerdict(ctx, id, t.Summary)
 		}
 	}
 	if t.Workers, err = r.workerLines(ctx, id, st, lines); err != nil {

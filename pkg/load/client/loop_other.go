@@ -27,6 +27,7 @@ func NewLoop(Endpoint, int, time.Duration) (*Loop, error) {
 }
 
 func (*Loop) Dial()                    {}
+func (*Loop) SetCutoff(time.Time)      {}
 func (*Loop) Len() int                 { return 0 }
 func (*Loop) Close()                   {}
 func (*Loop) Run(*atomic.Bool, Driver) {}
