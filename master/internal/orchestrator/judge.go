@@ -27,7 +27,8 @@ type judge struct {
 	id      string
 	s       *spec.Spec
 	ev      *verdict.Evaluator
-	seen    int64 // fingerprint of the reports last judged
+	tr      *aggregate.Tracker // set by attach
+	seen    int64              // fingerprint of the reports last judged
 	checked time.Time
 	written []byte
 	wroteAt time.Time
@@ -55,6 +56,7 @@ func (j *judge) attach(tr *aggregate.Tracker) {
 	if j.ev.Empty() {
 		return
 	}
+	j.tr = tr
 	tr.OnSecond = func(p report.Point, h *hist.Histogram) { j.ev.AddSecond(time.Now(), verdict.SecondOf(p, h)) }
 }
 
@@ -76,10 +78,8 @@ func (j *judge) observe(ctx context.Context, l *coord.Leader, st *proto.TestStat
 		return false, nil
 	}
 	j.seen, j.checked = fp, now
-	sum, err := aggregate.Summarize(j.s, st, reps, lost)
-	if err != nil {
-		return false, err
-	}
+	// the tracker's exact running merge: no report is decoded again
+	sum := aggregate.Running(j.s, st, j.tr)
 	abort := j.ev.Check(now, verdict.Whole(&sum))
 	if abort != nil {
 		req := proto.StopRequest{Reason: verdict.Reason(*abort), Abort: true}
