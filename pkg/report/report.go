@@ -104,6 +104,8 @@ type Report struct {
 	// RecentIntervals), so that a reader who missed a report or two
 	// (watches and polls coalesce) still sees every interval.
 	Recent []Interval `json:"recent,omitempty"`
+	// Names splits the interval and the totals by request name.
+	Names []NameReport `json:"names,omitempty"`
 }
 
 // RecentIntervals is how many previous intervals a report repeats.
@@ -201,6 +203,8 @@ type Summary struct {
 	// threshold's outcome is in Thresholds.
 	Verdict    string            `json:"verdict,omitempty"`
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+	// Names is one line per request name, in the spec's order.
+	Names []NameSummary `json:"names,omitempty"`
 }
 
 // Summarize builds a summary from a merged histogram and counters.

@@ -80,6 +80,10 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 		dur = 0
 	}
 	sum := report.Summarize(merged, totals, dur)
+	var err error
+	if sum.Names, err = summarizeNames(s, reps, dur); err != nil {
+		return report.Summary{}, err
+	}
 	sum.Workers = workers
 	sum.MaxSkewMs = float64(maxSkew) / 1000
 	if haveService {

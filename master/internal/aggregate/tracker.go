@@ -23,10 +23,10 @@ type Tracker struct {
 	next    int64 // next second to emit
 	workers map[string]*workerTrack
 	acc     map[int64]*pointAcc
-	// OnSecond, if set, is called by Emit with each point and its merged
-	// latency histogram (nil for a second nobody reported), which the
-	// callee must not keep.
-	OnSecond func(p report.Point, h *hist.Histogram)
+	// OnSecond, if set, is called by Emit with each point, its merged
+	// latency histogram (nil for a second nobody reported) and its per-name
+	// merge, none of which the callee may keep.
+	OnSecond func(p report.Point, h *hist.Histogram, names map[string]*NameSecond)
 }
 
 type workerTrack struct {
@@ -40,6 +40,9 @@ type pointAcc struct {
 	c       report.Counters
 	workers map[string]report.WorkerPoint
 	secs    float64 // longest interval merged (< 1 only for a final, partial second)
+	// names and nameWorkers: the per-name merge (see addNames)
+	names       map[string]*NameSecond
+	nameWorkers map[string]bool
 }
 
 // NewTracker starts a tracker for a test that started at startAt with the
@@ -83,6 +86,7 @@ func (t *Tracker) Observe(r *report.Report) bool {
 		w.final = r.Seq
 	}
 	t.add(r.Worker, report.Interval{Seq: r.Seq, Start: r.IntervalStart, End: r.IntervalEnd, Counters: r.Interval, Hist: r.IntervalHist})
+	t.addNames(r)
 	return true
 }
 
@@ -159,10 +163,11 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 		}
 		if t.OnSecond != nil {
 			var h *hist.Histogram
+			var names map[string]*NameSecond
 			if a != nil {
-				h = a.h
+				h, names = a.h, a.names
 			}
-			t.OnSecond(p, h)
+			t.OnSecond(p, h, names)
 		}
 		seen := 0
 		if a != nil {

@@ -50,12 +50,19 @@ func (o *Orchestrator) newJudge(ctx context.Context, id string, s *spec.Spec, st
 	return j
 }
 
-// attach makes the tracker feed every merged second to the windows.
-func (j *judge) attach(tr *aggregate.Tracker) {
+// second feeds one merged second to the windows.
+func (j *judge) second(p report.Point, h *hist.Histogram, names map[string]*aggregate.NameSecond) {
 	if j.ev.Empty() {
 		return
 	}
-	tr.OnSecond = func(p report.Point, h *hist.Histogram) { j.ev.AddSecond(time.Now(), verdict.SecondOf(p, h)) }
+	sec := verdict.SecondOf(p, h)
+	if len(names) > 0 {
+		sec.Names = make(map[string]verdict.Slice, len(names))
+		for n, ns := range names {
+			sec.Names[n] = verdict.Slice{Counters: ns.Counters, Hist: ns.Hist}
+		}
+	}
+	j.ev.AddSecond(time.Now(), sec)
 }
 
 // observe judges the current reports (after the tracker's Emit fed the new

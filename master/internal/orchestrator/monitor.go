@@ -42,8 +42,10 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 	// aborted: the test is being aborted (a lost worker under
 	// on_worker_loss: abort), so lost workers get no final grace
 	aborted := o.abortRequested(ctx, id)
-	j := o.newJudge(ctx, id, s, st)
-	j.attach(tr)
+	ans, err := o.newAnswers(ctx, id, s, st, tr)
+	if err != nil {
+		return err
+	}
 	tick := time.NewTicker(o.cfg.Poll)
 	defer tick.Stop()
 	for ctx.Err() == nil {
@@ -73,7 +75,7 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		if err := tl.add(ctx, l, pts); err != nil {
 			return err
 		}
-		if abort, err := j.observe(ctx, l, st, pts, reps, lost, now); err != nil {
+		if abort, err := ans.observe(ctx, l, st, pts, reps, lost, now); err != nil {
 			return err
 		} else if abort {
 			aborted = true
@@ -133,7 +135,7 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 					lost[w] = true
 				}
 			}
-			return o.finalize(ctx, l, id, s, tl, tr, reps, lost, j)
+			return o.finalize(ctx, l, id, s, tl, tr, reps, lost, ans)
 		}
 		select {
 		case <-tick.C:
@@ -191,7 +193,7 @@ func (o *Orchestrator) findLost(ctx context.Context, chosen []string, done map[s
 
 // finalize writes the result and the terminal phase in one fenced
 // transaction.
-func (o *Orchestrator) finalize(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, tl *timeline, tr *aggregate.Tracker, reps map[string]*report.Report, lost map[string]bool, j *judge) error {
+func (o *Orchestrator) finalize(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, tl *timeline, tr *aggregate.Tracker, reps map[string]*report.Report, lost map[string]bool, ans *answers) error {
 	st, ver, err := o.view.State(ctx, id)
 	if err != nil {
 		return err
@@ -215,7 +217,9 @@ func (o *Orchestrator) finalize(ctx context.Context, l *coord.Leader, id string,
 		return err
 	}
 	sum.LostWorkers = lostNames
-	j.final(&sum)
+	if err := ans.final(ctx, l, &sum); err != nil {
+		return err
+	}
 	st.Phase, st.EndedAt, st.Lost = proto.PhaseCompleted, time.Now().UnixNano(), lostNames
 	if d, _, err := o.c.Get(ctx, o.p.Stop(id)); err == nil {
 		var req proto.StopRequest
