@@ -14,7 +14,7 @@ type LiveVerdict struct {
 }
 
 // HistDir holds the merged latency histogram of every second of a test, in
-// chunks of ChunkPoints seconds (for the interval-log export).
+// chunks of HistChunkSeconds seconds (for the interval-log export).
 func (p Paths) HistDir(id string) string { return p.j("tests", id, "hists") }
 
 // HistChunk is chunk n of the per-second histograms.
@@ -28,3 +28,7 @@ type SecondHist struct {
 	Second int64  `json:"second"`
 	Hist   string `json:"hist"`
 }
+
+// HistChunkSeconds is the number of seconds per HistChunk (a compressed
+// histogram is a few KB at most, so a chunk stays far below ChunkBytes).
+const HistChunkSeconds = 16

@@ -8,6 +8,12 @@ import (
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
+// Names is the per-name lines of the workers' latest reports (see
+// summarizeNames).
+func Names(s *spec.Spec, reps map[string]*report.Report, durationS float64) ([]report.NameSummary, error) {
+	return summarizeNames(s, reps, durationS)
+}
+
 // summarizeNames merges each request name's cumulative histogram and totals
 // across the workers' reports, exactly as the whole test's. Lines follow
 // the spec's name order; a name the spec does not have is ignored (a report

@@ -29,6 +29,7 @@ func (o *Orchestrator) newAnswers(ctx context.Context, id string, s *spec.Spec, 
 		return nil, err
 	}
 	a := &answers{j: o.newJudge(ctx, id, s, st), hl: hl}
+	a.j.tr = tr
 	tr.OnSecond = func(p report.Point, h *hist.Histogram, names map[string]*aggregate.NameSecond) {
 		a.hl.add(p.Second, h)
 		a.j.second(p, h, names)
@@ -52,4 +53,24 @@ func (a *answers) final(ctx context.Context, l *coord.Leader, sum *report.Summar
 	}
 	a.j.final(sum)
 	return nil
+}
+
+// liveCurveNames is how many names' percentile curves the live summary
+// carries (the live node stays small however many names a test has).
+const liveCurveNames = 20
+
+// decorate adds the per-name lines to the live summary, without their
+// histograms (the result has them).
+func (a *answers) decorate(sum *report.Summary, reps map[string]*report.Report) {
+	names, err := aggregate.Names(a.j.s, reps, sum.DurationS)
+	if err != nil {
+		return
+	}
+	for i := range names {
+		names[i].Histogram = ""
+		if len(names) > liveCurveNames {
+			names[i].Distribution = nil
+		}
+	}
+	sum.Names = names
 }

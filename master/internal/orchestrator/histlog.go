@@ -44,7 +44,7 @@ func (o *Orchestrator) restoreHistLog(ctx context.Context, id string) (*histLog,
 		if json.Unmarshal(d, &hs) != nil || len(hs) == 0 {
 			continue
 		}
-		c := hs[0].Second / proto.ChunkPoints
+		c := hs[0].Second / proto.HistChunkSeconds
 		hl.chunks[c], hl.exists[c] = hs, true
 	}
 	return hl, nil
@@ -59,7 +59,7 @@ func (hl *histLog) add(second int64, h *hist.Histogram) {
 	if err != nil {
 		return
 	}
-	c := second / proto.ChunkPoints
+	c := second / proto.HistChunkSeconds
 	hl.chunks[c] = append(hl.chunks[c], proto.SecondHist{Second: second, Hist: enc})
 	hl.dirty[c] = true
 }

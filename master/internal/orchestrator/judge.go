@@ -27,11 +27,13 @@ type judge struct {
 	id      string
 	s       *spec.Spec
 	ev      *verdict.Evaluator
-	seen    int64 // fingerprint of the reports last judged
+	tr      *aggregate.Tracker // set by newAnswers
+	seen    int64              // fingerprint of the reports last judged
 	checked time.Time
 	written []byte
 	wroteAt time.Time
 	exists  bool
+	byName  bool // a threshold reads a name's numbers
 }
 
 func (o *Orchestrator) newJudge(ctx context.Context, id string, s *spec.Spec, st *proto.TestState) *judge {
@@ -40,6 +42,9 @@ func (o *Orchestrator) newJudge(ctx context.Context, id string, s *spec.Spec, st
 		return j
 	}
 	j.ev = verdict.New(s.Thresholds, time.Unix(0, st.StartAt))
+	for _, t := range s.Thresholds {
+		j.byName = j.byName || t.Name != ""
+	}
 	if d, _, err := o.c.Get(ctx, o.p.Verdict(id)); err == nil {
 		var lv proto.LiveVerdict
 		if json.Unmarshal(d, &lv) == nil {
@@ -83,9 +88,15 @@ func (j *judge) observe(ctx context.Context, l *coord.Leader, st *proto.TestStat
 		return false, nil
 	}
 	j.seen, j.checked = fp, now
-	sum, err := aggregate.Summarize(j.s, st, reps, lost)
-	if err != nil {
-		return false, err
+	// the tracker's exact running merge: no report is decoded again
+	sum := aggregate.Running(j.s, st, j.tr)
+	if j.byName {
+		// per-name numbers only when a threshold reads them
+		names, err := aggregate.Names(j.s, reps, sum.DurationS)
+		if err != nil {
+			return false, err
+		}
+		sum.Names = names
 	}
 	abort := j.ev.Check(now, verdict.Whole(&sum))
 	if abort != nil {

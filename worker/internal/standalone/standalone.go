@@ -232,9 +232,8 @@ func (a *accumulator) summary(run *load.Run, workerID string, elapsed float64) r
 		sum.ServiceMs = &svc
 	}
 	sum.MaxSkewMs = skewMs
-	sum.Workers = []report.WorkerSummary{{
-		ID: workerID, State: report.StateDone, Requests: a.counters.Requests, Errors: a.counters.Errors,
-		RPS: sum.RPS, P99Ms: sum.LatencyMs.P99, StartSkewMs: skewMs, Late: a.counters.Late,
-	}}
+	line := report.NewLine(workerID, report.StateDone, a.counters, elapsed, a.latency.Percentile(99), run.Skew().Microseconds())
+	line.P99Ms = sum.LatencyMs.P99 // the summary's own rounding
+	sum.Workers = []report.WorkerSummary{line}
 	return sum
 }
