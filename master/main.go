@@ -49,7 +49,12 @@ func run(ctx context.Context, args []string) error {
 	readyTimeout := fs.Duration("ready-timeout", def.ReadyTimeout, "how long the leader waits for every chosen worker to be ready")
 	finalGrace := fs.Duration("final-grace", def.FinalGrace, "how long the leader waits for a missing worker's final report")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	bounds := app.BoundsFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	guard, err := bounds(ctx, *zk)
+	if err != nil {
 		return err
 	}
 	var lvl slog.Level
@@ -73,8 +78,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	oc := orchestrator.DefaultConfig(*id)
 	oc.ReadyTimeout, oc.FinalGrace, oc.Logger = *readyTimeout, *finalGrace, log
+	oc.Limits, oc.Retention = guard.Limits, *guard.Retention
 	return app.Run(ctx, ln, app.Config{
 		ID: *id, ZK: *zk, Root: *root, APIURL: *apiURL, SessionTimeout: *session,
-		Orchestrator: oc, UI: ui(), Logger: log,
+		Orchestrator: oc, Guard: guard, UI: ui(), Logger: log,
 	})
 }

@@ -5,6 +5,7 @@
 package aggregate
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/stampede-load/stampede/pkg/hist"
@@ -34,13 +35,13 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 		r := reps[id]
 		h, err := hist.Decode(r.Cumulative)
 		if err != nil {
-			return report.Summary{}, err
+			return report.Summary{}, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
 		}
 		merged.Merge(h)
 		if r.Service != "" {
 			sh, err := hist.Decode(r.Service)
 			if err != nil {
-				return report.Summary{}, err
+				return report.Summary{}, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
 			}
 			service.Merge(sh)
 			haveService = true

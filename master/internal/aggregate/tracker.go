@@ -23,7 +23,13 @@ type Tracker struct {
 	next    int64 // next second to emit
 	workers map[string]*workerTrack
 	acc     map[int64]*pointAcc
+	maxSeq  int64 // 0: no bound
 }
+
+// Limit makes Observe ignore reports and intervals past interval maxSeq
+// (see Bounds.MaxSeq): a forged sequence number cannot make Emit produce
+// points for seconds the test never ran.
+func (t *Tracker) Limit(maxSeq int64) { t.maxSeq = maxSeq }
 
 type workerTrack struct {
 	lastSeq int64 // -1 before any report
@@ -56,7 +62,7 @@ func (t *Tracker) Next() int64 { return t.next }
 // or older than one already seen.
 func (t *Tracker) Observe(r *report.Report) bool {
 	w, ok := t.workers[r.Worker]
-	if !ok {
+	if !ok || r.Seq < 0 || (t.maxSeq > 0 && r.Seq > t.maxSeq) {
 		return false
 	}
 	if r.Seq <= w.lastSeq {
@@ -122,6 +128,9 @@ func (t *Tracker) MarkLost(worker string) {
 func (t *Tracker) Emit(now time.Time) []report.Point {
 	var out []report.Point
 	for {
+		if t.maxSeq > 0 && t.next > t.maxSeq {
+			return out // the run cannot have lasted longer
+		}
 		end := t.startAt.Add(time.Duration(t.next+1) * time.Second)
 		complete, expected := true, 0
 		anyAlive := false

@@ -35,6 +35,8 @@ type Server struct {
 	Self proto.MasterInfo
 	Live LiveHandlers
 	Log  *slog.Logger
+	// Guard bounds new tests (manage.go).
+	Guard Guard
 }
 
 // Routes mounts the API under /api/v1.
@@ -45,6 +47,7 @@ func (s *Server) Routes(r chi.Router) {
 		r.Post("/tests", s.createTest)
 		r.Get("/tests", s.listTests)
 		r.Get("/tests/{id}", s.getTest)
+		r.Delete("/tests/{id}", s.deleteTest)
 		r.Post("/tests/{id}/stop", s.stopTest)
 		r.Get("/tests/{id}/timeline", s.getTimeline)
 		if s.Live.Test != nil {

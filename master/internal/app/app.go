@@ -32,6 +32,8 @@ type Config struct {
 	APIURL         string
 	SessionTimeout time.Duration
 	Orchestrator   orchestrator.Config
+	// Guard bounds new tests: limits, target policy, storage budget.
+	Guard api.Guard
 	// UI serves the dashboard at / (nil: none).
 	UI     http.Handler
 	Logger *slog.Logger
@@ -59,7 +61,7 @@ func Run(ctx context.Context, ln net.Listener, cfg Config) error {
 	self := proto.MasterInfo{ID: cfg.ID, APIURL: cfg.APIURL, Version: version.Version}
 	rd := &view.Reader{C: c, P: p}
 	hub := live.NewHub(live.Options{})
-	srv := &api.Server{C: c, P: p, View: rd, Self: self, Log: log}
+	srv := &api.Server{C: c, P: p, View: rd, Self: self, Log: log, Guard: cfg.Guard}
 	fd := feed.New(rd, hub, srv.Cluster, log)
 	srv.Feed = fd
 	srv.Live = api.LiveHandlers{

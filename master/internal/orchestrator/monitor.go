@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path"
 	"sort"
 	"strings"
@@ -28,6 +29,9 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		return err
 	}
 	tr := aggregate.NewTracker(startAt, st.Workers, tl.next(), o.cfg.PointGrace)
+	bounds := aggregate.NewBounds(id, st, s)
+	tr.Limit(bounds.MaxSeq)
+	untrusted := map[string]string{} // logged once per node and reason
 	if tl.next() > 0 {
 		log.Info("resuming a running test", "timeline_from", tl.next())
 	}
@@ -54,6 +58,8 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		if err != nil {
 			return err
 		}
+		trusted(log, bounds, reps, untrusted)
+		trusted(log, bounds, done, untrusted)
 		for _, w := range sortedKeys(reps) {
 			tr.Observe(reps[w])
 		}
@@ -326,3 +332,20 @@ func sortedKeys(m map[string]*report.Report) []string {
 }
 
 func isExists(err error) bool { return errors.Is(err, coord.ErrNodeExists) }
+
+// trusted drops the reports that do not pass the test's bounds (anything
+// under metrics/ and done/ may have been written by anyone), logging each
+// node's reason once.
+func trusted(log *slog.Logger, b aggregate.Bounds, reps map[string]*report.Report, logged map[string]string) {
+	for k, r := range reps {
+		err := b.Check(k, r)
+		if err == nil {
+			continue
+		}
+		delete(reps, k)
+		if logged[k] != err.Error() && len(logged) < 1000 {
+			logged[k] = err.Error()
+			log.Warn("ignoring a report", "node", k, "err", err)
+		}
+	}
+}

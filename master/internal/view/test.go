@@ -43,8 +43,11 @@ type ListItem struct {
 // Test reads one test with per-worker status and its summary: the result
 // for a finished test, or the exact merge of the workers' latest
 // cumulative reports while it runs.
+//
+// A spec that no longer validates (the leader fails such a test) is shown
+// as none; a state that does not decode is ErrInvalid.
 func (r *Reader) Test(ctx context.Context, id string) (*Test, error) {
-	s, err := r.Spec(ctx, id)
+	s, err := r.spec(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +56,12 @@ func (r *Reader) Test(ctx context.Context, id string) (*Test, error) {
 		return nil, err
 	}
 	t := &Test{
-		ID: id, Name: s.Name, Spec: s, Phase: st.Phase, Reason: st.Reason,
+		ID: id, Name: s.Name, Phase: st.Phase, Reason: st.Reason,
 		CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt),
 		Workers: []report.WorkerSummary{},
+	}
+	if s.Load.Model != "" {
+		t.Spec = s
 	}
 	if st.StartAt > 0 {
 		end := time.Now()
@@ -142,15 +148,15 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 			out = append(out, it)
 			continue
 		}
-		s, err := r.Spec(ctx, id)
+		s, err := r.spec(ctx, id)
 		if errors.Is(err, ErrNotFound) {
-			continue
+			continue // deleted meanwhile
 		}
 		if err != nil {
 			return nil, err
 		}
 		st, _, err := r.State(ctx, id)
-		if errors.Is(err, ErrNotFound) || errors.Is(err, coord.ErrNoNode) {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) || errors.Is(err, coord.ErrNoNode) {
 			continue
 		}
 		if err != nil {
@@ -160,7 +166,9 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 			CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt)}
 		if proto.Terminal(st.Phase) {
 			res, err := r.Result(ctx, id)
-			if err != nil {
+			if errors.Is(err, ErrInvalid) {
+				res = nil // shown without numbers
+			} else if err != nil {
 				return nil, err
 			}
 			if res != nil {
@@ -179,4 +187,14 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 		out = append(out, it)
 	}
 	return out, nil
+}
+
+// spec reads a test's spec for display: one that does not validate is an
+// empty spec (the test keeps its id, phase and reason).
+func (r *Reader) spec(ctx context.Context, id string) (*spec.Spec, error) {
+	s, err := r.Spec(ctx, id)
+	if errors.Is(err, ErrInvalid) {
+		return &spec.Spec{}, nil
+	}
+	return s, err
 }
