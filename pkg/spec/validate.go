@@ -122,6 +122,7 @@ func (s *Spec) Validate() FieldErrors {
 	}
 
 	errs = append(errs, s.validateTemplates()...)
+	errs = append(errs, append(s.validateNames(), s.validateThresholds()...)...)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 	return errs
 }
