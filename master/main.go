@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string) error {
 	finalGrace := fs.Duration("final-grace", def.FinalGrace, "how long the leader waits for a missing worker's final report")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	bounds := app.BoundsFlags(fs)
+	sec := app.BindSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +65,10 @@ func run(ctx context.Context, args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})).With("master", *id)
 	slog.SetDefault(log)
 
+	cfg := app.Config{}
+	if err := sec.Apply(&cfg, log); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -79,8 +84,8 @@ func run(ctx context.Context, args []string) error {
 	oc := orchestrator.DefaultConfig(*id)
 	oc.ReadyTimeout, oc.FinalGrace, oc.Logger = *readyTimeout, *finalGrace, log
 	oc.Limits, oc.Retention = guard.Limits, *guard.Retention
-	return app.Run(ctx, ln, app.Config{
-		ID: *id, ZK: *zk, Root: *root, APIURL: *apiURL, SessionTimeout: *session,
-		Orchestrator: oc, Guard: guard, UI: ui(), Logger: log,
-	})
+	cfg.ID, cfg.ZK, cfg.Root, cfg.APIURL, cfg.SessionTimeout = *id, *zk, *root, *apiURL, *session
+	cfg.Orchestrator, cfg.UI, cfg.Logger = oc, ui(), log
+	cfg.Guard = guard
+	return app.Run(ctx, ln, cfg)
 }

@@ -7,6 +7,11 @@
 # and the summary table, then the dashboard URL. Ctrl-C stops everything this
 # script started (by PID). Without a terminal (CI) it stops after the summary.
 #
+# The API needs a token: the script writes a fresh tokens file (an operator
+# and a viewer token) and a ZooKeeper secret (every node gets a digest ACL
+# for it) into .run/demo/, and prints the operator token and a dashboard link
+# that logs in with it.
+#
 # Logs go to .run/demo/*.log. Ports can be changed with the environment:
 #   DEMO_ZK_PORT (21810) DEMO_TARGET_PORT (8081) DEMO_MASTER1_PORT (8080)
 #   DEMO_MASTER2_PORT (8090) DEMO_WORKER_PORTS ("8082 8083 8084", health ports)
@@ -61,6 +66,13 @@ wait_http() { # url what
 }
 
 mkdir -p "$RUN"
+umask 077
+random_hex() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
+OPERATOR_TOKEN=$(random_hex)
+printf 'operator %s\nviewer %s\n' "$OPERATOR_TOKEN" "$(random_hex)" >"$RUN/tokens"
+printf 'stampede:%s\n' "$(random_hex)" >"$RUN/zk-auth"
+umask 022
+AUTH_HEADER="Authorization: Bearer $OPERATOR_TOKEN"
 [[ -x bin/master && -x bin/worker && -x bin/target ]] || make build
 
 if [[ -n "${STAMPEDE_ZK:-}" ]]; then
@@ -112,11 +124,13 @@ wait_http "http://127.0.0.1:$TARGET_PORT/readyz" target
 echo "target      http://127.0.0.1:$TARGET_PORT"
 for i in 1 2; do
 	port=$M1_PORT; [[ $i == 2 ]] && port=$M2_PORT
-	bin/master --id "master-$i" --zk "$ZK" --zk-root "$ROOTNODE" --listen "127.0.0.1:$port" >"$RUN/master-$i.log" 2>&1 &
+	bin/master --id "master-$i" --zk "$ZK" --zk-root "$ROOTNODE" --listen "127.0.0.1:$port" \
+		--tokens-file "$RUN/tokens" --zk-auth-file "$RUN/zk-auth" >"$RUN/master-$i.log" 2>&1 &
 	PIDS+=($!)
 done
 for i in 1 2 3; do
-	bin/worker --id "worker-$i" --zk "$ZK" --zk-root "$ROOTNODE" --listen "127.0.0.1:${W_PORTS[i - 1]}" >"$RUN/worker-$i.log" 2>&1 &
+	bin/worker --id "worker-$i" --zk "$ZK" --zk-root "$ROOTNODE" --listen "127.0.0.1:${W_PORTS[i - 1]}" \
+		--zk-auth-file "$RUN/zk-auth" >"$RUN/worker-$i.log" 2>&1 &
 	PIDS+=($!)
 done
 wait_http "http://127.0.0.1:$M1_PORT/readyz" master-1
@@ -125,7 +139,7 @@ for i in 1 2 3; do wait_http "http://127.0.0.1:${W_PORTS[i - 1]}/readyz" "worker
 echo "masters     http://127.0.0.1:$M1_PORT  http://127.0.0.1:$M2_PORT"
 echo "workers     worker-1 worker-2 worker-3"
 for _ in $(seq 1 100); do
-	n=$(curl -fsS "http://127.0.0.1:$M1_PORT/api/v1/workers" | grep -o '"state":"idle"' | wc -l)
+	n=$(curl -fsS -H "$AUTH_HEADER" "http://127.0.0.1:$M1_PORT/api/v1/workers" | grep -o '"state":"idle"' | wc -l)
 	[[ $n -ge 3 ]] && break
 	sleep 0.2
 done
@@ -134,15 +148,17 @@ sed "s#127.0.0.1:8081#127.0.0.1:$TARGET_PORT#g" "$SPEC" >"$RUN/spec.yaml"
 echo
 echo "submitting $SPEC"
 status=0
-bin/master submit -f "$RUN/spec.yaml" --api "http://127.0.0.1:$M1_PORT" || status=$?
+STAMPEDE_TOKEN=$OPERATOR_TOKEN bin/master submit -f "$RUN/spec.yaml" --api "http://127.0.0.1:$M1_PORT" || status=$?
 echo "target saw  $(curl -fsS "http://127.0.0.1:$TARGET_PORT/stats" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p') requests"
 echo
-echo "dashboard   http://127.0.0.1:$M1_PORT/   (or http://127.0.0.1:$M2_PORT/ on the other master)"
-echo "REST API    http://127.0.0.1:$M1_PORT/api/v1/tests"
+echo "dashboard   http://127.0.0.1:$M1_PORT/#token=$OPERATOR_TOKEN"
+echo "            (logs in as operator; or open http://127.0.0.1:$M2_PORT/ and paste the token)"
+echo "token       $OPERATOR_TOKEN   (operator; both tokens are in $RUN/tokens)"
+echo "REST API    curl -H 'Authorization: Bearer $OPERATOR_TOKEN' http://127.0.0.1:$M1_PORT/api/v1/tests"
 if [[ -t 0 && -z "${CI:-}" ]]; then
 	echo
 	echo "The cluster keeps running: submit more tests from the dashboard or with"
-	echo "  bin/master submit -f examples/demo.yaml --api http://127.0.0.1:$M1_PORT"
+	echo "  bin/master submit -f examples/demo.yaml --api http://127.0.0.1:$M1_PORT --token $OPERATOR_TOKEN"
 	echo "Press Ctrl-C to stop everything."
 	while true; do sleep 3600; done
 fi

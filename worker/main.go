@@ -48,8 +48,17 @@ func run(ctx context.Context, args []string) error {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	allow := fs.String("allow-targets", policy.AllowAll, "targets this worker sends load to: hosts, host:port, CIDRs or * (link-local, metadata and ZooKeeper addresses only when named by IP); a plan aimed elsewhere is refused")
 	limits := fs.Limits(true)
+	zkAuthFile := fs.String("zk-auth-file", "", `ZooKeeper secret "user:password": authenticate and create every node with a digest ACL for it only`)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var zkAuth string
+	if *zkAuthFile != "" {
+		a, err := coord.ReadAuthFile(*zkAuthFile)
+		if err != nil {
+			return err
+		}
+		zkAuth = a
 	}
 	pol, err := policy.New(ctx, *allow, *zk, nil)
 	if err != nil {
@@ -69,6 +78,7 @@ func run(ctx context.Context, args []string) error {
 	cfg := coord.DefaultConfig(*zk)
 	cfg.SessionTimeout = *session
 	cfg.Logger = log
+	cfg.Auth = zkAuth
 	log.Info("starting", "version", version.Version, "zk", *zk, "root", *root, "listen", ln.Addr().String())
 	c, err := coord.Dial(ctx, cfg)
 	if err != nil {

@@ -23,6 +23,10 @@ type Options struct {
 	MasterArgs, WorkerArgs []string
 	// NoTarget skips the sample target.
 	NoTarget bool
+	// NoAuth runs the masters with --no-auth and everything without a
+	// ZooKeeper secret (by default the API needs OperatorToken or
+	// ViewerToken and every node has a digest ACL for ZKAuth).
+	NoAuth bool
 }
 
 // Cluster is a running local Stampede cluster.
@@ -37,7 +41,10 @@ type Cluster struct {
 	Target  *Proc
 	Masters []*Proc
 	Workers []*Proc
-	opts    Options
+	// TokensFile and ZKAuthFile are the masters' --tokens-file and the
+	// --zk-auth-file of masters and workers ("" with Options.NoAuth).
+	TokensFile, ZKAuthFile string
+	opts                   Options
 }
 
 // New starts ZooKeeper (unless given), the target, the masters and the
@@ -49,6 +56,9 @@ func New(t testing.TB, o Options) *Cluster {
 		o.SessionTimeout = 4 * time.Second
 	}
 	c := &Cluster{t: t, Dir: logDir(t), Bin: Binaries(t), ZK: o.ZK, Root: "/stampede", Session: o.SessionTimeout, opts: o}
+	if !o.NoAuth {
+		c.TokensFile, c.ZKAuthFile = WriteSecrets(t, c.Dir)
+	}
 	if c.ZK == "" {
 		c.ZKSrv = zktest.Standalone(t)
 		c.ZK = c.ZKSrv.Addr()
@@ -94,7 +104,8 @@ func logDir(t testing.TB) string {
 func (c *Cluster) AddMaster(id string) *Proc {
 	addr := FreeAddr(c.t)
 	args := append([]string{"--id", id, "--zk", c.ZK, "--zk-root", c.Root, "--listen", addr,
-		"--session-timeout", c.Session.String(), "--log-level", "debug"}, c.opts.MasterArgs...)
+		"--session-timeout", c.Session.String(), "--log-level", "debug"}, c.authArgs(true)...)
+	args = append(args, c.opts.MasterArgs...)
 	p := Start(c.t, c.Dir, id, filepath.Join(c.Bin, "master"), addr, args...)
 	WaitReady(c.t, p.URL()+"/readyz", 30*time.Second)
 	c.Masters = append(c.Masters, p)
@@ -106,12 +117,26 @@ func (c *Cluster) AddMaster(id string) *Proc {
 func (c *Cluster) AddWorker(id, zk string, extra ...string) *Proc {
 	addr := FreeAddr(c.t)
 	args := append([]string{"--id", id, "--zk", zk, "--zk-root", c.Root, "--listen", addr,
-		"--session-timeout", c.Session.String(), "--log-level", "debug"}, c.opts.WorkerArgs...)
+		"--session-timeout", c.Session.String(), "--log-level", "debug"}, c.authArgs(false)...)
+	args = append(args, c.opts.WorkerArgs...)
 	args = append(args, extra...)
 	p := Start(c.t, c.Dir, id, filepath.Join(c.Bin, "worker"), addr, args...)
 	WaitReady(c.t, p.URL()+"/readyz", 30*time.Second)
 	c.Workers = append(c.Workers, p)
 	return p
+}
+
+// authArgs are the credential flags of a master or a worker.
+func (c *Cluster) authArgs(master bool) []string {
+	switch {
+	case c.opts.NoAuth && master:
+		return []string{"--no-auth"}
+	case c.opts.NoAuth:
+		return nil
+	case master:
+		return []string{"--tokens-file", c.TokensFile, "--zk-auth-file", c.ZKAuthFile}
+	}
+	return []string{"--zk-auth-file", c.ZKAuthFile}
 }
 
 // API is the base API URL of a live master: the first one connected to

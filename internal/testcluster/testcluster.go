@@ -206,10 +206,16 @@ func Eventually(t testing.TB, d time.Duration, what string, f func() bool) {
 	t.Fatalf("not within %v: %s", d, what)
 }
 
-// GetJSON decodes a GET response into v and returns the status code.
+// GetJSON decodes a GET response into v and returns the status code. It
+// sends the operator token (see OperatorToken).
 func GetJSON(t testing.TB, url string, v any) int {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	authorize(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
@@ -224,7 +230,8 @@ func GetJSON(t testing.TB, url string, v any) int {
 }
 
 // PostJSON posts body (marshalled unless already []byte) and decodes the
-// response into v; it returns the status code.
+// response into v; it returns the status code. It sends the operator
+// token (see OperatorToken).
 func PostJSON(t testing.TB, url string, body, v any) int {
 	t.Helper()
 	var b []byte
@@ -240,7 +247,13 @@ func PostJSON(t testing.TB, url string, body, v any) int {
 			t.Fatal(err)
 		}
 	}
-	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	authorize(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)
 	}

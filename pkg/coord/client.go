@@ -32,7 +32,10 @@ type Config struct {
 	SessionTimeout time.Duration
 	// OpTimeout bounds every call that has no earlier context deadline.
 	OpTimeout time.Duration
-	Logger    *slog.Logger
+	// Auth is the ZooKeeper digest identity "user:password" (see acl.go);
+	// empty means none, and nodes are created open to everyone.
+	Auth   string
+	Logger *slog.Logger
 }
 
 // DefaultConfig returns the configuration used by the binaries.
@@ -73,6 +76,7 @@ type Client struct {
 	cfg  Config
 	conn *zk.Conn
 	log  *slog.Logger
+	acl  []zk.ACL // of every node created
 
 	mu      sync.Mutex
 	sess    Session
@@ -101,6 +105,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg:     cfg,
+		acl:     nodeACL(cfg.Auth),
 		log:     cfg.Logger.With("component", "zk"),
 		subs:    map[chan struct{}]struct{}{},
 		regs:    map[*Registration]struct{}{},
@@ -121,6 +126,10 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		ok, renewed := c.sess.State == Connected, c.renewed
 		c.mu.Unlock()
 		if ok {
+			if err := c.addAuth(ctx); err != nil {
+				c.Close()
+				return nil, err
+			}
 			return c, nil
 		}
 		select {
@@ -321,6 +330,8 @@ func translate(err error) error {
 		return ErrExpired
 	case errors.Is(err, zk.ErrClosing):
 		return ErrClosed
+	case errors.Is(err, zk.ErrNoAuth):
+		return ErrNoAuth
 	}
 	return fmt.Errorf("coord: %w", err)
 }

@@ -3,8 +3,6 @@ package coord_test
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -13,20 +11,10 @@ import (
 	"github.com/stampede-load/stampede/pkg/coord"
 )
 
+// dial opens a session to addr with the given session timeout.
 func dial(t *testing.T, addr string, session time.Duration) *coord.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cfg := coord.DefaultConfig(addr)
-	cfg.SessionTimeout = session
-	cfg.OpTimeout = 5 * time.Second
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := coord.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatalf("Dial(%s): %v", addr, err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return testcluster.DialZK(t, addr, session)
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
@@ -56,15 +44,11 @@ func TestOpsAndMulti(t *testing.T) {
 	if !errors.As(err, &me) || me.Index != 1 || !errors.Is(err, coord.ErrNodeExists) {
 		t.Fatalf("Multi = %v, want MultiError at op 1 with ErrNodeExists", err)
 	}
-	if ok, _, _ := c.Exists(ctx, "/t/x"); ok {
-		t.Fatal("/t/x exists after a failed multi")
-	}
+	testcluster.Absent(t, c, "/t/x", "a failed multi applied its first op")
 	if err := c.DeleteTree(ctx, "/t"); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _, _ := c.Exists(ctx, "/t"); ok {
-		t.Fatal("/t exists after DeleteTree")
-	}
+	testcluster.Absent(t, c, "/t", "DeleteTree left it")
 }
 
 func TestRegistrationSurvivesSessionExpiry(t *testing.T) {
@@ -89,8 +73,8 @@ func TestRegistrationSurvivesSessionExpiry(t *testing.T) {
 
 	proxy.Block()
 	testcluster.Eventually(t, 20*time.Second, "the server expires the partitioned session", func() bool {
-		ok, _, _ := observer.Exists(ctx, first)
-		return !ok
+		ok, _, err := observer.Exists(ctx, first)
+		return err == nil && !ok
 	})
 	proxy.Unblock()
 	testcluster.Eventually(t, 60*time.Second, "a new session and a re-created registration", func() bool {
@@ -109,9 +93,9 @@ func TestRegistrationSurvivesSessionExpiry(t *testing.T) {
 	if err != nil || string(d) != "b" {
 		t.Fatalf("after Update: data %q err %v, want b", d, err)
 	}
-	kids, _ := observer.Children(ctx, "/w")
-	if len(kids) != 1 {
-		t.Fatalf("children of /w = %v, want exactly one registration", kids)
+	kids, err := observer.Children(ctx, "/w")
+	if err != nil || len(kids) != 1 {
+		t.Fatalf("children of /w = %v (%v), want exactly one registration", kids, err)
 	}
 }
 
@@ -179,8 +163,69 @@ func TestElectionFailoverAndFencing(t *testing.T) {
 	if err := lb.Multi(ctx, coord.CreateOp{Path: "/by-b"}); err != nil {
 		t.Fatalf("new leader write: %v", err)
 	}
-	if ok, _, _ := setup.Exists(ctx, la.Node()); ok {
-		t.Fatalf("old leader node %s still exists", la.Node())
+	testcluster.Absent(t, setup, la.Node(), "the old leader's election node outlived its session")
+	// the closed old leader's handle must not write either
+	if err := la.Multi(ctx, coord.CreateOp{Path: "/by-a-after-close"}); err == nil {
+		t.Fatal("the closed old leader's Multi succeeded")
+	}
+	testcluster.Absent(t, setup, "/by-a-after-close", "a write of the closed old leader landed")
+}
+
+// The fence itself (not the client's own idea of its session): a leader
+// whose session is still connected and unchanged, but whose election node
+// is gone and whose successor leads, has every Multi refused by the
+// server with ErrFenced, and nothing of it applied.
+func TestDeposedLeaderWriteIsFenced(t *testing.T) {
+	zk := zktest.Standalone(t)
+	ctx := ctxT(t, 90*time.Second)
+	setup := dial(t, zk.Addr(), 4*time.Second)
+	if err := setup.EnsurePath(ctx, "/el"); err != nil {
+		t.Fatal(err)
+	}
+	campaign := func(name string) (*coord.Client, chan *coord.Leader) {
+		c := dial(t, zk.Addr(), 4*time.Second)
+		leading := make(chan *coord.Leader, 4)
+		go func() {
+			_ = coord.NewElection(c, "/el", []byte(name)).Run(ctx, func(lctx context.Context, l *coord.Leader) {
+				leading <- l
+				<-lctx.Done()
+			})
+		}()
+		return c, leading
+	}
+	recv := func(ch chan *coord.Leader, what string) *coord.Leader {
+		t.Helper()
+		select {
+		case l := <-ch:
+			return l
+		case <-time.After(20 * time.Second):
+			t.Fatal(what)
+			return nil
+		}
+	}
+	ac, aLeads := campaign("a")
+	la := recv(aLeads, "first candidate never led")
+	_, bLeads := campaign("b")
+	testcluster.Eventually(t, 10*time.Second, "two candidates", func() bool {
+		cs, err := setup.Candidates(ctx, "/el")
+		return err == nil && len(cs) == 2
+	})
+	gen := ac.Session().Generation
+	// depose a without touching its session: its node goes, b leads
+	if err := setup.Delete(ctx, la.Node(), -1); err != nil {
+		t.Fatal(err)
+	}
+	lb := recv(bLeads, "second candidate never took over")
+	if s := ac.Session(); s.State != coord.Connected || s.Generation != gen {
+		t.Fatalf("a's session changed (%+v, generation was %d): the fence would not be what refuses", s, gen)
+	}
+	err := la.Multi(ctx, coord.CreateOp{Path: "/by-deposed", Data: []byte("a")})
+	if !errors.Is(err, coord.ErrFenced) {
+		t.Fatalf("deposed leader's Multi = %v, want ErrFenced", err)
+	}
+	testcluster.Absent(t, setup, "/by-deposed", "a write of the deposed leader landed")
+	if err := lb.Multi(ctx, coord.CreateOp{Path: "/by-successor"}); err != nil {
+		t.Fatalf("new leader write: %v", err)
 	}
 }
 
@@ -209,14 +254,21 @@ func TestLeadershipEndsOnDisconnectAndWritesAreFenced(t *testing.T) {
 		t.Fatal("never led")
 	}
 	other := dial(t, zk.Addr(), 4*time.Second)
-	otherLeads := make(chan *coord.Leader, 4)
+	type led struct {
+		l  *coord.Leader
+		at time.Time
+	}
+	otherLeads := make(chan led, 4)
 	go func() {
 		_ = coord.NewElection(other, "/el", []byte("other")).Run(ctx, func(lctx context.Context, l *coord.Leader) {
-			otherLeads <- l
+			otherLeads <- led{l, time.Now()}
 			<-lctx.Done()
 		})
 	}()
-	time.Sleep(500 * time.Millisecond)
+	testcluster.Eventually(t, 10*time.Second, "the other candidate queued behind the leader", func() bool {
+		cs, err := setup.Candidates(ctx, "/el")
+		return err == nil && len(cs) == 2
+	})
 
 	blocked := time.Now()
 	proxy.Block()
@@ -228,14 +280,15 @@ func TestLeadershipEndsOnDisconnectAndWritesAreFenced(t *testing.T) {
 	}
 	var ol *coord.Leader
 	select {
-	case ol = <-otherLeads:
-		if !lostAt.Before(time.Now()) {
-			t.Fatal("two leaders at once")
+	case o := <-otherLeads:
+		if !lostAt.Before(o.at) {
+			t.Fatalf("two leaders at once: the other led at %v, the cut-off one gave up only at %v", o.at, lostAt)
 		}
+		ol = o.l
 	case <-time.After(30 * time.Second):
 		t.Fatal("other candidate never led")
 	}
-	if !lostAt.Before(time.Now()) || lostAt.Sub(blocked) > 3*time.Second {
+	if lostAt.Sub(blocked) > 3*time.Second {
 		t.Errorf("cut-off leader gave up %v after the cut, want within the receive timeout (2 s)", lostAt.Sub(blocked))
 	}
 	if err := ol.Multi(ctx, coord.CreateOp{Path: "/new-leader-write"}); err != nil {
@@ -249,7 +302,5 @@ func TestLeadershipEndsOnDisconnectAndWritesAreFenced(t *testing.T) {
 	if !errors.Is(err, coord.ErrFenced) && !errors.Is(err, coord.ErrNotLeader) {
 		t.Fatalf("old leader write err = %v, want ErrFenced or ErrNotLeader", err)
 	}
-	if ok, _, _ := setup.Exists(ctx, "/old-leader-write"); ok {
-		t.Fatal("a write of the deposed leader landed")
-	}
+	testcluster.Absent(t, setup, "/old-leader-write", "a write of the deposed leader landed")
 }

@@ -217,14 +217,12 @@ const (
 	EphemeralSequential  Mode = zk.FlagEphemeral | zk.FlagSequence
 )
 
-var acl = zk.WorldACL(zk.PermAll)
-
 // Create creates a node and returns its actual path.
 func (c *Client) Create(ctx context.Context, p string, data []byte, mode Mode) (string, error) {
 	if len(data) > MaxData {
 		return "", fmt.Errorf("%w: %s is %d bytes", ErrDataTooLong, p, len(data))
 	}
-	return call(ctx, c, func() (string, error) { return c.conn.Create(p, data, int32(mode), acl) })
+	return call(ctx, c, func() (string, error) { return c.conn.Create(p, data, int32(mode), c.acl) })
 }
 
 // EnsurePath creates p and its missing parents as empty persistent nodes.
@@ -286,7 +284,7 @@ func (c *Client) Sync(ctx context.Context, p string) error {
 }
 
 // Op is one operation of a Multi.
-type Op interface{ zkOp() any }
+type Op interface{ zkOp(acl []zk.ACL) any }
 
 // CreateOp creates a node.
 type CreateOp struct {
@@ -314,12 +312,14 @@ type CheckOp struct {
 	Version int32
 }
 
-func (o CreateOp) zkOp() any {
+func (o CreateOp) zkOp(acl []zk.ACL) any {
 	return &zk.CreateRequest{Path: o.Path, Data: o.Data, Acl: acl, Flags: int32(o.Mode)}
 }
-func (o SetOp) zkOp() any    { return &zk.SetDataRequest{Path: o.Path, Data: o.Data, Version: o.Version} }
-func (o DeleteOp) zkOp() any { return &zk.DeleteRequest{Path: o.Path, Version: o.Version} }
-func (o CheckOp) zkOp() any  { return &zk.CheckVersionRequest{Path: o.Path, Version: o.Version} }
+func (o SetOp) zkOp([]zk.ACL) any {
+	return &zk.SetDataRequest{Path: o.Path, Data: o.Data, Version: o.Version}
+}
+func (o DeleteOp) zkOp([]zk.ACL) any { return &zk.DeleteRequest{Path: o.Path, Version: o.Version} }
+func (o CheckOp) zkOp([]zk.ACL) any  { return &zk.CheckVersionRequest{Path: o.Path, Version: o.Version} }
 
 // MultiError says which operation of a failed Multi failed. Nothing of the
 // transaction was applied.
@@ -336,7 +336,7 @@ func (c *Client) Multi(ctx context.Context, ops ...Op) error {
 	zops := make([]any, len(ops))
 	size := 0
 	for i, o := range ops {
-		zops[i] = o.zkOp()
+		zops[i] = o.zkOp(c.acl)
 		switch v := o.(type) {
 		case CreateOp:
 			size += len(v.Data)

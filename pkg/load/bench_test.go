@@ -7,6 +7,7 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/load/client"
 	"github.com/stampede-load/stampede/pkg/load/internal/canned"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
@@ -59,6 +60,11 @@ func BenchmarkEngine(b *testing.B) {
 			s.Load.Model = spec.ModelConstantRate
 			s.Load.Rate = 1e9 // always behind: measures the open loop's own cost
 		}},
+		{"constant-rate-goroutines", func(s *spec.Spec) {
+			useEventLoop = false
+			s.Load.Model = spec.ModelConstantRate
+			s.Load.Rate = 1e9
+		}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -68,7 +74,7 @@ func BenchmarkEngine(b *testing.B) {
 			c.mod(&s)
 			s.Normalize()
 			s.Load.Concurrency = 4
-			r, err := Prepare(context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+			r, err := Prepare(context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 			if err != nil {
 				b.Fatal(err)
 			}

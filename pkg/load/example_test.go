@@ -5,25 +5,13 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/load"
-	"github.com/stampede-load/stampede/pkg/spec"
+	"github.com/stampede-load/stampede/pkg/plan"
 )
-
-// Three workers share 10,000 requests exactly.
-func ExampleSplit() {
-	s := spec.Spec{Load: spec.Load{Model: spec.ModelConstantRate, Rate: 3000, Requests: 10000}}
-	for _, sh := range load.Split(&s, 3) {
-		fmt.Printf("worker %d of %d: %d requests\n", sh.Index, sh.Of, sh.Requests)
-	}
-	// Output:
-	// worker 0 of 3: 3334 requests
-	// worker 1 of 3: 3333 requests
-	// worker 2 of 3: 3333 requests
-}
 
 // At 3,000 req/s over three workers, worker 1 sends every third request of
 // one even stream, starting one global period after worker 0.
 func ExampleConstantSchedule() {
-	sched := load.ConstantSchedule(3000, time.Minute, load.Share{Index: 1, Of: 3})
+	sched := load.ConstantSchedule(3000, time.Minute, plan.Share{Index: 1, Of: 3})
 	for n := range int64(3) {
 		at, _ := sched.At(n)
 		fmt.Println(at.Round(time.Microsecond))

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
@@ -18,7 +19,7 @@ func TestTsunamiPaces(t *testing.T) {
 func tsunamiPaces(t *testing.T, tp *targetProc) {
 	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelTsunami, Concurrency: 2, Delay: spec.D(20 * time.Millisecond), Duration: spec.D(time.Second)})
-	got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+	got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 	n := got.Counters.Requests
 	if n < 10 || n > 102 {
 		t.Errorf("tsunami 2 connections, 20 ms delay, 1 s: %d requests, want between 10 and 102", n)
@@ -32,9 +33,14 @@ func tsunamiPaces(t *testing.T, tp *targetProc) {
 // exactly 200 + 400 requests, split over two workers.
 func TestRampingRate(t *testing.T) {
 	tp := startTarget(t)
+	engines(t, func(t *testing.T) { rampingRate(t, tp) })
+}
+
+func rampingRate(t *testing.T, tp *targetProc) {
+	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelRampingRate, Stages: stages(time.Second, 400.0, time.Second, 400.0)})
 	var total int64
-	for i, sh := range Split(&s, 2) {
+	for i, sh := range plan.Split(&s, 2) {
 		got, r := runAll(t, context.Background(), Plan{Spec: s, Share: sh})
 		if got.Counters.Requests != 300 {
 			t.Errorf("worker %d: %d requests, want 300", i, got.Counters.Requests)
@@ -55,9 +61,14 @@ func TestRampingRate(t *testing.T) {
 // stage.
 func TestRampingConcurrency(t *testing.T) {
 	tp := startTarget(t)
+	engines(t, func(t *testing.T) { rampingConcurrency(t, tp) })
+}
+
+func rampingConcurrency(t *testing.T, tp *targetProc) {
+	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/x?delay=50ms", spec.Load{Model: spec.ModelRampingConcurrency,
 		Stages: stages(time.Second, 4.0, 500*time.Millisecond, 0.0)})
-	got, r := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+	got, r := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 	if in := r.Info(); in.Connections != 4 {
 		t.Errorf("Info().Connections = %d, want 4", in.Connections)
 	}
@@ -84,7 +95,7 @@ func TestCollectWhileRunning(t *testing.T) {
 func collectWhileRunning(t *testing.T, tp *targetProc) {
 	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelAvalanche, Concurrency: 6, Duration: spec.D(1500 * time.Millisecond)})
-	r, err := Prepare(context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+	r, err := Prepare(context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +132,7 @@ func TestPrepareRejectsBadPlans(t *testing.T) {
 		t.Errorf("Prepare with an ftp URL succeeded, want ErrInvalidPlan")
 	}
 	s = testSpec("http://127.0.0.1:1/", spec.Load{Model: spec.ModelAvalanche, Requests: 1})
-	if _, err := Prepare(context.Background(), Plan{Spec: s, Share: Share{Index: 3, Of: 2}}); err == nil {
+	if _, err := Prepare(context.Background(), Plan{Spec: s, Share: plan.Share{Index: 3, Of: 2}}); err == nil {
 		t.Errorf("Prepare with share 3 of 2 succeeded, want an error")
 	}
 }

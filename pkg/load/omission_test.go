@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
@@ -37,7 +38,7 @@ func TestStallShowsInPercentiles(t *testing.T) {
 					time.Sleep(2 * time.Second)
 					tp.post(t, "/control/stall?for="+stall.String())
 				}()
-				got, r := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+				got, r := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 				lat := got.Latency.Summary()
 				t.Logf("%s: %d requests, late %d, latency %+v", m.name, got.Counters.Requests, got.Counters.Late, lat)
 				if ts := tp.stats(t); ts.Requests != got.Counters.Requests {

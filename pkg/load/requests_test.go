@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
@@ -62,7 +63,7 @@ func templatesPerRequest(t *testing.T) {
 	defer srv.Close()
 	s := testSpec(srv.URL+"/t?seq={{seq}}", spec.Load{Model: spec.ModelAvalanche, Requests: 900, Concurrency: 4})
 	s.Request.Headers = map[string]string{"X-Test": "{{worker}}"}
-	for i, sh := range Split(&s, 3) {
+	for i, sh := range plan.Split(&s, 3) {
 		got, _ := runAll(t, context.Background(), Plan{WorkerID: "w" + strconv.Itoa(i), Spec: s, Share: sh})
 		if got.Counters.Requests != 300 {
 			t.Errorf("worker %d requests = %d, want 300", i, got.Counters.Requests)
@@ -107,7 +108,7 @@ func requestOptions(t *testing.T) {
 	if errs := s.Validate(); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+	got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 	if got.Counters.Requests != 4000 || got.Counters.Errors != 0 {
 		t.Fatalf("requests = %d errors = %d (%v), want 4000 and 0", got.Counters.Requests, got.Counters.Errors, got.Counters.ErrorKinds)
 	}
@@ -144,7 +145,7 @@ func TestTLS(t *testing.T) {
 		t.Run("insecure="+strconv.FormatBool(insecure), func(t *testing.T) {
 			s := testSpec(srv.URL+"/x", spec.Load{Model: spec.ModelAvalanche, Requests: 50, Concurrency: 2})
 			s.Request.InsecureSkipVerify = insecure
-			got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+			got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 			wantErrs := int64(0)
 			if !insecure {
 				wantErrs = 50 // self-signed certificate
@@ -199,7 +200,7 @@ func TestErrorClassification(t *testing.T) {
 					s.Request.Timeout = spec.D(tt.timeout)
 				}
 				s.Request.ExpectStatus = tt.expect
-				got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Of: 1}})
+				got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 				c := got.Counters
 				if c.Requests != 20 || c.Errors != tt.errors {
 					t.Errorf("requests %d errors %d (%v), want 20 and %d", c.Requests, c.Errors, c.ErrorKinds, tt.errors)

@@ -6,15 +6,15 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/hist"
-	"github.com/stampede-load/stampede/pkg/load/client"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
 func newHist() *hist.Histogram { return hist.New() }
 
-// engines runs f with each engine: the event loop (Linux) and one goroutine
-// per connection. Tests do not run in parallel,
-// so switching the package variable is safe.
+// engines runs f on each transport: the event loop (where the platform has
+// it and the run can use it) and the goroutine transport. Tests do not run
+// in parallel, so switching the package variable is safe.
 func engines(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	for _, loop := range []bool{true, false} {
@@ -32,7 +32,7 @@ func engines(t *testing.T, f func(t *testing.T)) {
 }
 
 // usesLoop reports whether r runs on event loops.
-func usesLoop(r *Run) bool { return r.loops != nil }
+func usesLoop(r *Run) bool { return r.onLoops }
 
 func testSpec(url string, l spec.Load) spec.Spec {
 	s := spec.Spec{Request: spec.Request{URL: url}, Load: l}
@@ -56,9 +56,9 @@ func exactBudget(t *testing.T, tp *targetProc, model string) {
 		l.Rate = 20000
 	}
 	s := testSpec(tp.URL+"/ping", l)
-	shares := Split(&s, 3)
+	shares := plan.Split(&s, 3)
 	got, r := runAll(t, context.Background(), Plan{TestID: "t", WorkerID: "w0", Spec: s, Share: shares[0]})
-	if wantLoop := useEventLoop && client.LoopSupported; usesLoop(r) != wantLoop {
+	if wantLoop := useEventLoop && haveLoop; usesLoop(r) != wantLoop {
 		t.Errorf("event loop used = %v, want %v", usesLoop(r), wantLoop)
 	}
 	if got.Counters.Requests != 3334 || got.Latency.Count() != 3334 {
@@ -84,7 +84,7 @@ func TestConstantRateCount(t *testing.T) {
 func constantRateCount(t *testing.T, tp *targetProc) {
 	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelConstantRate, Rate: 200, Duration: spec.D(2 * time.Second)})
-	got, r := runAll(t, context.Background(), Plan{Spec: s, Share: Share{Index: 0, Of: 1}})
+	got, r := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Index: 0, Of: 1}})
 	if got.Counters.Requests != 400 {
 		t.Errorf("requests = %d, want 400", got.Counters.Requests)
 	}
@@ -122,7 +122,7 @@ func stopRun(t *testing.T, tp *targetProc, model string) {
 		stoppedAt = time.Now()
 		cancel()
 	}()
-	got, _ := runAll(t, ctx, Plan{Spec: s, Share: Share{Of: 1}})
+	got, _ := runAll(t, ctx, Plan{Spec: s, Share: plan.Share{Of: 1}})
 	if took := time.Since(stoppedAt); took > time.Second {
 		t.Errorf("Run returned %v after cancel, want within 1s", took)
 	}

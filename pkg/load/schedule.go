@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
@@ -43,12 +44,12 @@ var _ Schedule = (*rampSchedule)(nil)
 
 // ConstantSchedule is globalRate req/s over all workers for up to bound;
 // this worker (index of of) takes its share.
-func ConstantSchedule(globalRate float64, bound time.Duration, sh Share) Schedule {
+func ConstantSchedule(globalRate float64, bound time.Duration, sh plan.Share) Schedule {
 	return newRamp([]segment{{t0: 0, dur: bound.Seconds(), r0: globalRate, r1: globalRate}}, sh)
 }
 
 // RampSchedule follows stages (targets are global req/s) from startRate.
-func RampSchedule(startRate float64, stages []spec.Stage, sh Share) Schedule {
+func RampSchedule(startRate float64, stages []spec.Stage, sh plan.Share) Schedule {
 	segs := make([]segment, 0, len(stages))
 	t, r, c := 0.0, startRate, 0.0
 	for _, st := range stages {
@@ -59,7 +60,7 @@ func RampSchedule(startRate float64, stages []spec.Stage, sh Share) Schedule {
 	return newRamp(segs, sh)
 }
 
-func newRamp(segs []segment, sh Share) *rampSchedule {
+func newRamp(segs []segment, sh plan.Share) *rampSchedule {
 	of, idx := int64(sh.Of), int64(sh.Index)
 	if of < 1 {
 		of, idx = 1, 0

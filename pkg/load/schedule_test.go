@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
@@ -25,25 +26,25 @@ func TestScheduleAt(t *testing.T) {
 		want   time.Duration
 		wantOK bool
 	}{
-		{"constant first", ConstantSchedule(1000, time.Second, Share{Of: 1}), 0, 0, true},
-		{"constant second", ConstantSchedule(1000, time.Second, Share{Of: 1}), 1, ms, true},
-		{"constant last", ConstantSchedule(1000, time.Second, Share{Of: 1}), 999, 999 * ms, true},
-		{"constant past the end", ConstantSchedule(1000, time.Second, Share{Of: 1}), 1000, 0, false},
-		{"worker 1 of 3 phase", ConstantSchedule(300, time.Second, Share{Index: 1, Of: 3}), 0, time.Second / 300, true},
-		{"worker 1 of 3 next", ConstantSchedule(300, time.Second, Share{Index: 1, Of: 3}), 1, 4 * time.Second / 300, true},
-		{"worker 2 of 3 last", ConstantSchedule(300, time.Second, Share{Index: 2, Of: 3}), 99, 299 * time.Second / 300, true},
-		{"worker 2 of 3 past", ConstantSchedule(300, time.Second, Share{Index: 2, Of: 3}), 100, 0, false},
+		{"constant first", ConstantSchedule(1000, time.Second, plan.Share{Of: 1}), 0, 0, true},
+		{"constant second", ConstantSchedule(1000, time.Second, plan.Share{Of: 1}), 1, ms, true},
+		{"constant last", ConstantSchedule(1000, time.Second, plan.Share{Of: 1}), 999, 999 * ms, true},
+		{"constant past the end", ConstantSchedule(1000, time.Second, plan.Share{Of: 1}), 1000, 0, false},
+		{"worker 1 of 3 phase", ConstantSchedule(300, time.Second, plan.Share{Index: 1, Of: 3}), 0, time.Second / 300, true},
+		{"worker 1 of 3 next", ConstantSchedule(300, time.Second, plan.Share{Index: 1, Of: 3}), 1, 4 * time.Second / 300, true},
+		{"worker 2 of 3 last", ConstantSchedule(300, time.Second, plan.Share{Index: 2, Of: 3}), 99, 299 * time.Second / 300, true},
+		{"worker 2 of 3 past", ConstantSchedule(300, time.Second, plan.Share{Index: 2, Of: 3}), 100, 0, false},
 		// 0 → 100/s over 10 s: cumulative 5t², request k at √(k/5)
-		{"ramp first", RampSchedule(0, stages(10*time.Second, 100.0), Share{Of: 1}), 0, 0, true},
-		{"ramp k=5", RampSchedule(0, stages(10*time.Second, 100.0), Share{Of: 1}), 5, time.Second, true},
-		{"ramp k=20", RampSchedule(0, stages(10*time.Second, 100.0), Share{Of: 1}), 20, 2 * time.Second, true},
-		{"ramp k=499", RampSchedule(0, stages(10*time.Second, 100.0), Share{Of: 1}), 499, 9989994994, true},
-		{"ramp k=500 past", RampSchedule(0, stages(10*time.Second, 100.0), Share{Of: 1}), 500, 0, false},
+		{"ramp first", RampSchedule(0, stages(10*time.Second, 100.0), plan.Share{Of: 1}), 0, 0, true},
+		{"ramp k=5", RampSchedule(0, stages(10*time.Second, 100.0), plan.Share{Of: 1}), 5, time.Second, true},
+		{"ramp k=20", RampSchedule(0, stages(10*time.Second, 100.0), plan.Share{Of: 1}), 20, 2 * time.Second, true},
+		{"ramp k=499", RampSchedule(0, stages(10*time.Second, 100.0), plan.Share{Of: 1}), 499, 9989994994, true},
+		{"ramp k=500 past", RampSchedule(0, stages(10*time.Second, 100.0), plan.Share{Of: 1}), 500, 0, false},
 		// hold at 100/s after the ramp: 500 + 100 (t - 10)
-		{"ramp then hold", RampSchedule(0, stages(10*time.Second, 100.0, 5*time.Second, 100.0), Share{Of: 1}), 600, 11 * time.Second, true},
+		{"ramp then hold", RampSchedule(0, stages(10*time.Second, 100.0, 5*time.Second, 100.0), plan.Share{Of: 1}), 600, 11 * time.Second, true},
 		// down 100 → 0 over 10 s: cumulative 100t - 5t²; k=375 at t=5
-		{"ramp down", RampSchedule(100, stages(10*time.Second, 0.0), Share{Of: 1}), 375, 5 * time.Second, true},
-		{"zero-rate stage skipped", RampSchedule(0, stages(time.Second, 0.0, time.Second, 0.0, 2*time.Second, 20.0), Share{Of: 1}), 10, 3414213562, true}, // 2 s + √2 s
+		{"ramp down", RampSchedule(100, stages(10*time.Second, 0.0), plan.Share{Of: 1}), 375, 5 * time.Second, true},
+		{"zero-rate stage skipped", RampSchedule(0, stages(time.Second, 0.0, time.Second, 0.0, 2*time.Second, 20.0), plan.Share{Of: 1}), 10, 3414213562, true}, // 2 s + √2 s
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,10 +70,10 @@ func TestScheduleRate(t *testing.T) {
 		elapsed time.Duration
 		want    float64
 	}{
-		{"constant per worker", ConstantSchedule(3000, time.Minute, Share{Index: 2, Of: 3}), 5 * time.Second, 1000},
-		{"ramp midpoint", RampSchedule(0, stages(10*time.Second, 100.0), Share{Of: 1}), 5 * time.Second, 50},
-		{"ramp from start rate", RampSchedule(100, stages(10*time.Second, 300.0), Share{Index: 1, Of: 2}), 5 * time.Second, 100},
-		{"after the end", RampSchedule(0, stages(10*time.Second, 100.0), Share{Of: 1}), 11 * time.Second, 0},
+		{"constant per worker", ConstantSchedule(3000, time.Minute, plan.Share{Index: 2, Of: 3}), 5 * time.Second, 1000},
+		{"ramp midpoint", RampSchedule(0, stages(10*time.Second, 100.0), plan.Share{Of: 1}), 5 * time.Second, 50},
+		{"ramp from start rate", RampSchedule(100, stages(10*time.Second, 300.0), plan.Share{Index: 1, Of: 2}), 5 * time.Second, 100},
+		{"after the end", RampSchedule(0, stages(10*time.Second, 100.0), plan.Share{Of: 1}), 11 * time.Second, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,14 +98,16 @@ func TestMergedStreamIsEven(t *testing.T) {
 	for _, of := range []int{1, 2, 3, 7} {
 		for _, mk := range []struct {
 			name string
-			f    func(Share) Schedule
+			f    func(plan.Share) Schedule
 		}{
-			{"constant", func(sh Share) Schedule { return ConstantSchedule(1000, 2*time.Second, sh) }},
-			{"ramp", func(sh Share) Schedule { return RampSchedule(200, stages(time.Second, 1000.0, time.Second, 500.0), sh) }},
+			{"constant", func(sh plan.Share) Schedule { return ConstantSchedule(1000, 2*time.Second, sh) }},
+			{"ramp", func(sh plan.Share) Schedule {
+				return RampSchedule(200, stages(time.Second, 1000.0, time.Second, 500.0), sh)
+			}},
 		} {
 			var merged []time.Duration
 			for i := range of {
-				s := mk.f(Share{Index: i, Of: of})
+				s := mk.f(plan.Share{Index: i, Of: of})
 				for n := int64(0); ; n++ {
 					at, ok := s.At(n)
 					if !ok {
@@ -114,7 +117,7 @@ func TestMergedStreamIsEven(t *testing.T) {
 				}
 			}
 			sort.Slice(merged, func(i, j int) bool { return merged[i] < merged[j] })
-			single := mk.f(Share{Of: 1})
+			single := mk.f(plan.Share{Of: 1})
 			for k, at := range merged {
 				want, ok := single.At(int64(k))
 				if !ok || absDur(at-want) > time.Microsecond {
@@ -134,10 +137,10 @@ func TestScheduleExpected(t *testing.T) {
 		s    *rampSchedule
 		want int64
 	}{
-		{"1000/s 1s", ConstantSchedule(1000, time.Second, Share{Of: 1}).(*rampSchedule), 1000},
-		{"1000/s 1s worker 0 of 3", ConstantSchedule(1000, time.Second, Share{Index: 0, Of: 3}).(*rampSchedule), 334},
-		{"1000/s 1s worker 2 of 3", ConstantSchedule(1000, time.Second, Share{Index: 2, Of: 3}).(*rampSchedule), 333},
-		{"ramp 0-100 10s", RampSchedule(0, stages(10*time.Second, 100.0), Share{Of: 1}).(*rampSchedule), 500},
+		{"1000/s 1s", ConstantSchedule(1000, time.Second, plan.Share{Of: 1}).(*rampSchedule), 1000},
+		{"1000/s 1s worker 0 of 3", ConstantSchedule(1000, time.Second, plan.Share{Index: 0, Of: 3}).(*rampSchedule), 334},
+		{"1000/s 1s worker 2 of 3", ConstantSchedule(1000, time.Second, plan.Share{Index: 2, Of: 3}).(*rampSchedule), 333},
+		{"ramp 0-100 10s", RampSchedule(0, stages(10*time.Second, 100.0), plan.Share{Of: 1}).(*rampSchedule), 500},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,7 +47,11 @@ func NewRegistry() *prometheus.Registry {
 // Serve runs an HTTP server on ln until ctx ends, then shuts it down
 // gracefully (bounded by 5 s).
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return ServeServer(ctx, ln, &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, log)
+}
+
+// ServeServer is Serve with the caller's server (its timeouts and limits).
+func ServeServer(ctx context.Context, ln net.Listener, srv *http.Server, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

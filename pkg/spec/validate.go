@@ -32,15 +32,6 @@ func (es FieldErrors) Error() string {
 // Methods is the set of accepted HTTP methods.
 var Methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
-// Validators run after the built-in checks; packages that own a part of the
-// spec (request templates, for one) register theirs from an init function so
-// that a spec is checked completely wherever it is validated.
-var validators []func(*Spec) FieldErrors
-
-// RegisterValidator adds a check run by Validate. It is meant for init
-// functions and is not safe for concurrent use with Validate.
-func RegisterValidator(f func(*Spec) FieldErrors) { validators = append(validators, f) }
-
 // Validate reports every problem of a normalized spec. An empty result means
 // the spec can be planned and run.
 func (s *Spec) Validate() FieldErrors {
@@ -130,9 +121,8 @@ func (s *Spec) Validate() FieldErrors {
 		add("name", "is longer than 200 characters")
 	}
 
-	for _, v := range validators {
-		errs = append(errs, v(s)...)
-	}
+	errs = append(errs, s.validateTemplates()...)
+	errs = append(errs, append(s.validateNames(), s.validateThresholds()...)...)
 	sortErrs(errs)
 	return errs
 }

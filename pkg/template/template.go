@@ -12,8 +12,8 @@
 //
 // Templates are allowed in request URLs (after the host), header values and
 // bodies, in the main request and in every requests_mix entry. The package
-// registers a spec validator (see validate.go), so importing it makes
-// spec.Validate report template errors by field and position.
+// knows nothing of specs: pkg/spec compiles a spec's templated fields with
+// Compile and CheckURLPrefix when it validates the spec.
 package template
 
 import (

@@ -14,7 +14,7 @@ import (
 
 func TestBadSpecsAreRejectedNamingTheField(t *testing.T) {
 	c := tc.New(t, tc.Options{Masters: 1, Workers: 2})
-	zk := zkClient(t, c.ZK)
+	zk := c.ZKClient()
 	p := proto.Paths{Root: c.Root}
 	before, err := zk.Children(context.Background(), p.Tests())
 	if err != nil {
@@ -81,7 +81,13 @@ func TestBadSpecsAreRejectedNamingTheField(t *testing.T) {
 func TestYAMLSpecAccepted(t *testing.T) {
 	c := tc.New(t, tc.Options{Masters: 1, Workers: 1})
 	body := "request:\n  url: " + c.TargetURL("/ping") + "\nload:\n  model: avalanche\n  requests: 50\n"
-	resp, err := http.Post(c.API()+"/tests", "application/yaml", strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, c.API()+"/tests", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/yaml")
+	req.Header.Set("Authorization", "Bearer "+tc.OperatorToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,13 @@ func TestDemoScript(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)
 		}
 	}
+	// the link logs in as the operator whose token it printed (contract:
+	// http://HOST:PORT/#token=<token>)
+	link := regexp.MustCompile(`(?m)^dashboard   http://127\.0\.0\.1:\d+/#token=([0-9a-f]{48})$`).FindStringSubmatch(text)
+	tok := regexp.MustCompile(`(?m)^token       ([0-9a-f]{48}) `).FindStringSubmatch(text)
+	if link == nil || tok == nil || link[1] != tok[1] {
+		t.Errorf("demo output lacks the #token= dashboard link with the printed operator token:\n%s", text)
+	}
 	if n := len(regexp.MustCompile(`(?m)^\[\s*\d+s\]`).FindAllString(text, -1)); n < 5 {
 		t.Errorf("demo printed %d progress lines, want one per second of the 10 s test:\n%s", n, text)
 	}

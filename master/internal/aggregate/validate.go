@@ -62,8 +62,8 @@ func (b Bounds) Check(key string, r *report.Report) error {
 		return bad("start_at %d is not the test's %d", r.StartAt, b.StartAt)
 	case r.IntervalEnd < r.IntervalStart || r.IntervalEnd > b.StartAt+(b.MaxSeq+2)*int64(time.Second):
 		return bad("interval %d..%d is outside the run", r.IntervalStart, r.IntervalEnd)
-	case len(r.Recent) > report.RecentIntervals:
-		return bad("repeats %d intervals; at most %d", len(r.Recent), report.RecentIntervals)
+	case len(r.Recent) > report.MaxPending:
+		return bad("repeats %d intervals; at most %d", len(r.Recent), report.MaxPending)
 	}
 	if err := checkCounters(r.Interval, r.Totals); err != nil {
 		return bad("%v", err)

@@ -37,19 +37,34 @@ type Server struct {
 	Log  *slog.Logger
 	// Guard bounds new tests (manage.go).
 	Guard Guard
+	// Auth guards every route (nil refuses every request, see Auth).
+	Auth *Auth
+	// MaxRequests caps concurrent API requests other than websockets
+	// (0: no cap; see Limit).
+	MaxRequests int
 }
 
-// Routes mounts the API under /api/v1.
+// Routes mounts the API under /api/v1, every route behind Auth and every
+// route but the websockets behind Limit.
 func (s *Server) Routes(r chi.Router) {
+	auth := s.Auth
+	if auth == nil {
+		auth = &Auth{Log: s.Log}
+	}
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Get("/cluster", s.getCluster)
-		r.Get("/workers", s.getWorkers)
-		r.Post("/tests", s.createTest)
-		r.Get("/tests", s.listTests)
-		r.Get("/tests/{id}", s.getTest)
-		r.Delete("/tests/{id}", s.deleteTest)
-		r.Post("/tests/{id}/stop", s.stopTest)
-		r.Get("/tests/{id}/timeline", s.getTimeline)
+		r.Use(auth.Middleware)
+		r.Group(func(r chi.Router) {
+			r.Use(func(h http.Handler) http.Handler { return Limit(s.MaxRequests, h) })
+			r.Get("/cluster", s.getCluster)
+			r.Get("/workers", s.getWorkers)
+			r.Post("/tests", s.createTest)
+			r.Get("/tests", s.listTests)
+			r.Get("/tests/{id}", s.getTest)
+			r.Delete("/tests/{id}", s.deleteTest)
+			r.Post("/tests/{id}/stop", s.stopTest)
+			r.Get("/tests/{id}/timeline", s.getTimeline)
+			r.Get("/openapi.json", s.getOpenAPI)
+		})
 		if s.Live.Test != nil {
 			r.Get("/tests/{id}/live", s.Live.Test.ServeHTTP)
 		}

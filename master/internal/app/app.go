@@ -37,6 +37,14 @@ type Config struct {
 	// UI serves the dashboard at / (nil: none).
 	UI     http.Handler
 	Logger *slog.Logger
+	// Tokens authenticate API callers; nil refuses every API request
+	// unless NoAuth is set (see api.Auth).
+	Tokens *api.Tokens
+	NoAuth bool
+	// ZKAuth is the ZooKeeper secret "user:password" ("" for none).
+	ZKAuth string
+	// HTTP bounds the HTTP server (zero: DefaultHTTPLimits).
+	HTTP HTTPLimits
 }
 
 // Run serves on ln until ctx ends, then shuts down: leadership is given up
@@ -47,6 +55,10 @@ func Run(ctx context.Context, ln net.Listener, cfg Config) error {
 	zc := coord.DefaultConfig(cfg.ZK)
 	zc.SessionTimeout = cfg.SessionTimeout
 	zc.Logger = log
+	zc.Auth = cfg.ZKAuth
+	if cfg.HTTP == (HTTPLimits{}) {
+		cfg.HTTP = DefaultHTTPLimits()
+	}
 	c, err := coord.Dial(ctx, zc)
 	if err != nil {
 		return err
@@ -60,8 +72,9 @@ func Run(ctx context.Context, ln net.Listener, cfg Config) error {
 	}
 	self := proto.MasterInfo{ID: cfg.ID, APIURL: cfg.APIURL, Version: version.Version}
 	rd := &view.Reader{C: c, P: p}
-	hub := live.NewHub(live.Options{})
-	srv := &api.Server{C: c, P: p, View: rd, Self: self, Log: log, Guard: cfg.Guard}
+	hub := live.NewHub(live.Options{MaxConns: cfg.HTTP.MaxWebsockets, Subprotocols: []string{api.WebSocketProtocol}})
+	auth := &api.Auth{Tokens: cfg.Tokens, Disabled: cfg.NoAuth, Origins: []string{cfg.APIURL}, Log: log}
+	srv := &api.Server{C: c, P: p, View: rd, Self: self, Log: log, Auth: auth, MaxRequests: cfg.HTTP.MaxRequests, Guard: cfg.Guard}
 	fd := feed.New(rd, hub, srv.Cluster, log)
 	srv.Feed = fd
 	srv.Live = api.LiveHandlers{
@@ -109,7 +122,7 @@ func Run(ctx context.Context, ln net.Listener, cfg Config) error {
 	httpCtx, httpCancel := context.WithCancel(context.WithoutCancel(ctx)) // drains after ctx ends
 	defer httpCancel()
 	errc := make(chan error, 1)
-	go func() { errc <- obs.Serve(httpCtx, ln, router, log) }()
+	go func() { errc <- obs.ServeServer(httpCtx, ln, cfg.HTTP.server(router), log) }()
 	select {
 	case <-ctx.Done():
 	case err = <-errc:

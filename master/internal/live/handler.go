@@ -26,9 +26,17 @@ type SnapshotFunc func(topic string) (msgs [][]byte, final bool)
 // gives the initial messages (nil means none). Anything the client sends is
 // a protocol violation and closes the connection. The handler returns when
 // the connection ends: the topic finished, the client left or was dropped,
-// or the hub closed.
+// or the hub closed. Beyond Options.MaxConns connections it answers 503
+// with Retry-After. The HTTP server's read and write deadlines are lifted
+// from an accepted connection: the hub bounds each write itself.
 func (h *Hub) Handler(topicOf TopicFunc, snapshot SnapshotFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h.admit() {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, "too many live connections; retry shortly")
+			return
+		}
+		defer h.release()
 		topic, err := topicOf(r)
 		if err != nil {
 			status := http.StatusServiceUnavailable
@@ -42,7 +50,10 @@ func (h *Hub) Handler(topicOf TopicFunc, snapshot SnapshotFunc) http.Handler {
 			writeError(w, http.StatusServiceUnavailable, "shutting down")
 			return
 		}
-		conn, err := websocket.Accept(w, r, nil)
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Time{})
+		_ = rc.SetWriteDeadline(time.Time{})
+		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: h.opts.Subprotocols})
 		if err != nil {
 			return // Accept has answered the request
 		}

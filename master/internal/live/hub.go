@@ -22,6 +22,8 @@
 //     points carry their second).
 //   - Finish sends a topic's last message to its current subscribers and then
 //     closes them with StatusNormalClosure once their queue is written.
+//   - At most Options.MaxConns connections (handshakes included) are served
+//     at a time; one more is answered 503 with Retry-After.
 //   - Close closes every connection with StatusGoingAway, refuses new ones
 //     (503) and waits until every handler has returned. It is idempotent.
 //     net/http's Server.Shutdown does not wait for websocket (hijacked)
@@ -46,6 +48,7 @@ const (
 	DefaultBuffer       = 32
 	DefaultWriteTimeout = 5 * time.Second
 	DefaultPingInterval = 15 * time.Second
+	DefaultMaxConns     = 256
 )
 
 // Options configures a Hub. The zero value means the defaults.
@@ -58,11 +61,16 @@ type Options struct {
 	WriteTimeout time.Duration
 	// PingInterval is how often a connection is pinged; negative disables.
 	PingInterval time.Duration
+	// MaxConns caps the connections served at once; negative: no cap.
+	MaxConns int
+	// Subprotocols are the websocket subprotocols the handshake selects
+	// from (a browser that offers any needs one of them answered).
+	Subprotocols []string
 }
 
 // DefaultOptions returns the default options.
 func DefaultOptions() Options {
-	return Options{Buffer: DefaultBuffer, WriteTimeout: DefaultWriteTimeout, PingInterval: DefaultPingInterval}
+	return Options{Buffer: DefaultBuffer, WriteTimeout: DefaultWriteTimeout, PingInterval: DefaultPingInterval, MaxConns: DefaultMaxConns}
 }
 
 func (o Options) withDefaults() Options {
@@ -74,6 +82,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PingInterval == 0 {
 		o.PingInterval = DefaultPingInterval
+	}
+	if o.MaxConns == 0 {
+		o.MaxConns = DefaultMaxConns
 	}
 	return o
 }
@@ -101,6 +112,7 @@ type Hub struct {
 	topics  map[string]map[*client]struct{}
 	closed  bool
 	dropped int64
+	conns   int // handlers between admit and release
 
 	handlers sync.WaitGroup // one per connection being served
 }
@@ -191,6 +203,23 @@ func (h *Hub) unsubscribe(c *client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.removeLocked(c, websocket.StatusNormalClosure, "")
+}
+
+// admit counts a new connection unless MaxConns are being served.
+func (h *Hub) admit() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.opts.MaxConns > 0 && h.conns >= h.opts.MaxConns {
+		return false
+	}
+	h.conns++
+	return true
+}
+
+func (h *Hub) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.conns--
 }
 
 // Subscribers is the number of clients currently subscribed to topic.

@@ -13,7 +13,7 @@ import (
 	"github.com/stampede-load/stampede/master/internal/view"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/hist"
-	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
@@ -191,18 +191,35 @@ func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *
 		return o.fail(ctx, l, id, st, ver, fmt.Sprintf("needed %s, had %d (of %d live) after %v", want, len(idle), len(workers), o.cfg.IdleWait))
 	}
 	chosen := idle[:n]
-	shares := load.Split(s, n)
-	ops := make([]coord.Op, 0, n)
+	if err := o.writePlans(ctx, l, id, chosen, plan.Split(s, n)); err != nil {
+		return err
+	}
+	st.Phase, st.Workers, st.PlannedAt = proto.PhasePreparing, chosen, time.Now().UnixNano()
+	if err := o.setState(ctx, l, id, st, ver); err != nil {
+		return err
+	}
+	o.log.Info("planned", "test", id, "workers", len(chosen))
+	return nil
+}
+
+// writePlans writes one plan per chosen worker in fenced batches under
+// ZooKeeper's request limit, first removing plans a leader that died while
+// planning left behind. Workers act on a plan only once the phase is
+// preparing, which the caller sets afterwards.
+func (o *Orchestrator) writePlans(ctx context.Context, l *coord.Leader, id string, chosen []string, shares []plan.Share) error {
+	stale, err := o.c.Children(ctx, o.p.Plans(id))
+	if err != nil && !errors.Is(err, coord.ErrNoNode) {
+		return err
+	}
+	ops := make([]coord.Op, 0, len(stale)+len(chosen))
+	for _, w := range stale {
+		ops = append(ops, coord.DeleteOp{Path: o.p.Plan(id, w), Version: -1})
+	}
 	for i, w := range chosen {
 		pn := proto.PlanNode{Test: id, Worker: w, Share: shares[i]}
 		ops = append(ops, coord.CreateOp{Path: o.p.Plan(id, w), Data: proto.Marshal(pn)})
 	}
-	st.Phase, st.Workers, st.PlannedAt = proto.PhasePreparing, chosen, time.Now().UnixNano()
-	if err := o.setState(ctx, l, id, st, ver, ops...); err != nil {
-		return err
-	}
-	o.log.Info("planned", "test", id, "workers", chosen)
-	return nil
+	return o.multiBatched(ctx, l, ops)
 }
 
 // awaitReady waits for every chosen worker's ready vote, then opens the
@@ -210,6 +227,7 @@ func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *
 // starts.
 func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id string, st *proto.TestState, ver int32) error {
 	deadline := time.Unix(0, st.PlannedAt).Add(o.cfg.ReadyTimeout)
+	checked := map[string]bool{} // votes read once: a vote's data never changes
 	for ctx.Err() == nil {
 		if stopped, _, _ := o.c.Exists(ctx, o.p.Stop(id)); stopped {
 			st.Phase, st.Reason, st.EndedAt = proto.PhaseStopped, "stopped before it started", time.Now().UnixNano()
@@ -221,6 +239,10 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 		}
 		have := map[string]bool{}
 		for _, v := range votes {
+			if checked[v] {
+				have[v] = true
+				continue
+			}
 			d, _, err := o.c.Get(ctx, o.p.Ready(id, v))
 			if err != nil {
 				continue
@@ -229,7 +251,7 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 			if json.Unmarshal(d, &r) == nil && !r.OK {
 				return o.fail(ctx, l, id, st, ver, fmt.Sprintf("worker %s cannot run its plan: %s", v, r.Error))
 			}
-			have[v] = true
+			checked[v], have[v] = true, true
 		}
 		var missing []string
 		for _, wk := range st.Workers {
@@ -257,6 +279,7 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 		t := time.NewTimer(time.Until(deadline) + 10*time.Millisecond)
 		select {
 		case <-w:
+			sleep(ctx, 50*time.Millisecond) // votes arrive together: list once for many
 		case <-t.C:
 		case <-ctx.Done():
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/config"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
+	"github.com/stampede-load/stampede/pkg/verdict"
 )
 
 type testView struct {
@@ -28,8 +29,18 @@ type testView struct {
 	Summary    *report.Summary `json:"summary"`
 }
 
+// Exit codes of Main.
+const (
+	ExitOK    = 0
+	ExitRun   = 1 // the test failed to run or was aborted (not by a threshold)
+	ExitUsage = 2 // bad flags, a rejected spec or an unreachable API
+	// ExitThresholds means the test ran but a threshold failed (as k6).
+	ExitThresholds = 99
+)
+
 // Main runs the subcommand; it returns the process exit code: 0 when the
-// test completed (or was stopped), 1 when it failed or was aborted, 2 on
+// test completed (or was stopped) and every threshold passed, 99 when a
+// threshold failed, 1 when it failed to run or was aborted otherwise, 2 on
 // usage or API errors.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := config.New("master submit")
@@ -39,6 +50,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	api := fs.String("api", "http://127.0.0.1:8080", "any master's base URL")
 	asJSON := fs.Bool("json", false, "print the final test as JSON instead of a table")
 	wait := fs.Bool("wait", true, "follow the test until it ends")
+	token := fs.String("token", "", "API token (an operator's, to submit), sent as Authorization: Bearer")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -52,7 +64,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	base := strings.TrimRight(*api, "/")
-	cl := &http.Client{Timeout: 15 * time.Second}
+	cl := &http.Client{Timeout: 15 * time.Second, Transport: bearer{token: *token, next: http.DefaultTransport}}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/tests", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/yaml")
 	resp, err := cl.Do(req)
@@ -69,6 +81,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		_ = json.Unmarshal(raw, &e)
 		fmt.Fprintf(stderr, "master submit: %s: %s\n", resp.Status, e.Error)
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			fmt.Fprintln(stderr, "  pass an operator token with --token or STAMPEDE_TOKEN")
+		}
 		for _, f := range e.Fields {
 			fmt.Fprintf(stderr, "  %s: %s\n", f.Field, f.Problem)
 		}
@@ -138,13 +153,22 @@ func finish(ctx context.Context, stdout, stderr io.Writer, tv testView, asJSON b
 			title += " (" + tv.Reason + ")"
 		}
 		_ = report.WriteTable(stdout, title, *tv.Summary)
+		_ = report.WriteVerdict(stdout, *tv.Summary, verdict.FormatObserved)
 	} else {
 		fmt.Fprintf(stdout, "test %s: %s %s\n", tv.ID, tv.Phase, tv.Reason)
 	}
-	if tv.Phase == proto.PhaseFailed || tv.Phase == proto.PhaseAborted {
-		return 1
+	return exitCode(tv)
+}
+
+// exitCode is the exit code for a finished test.
+func exitCode(tv testView) int {
+	switch {
+	case tv.Summary != nil && tv.Summary.Verdict == report.VerdictFailed:
+		return ExitThresholds
+	case tv.Phase == proto.PhaseFailed || tv.Phase == proto.PhaseAborted:
+		return ExitRun
 	}
-	return 0
+	return ExitOK
 }
 
 func getJSON(ctx context.Context, cl *http.Client, url string, v any) error {
@@ -158,4 +182,19 @@ func getJSON(ctx context.Context, cl *http.Client, url string, v any) error {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// bearer adds the API token to every request (none when token is empty).
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.token == "" {
+		return b.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }

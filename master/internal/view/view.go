@@ -162,29 +162,46 @@ func (r *Reader) State(ctx context.Context, id string) (*proto.TestState, int32,
 	return &s, st.Version, nil
 }
 
-// Reports reads every report under metrics/ (dir = MetricsDir) or done/.
-func (r *Reader) Reports(ctx context.Context, dir string) (map[string]*report.Report, error) {
-	kids, err := r.C.Children(ctx, dir)
-	if errors.Is(err, coord.ErrNoNode) {
-		return map[string]*report.Report{}, nil
+// Live reads a running test's live node (nil if the leader has not
+// written it yet).
+func (r *Reader) Live(ctx context.Context, id string) (*proto.Live, error) {
+	d, _, err := r.C.Get(ctx, r.P.Live(id))
+	if errors.Is(err, coord.ErrNoNode) || (err == nil && len(d) == 0) {
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*report.Report, len(kids))
-	for _, k := range kids {
-		d, _, err := r.C.Get(ctx, path.Join(dir, k))
+	var l proto.Live
+	if err := json.Unmarshal(d, &l); err != nil {
+		return nil, fmt.Errorf("view: live node of %s: %w", id, err)
+	}
+	return &l, nil
+}
+
+// Lines reads the per-worker lines the leader stored beside the result
+// (none before it first wrote them).
+func (r *Reader) Lines(ctx context.Context, id string) ([]report.WorkerSummary, error) {
+	chunks, err := r.C.Children(ctx, r.P.LinesDir(id))
+	if errors.Is(err, coord.ErrNoNode) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []report.WorkerSummary
+	for _, c := range chunks {
+		d, _, err := r.C.Get(ctx, path.Join(r.P.LinesDir(id), c))
 		if errors.Is(err, coord.ErrNoNode) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		rep, err := report.DecodeReport(d)
-		if err != nil {
-			continue
+		var ls []report.WorkerSummary
+		if json.Unmarshal(d, &ls) == nil {
+			out = append(out, ls...)
 		}
-		out[k] = rep
 	}
 	return out, nil
 }

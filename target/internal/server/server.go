@@ -5,7 +5,8 @@
 //
 // Control endpoints (not counted as load):
 //
-//	GET  /stats                 {"requests": N, "status_codes": ..., "handler_ms": {...}}
+//	GET  /stats                 {"requests": N, "status_codes": ..., "handler_ms": {...},
+//	                            "by_worker": {...}, "by_worker_span": {...}} (see Snapshot)
 //	POST /stats/reset           zero the stats
 //	POST /control/stall?for=1s  every response that would complete in the next
 //	                            second waits until that second has passed

@@ -20,9 +20,13 @@ type Stats struct {
 	bytesOut atomic.Int64
 	status   [600]atomic.Int64
 
-	// byWorker counts load requests per value of the WorkerHeader request
-	// header (string -> *atomic.Int64); requests without it are not in it.
+	// all is every load request's count and first/last begin time.
+	all span
+	// byWorker is the same per value of the WorkerHeader request header
+	// (string -> *span), for at most MaxWorkerValues distinct values;
+	// requests without it, or with a value past that limit, are only in all.
 	byWorker sync.Map
+	workers  atomic.Int64 // distinct values in byWorker
 
 	mu      sync.Mutex
 	handler *hist.Histogram // µs, guarded by mu
@@ -34,21 +38,61 @@ type Stats struct {
 // sets it to the {{worker}} template.
 const WorkerHeader = "X-Stampede-Worker"
 
+// MaxWorkerValues bounds how many distinct WorkerHeader values /stats
+// tracks separately, so that hostile headers cannot grow it without end.
+const MaxWorkerValues = 1024
+
 func newStats() *Stats {
 	return &Stats{handler: hist.New(), since: time.Now()}
 }
 
+// span counts requests and keeps the earliest and latest time one began
+// (unix ns on the target's clock; 0 before the first).
+type span struct {
+	n, first, last atomic.Int64
+}
+
+func (p *span) add(now int64) {
+	p.n.Add(1)
+	for {
+		cur := p.first.Load()
+		if (cur != 0 && cur <= now) || p.first.CompareAndSwap(cur, now) {
+			break
+		}
+	}
+	for {
+		cur := p.last.Load()
+		if cur >= now || p.last.CompareAndSwap(cur, now) {
+			break
+		}
+	}
+}
+
+func (p *span) reset() {
+	p.n.Store(0)
+	p.first.Store(0)
+	p.last.Store(0)
+}
+
 // begin counts one load request; worker is its WorkerHeader value, if any.
 func (s *Stats) begin(worker string) {
+	now := time.Now().UnixNano()
 	s.requests.Add(1)
+	s.all.add(now)
 	if worker == "" {
 		return
 	}
-	n, ok := s.byWorker.Load(worker)
+	p, ok := s.byWorker.Load(worker)
 	if !ok {
-		n, _ = s.byWorker.LoadOrStore(worker, new(atomic.Int64))
+		if s.workers.Load() >= MaxWorkerValues {
+			return
+		}
+		var loaded bool
+		if p, loaded = s.byWorker.LoadOrStore(worker, new(span)); !loaded {
+			s.workers.Add(1)
+		}
 	}
-	n.(*atomic.Int64).Add(1)
+	p.(*span).add(now)
 }
 
 // end records a load request's outcome and its handler time.
@@ -79,14 +123,30 @@ type Snapshot struct {
 	// ByWorker splits Requests by the X-Stampede-Worker header value
 	// (requests without that header are only in Requests).
 	ByWorker map[string]int64 `json:"by_worker,omitempty"`
+	// FirstUnixNs and LastUnixNs are when the first and the last load
+	// request began, on the target's clock (0 if none yet).
+	FirstUnixNs int64 `json:"first_unix_ns,omitempty"`
+	LastUnixNs  int64 `json:"last_unix_ns,omitempty"`
+	// ByWorkerSpan is the same per X-Stampede-Worker value: when each
+	// worker's first and last request reached the target.
+	ByWorkerSpan map[string]Span `json:"by_worker_span,omitempty"`
+}
+
+// Span is when the first and the last request of one worker began (unix
+// ns, target's clock).
+type Span struct {
+	FirstUnixNs int64 `json:"first_unix_ns"`
+	LastUnixNs  int64 `json:"last_unix_ns"`
 }
 
 // Snapshot reads the current numbers.
 func (s *Stats) Snapshot() Snapshot {
 	snap := Snapshot{
-		Requests: s.requests.Load(),
-		BytesOut: s.bytesOut.Load(),
-		Status:   map[string]int64{},
+		Requests:    s.requests.Load(),
+		BytesOut:    s.bytesOut.Load(),
+		Status:      map[string]int64{},
+		FirstUnixNs: s.all.first.Load(),
+		LastUnixNs:  s.all.last.Load(),
 	}
 	for code := range s.status {
 		if n := s.status[code].Load(); n > 0 {
@@ -95,9 +155,11 @@ func (s *Stats) Snapshot() Snapshot {
 	}
 	s.byWorker.Range(func(k, v any) bool {
 		if snap.ByWorker == nil {
-			snap.ByWorker = map[string]int64{}
+			snap.ByWorker, snap.ByWorkerSpan = map[string]int64{}, map[string]Span{}
 		}
-		snap.ByWorker[k.(string)] = v.(*atomic.Int64).Load()
+		p := v.(*span)
+		snap.ByWorker[k.(string)] = p.n.Load()
+		snap.ByWorkerSpan[k.(string)] = Span{FirstUnixNs: p.first.Load(), LastUnixNs: p.last.Load()}
 		return true
 	})
 	s.mu.Lock()
@@ -115,10 +177,12 @@ func (s *Stats) Reset() {
 	defer s.mu.Unlock()
 	s.requests.Store(0)
 	s.bytesOut.Store(0)
+	s.all.reset()
 	s.byWorker.Range(func(k, _ any) bool {
 		s.byWorker.Delete(k)
 		return true
 	})
+	s.workers.Store(0)
 	for i := range s.status {
 		s.status[i].Store(0)
 	}

@@ -181,6 +181,15 @@ func (a *Agent) watchTest(ctx context.Context, id string) {
 		if json.Unmarshal(data, &st) == nil && proto.Terminal(st.Phase) {
 			return
 		}
+		if st.Phase == proto.PhasePending {
+			// plans are written in batches before the phase moves on: act
+			// on one only once the whole plan is in place
+			select {
+			case <-sw:
+			case <-ctx.Done():
+			}
+			continue
+		}
 		ok, pw, err := a.c.ExistsW(ctx, a.p.Plan(id, a.cfg.ID))
 		if err != nil {
 			sleep(ctx, 500*time.Millisecond)

@@ -1,0 +1,115 @@
+package integration
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stampede-load/stampede/internal/oapi"
+	tc "github.com/stampede-load/stampede/internal/testcluster"
+)
+
+// TestOpenAPIMatchesRealResponses calls every documented route of a real
+// master and checks each answer (status and body) against the document the
+// master serves at /api/v1/openapi.json.
+func TestOpenAPIMatchesRealResponses(t *testing.T) {
+	c := tc.New(t, tc.Options{Masters: 1, Workers: 1})
+	var raw json.RawMessage
+	if code := tc.GetJSON(t, c.API()+"/openapi.json", &raw); code != http.StatusOK {
+		t.Fatalf("GET /openapi.json = %d", code)
+	}
+	doc, err := oapi.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := map[oapi.Route]bool{}
+	check := func(method, path, concrete string, status int, body []byte) {
+		t.Helper()
+		rt := oapi.Route{Method: method, Path: path}
+		if err := doc.Check(rt, status, body); err != nil {
+			t.Errorf("%s %s: %v\nbody: %.2000s", method, concrete, err, body)
+		}
+		checked[rt] = true
+	}
+	get := func(path, concrete string, want int) {
+		t.Helper()
+		var b json.RawMessage
+		code := tc.GetJSON(t, c.API()+concrete, &b)
+		if code != want {
+			t.Errorf("GET %s = %d, want %d (%s)", concrete, code, want, b)
+		}
+		check("GET", path, concrete, code, b)
+	}
+	post := func(path, concrete string, body any, want int) string {
+		t.Helper()
+		var b json.RawMessage
+		code := tc.PostJSON(t, c.API()+concrete, body, &b)
+		if code != want {
+			t.Errorf("POST %s = %d, want %d (%s)", concrete, code, want, b)
+		}
+		check("POST", path, concrete, code, b)
+		var created struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(b, &created)
+		return created.ID
+	}
+
+	get("/openapi.json", "/openapi.json", 200)
+	get("/cluster", "/cluster", 200)
+	get("/workers", "/workers", 200)
+	post("/tests", "/tests", `{"request":{"url":"ftp://x"},"load":{"model":"avalanche"}}`, 400)
+	get("/tests/{id}", "/tests/nope", 404)
+	get("/tests/{id}/timeline", "/tests/nope/timeline", 404)
+	post("/tests/{id}/stop", "/tests/nope/stop", nil, 404)
+
+	long := post("/tests", "/tests", map[string]any{
+		"name":    "openapi-long",
+		"request": map[string]any{"url": c.TargetURL("/ping")},
+		"load":    map[string]any{"model": "constant-rate", "rate": 50, "duration": "30s"},
+	}, 201)
+	c.WaitPhase(long, "running", 30*time.Second)
+	time.Sleep(1500 * time.Millisecond) // at least one merged second
+	get("/tests/{id}", "/tests/"+long, 200)
+	get("/tests/{id}/timeline", "/tests/"+long+"/timeline", 200)
+	get("/tests", "/tests", 200)
+	websocket(t, c, "/tests/"+long+"/live", func(code int) { check("GET", "/tests/{id}/live", "/tests/"+long+"/live", code, nil) })
+	websocket(t, c, "/live", func(code int) { check("GET", "/live", "/live", code, nil) })
+	post("/tests/{id}/stop", "/tests/"+long+"/stop", nil, 202)
+	c.WaitPhase(long, "stopped", 30*time.Second)
+	post("/tests/{id}/stop", "/tests/"+long+"/stop", nil, 409)
+	get("/tests/{id}", "/tests/"+long, 200)
+	get("/tests/{id}/timeline", "/tests/"+long+"/timeline", 200)
+	get("/tests", "/tests", 200)
+
+	for _, rt := range doc.Routes() {
+		if !checked[rt] {
+			t.Errorf("%s %s is documented but this test never called it", rt.Method, rt.Path)
+		}
+	}
+}
+
+// websocket performs a websocket handshake on path and reports the status.
+func websocket(t *testing.T, c *tc.Cluster, path string, report func(int)) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.API()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	req.Header.Set("Authorization", "Bearer "+tc.ViewerToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("websocket handshake %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusSwitchingProtocols || !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
+		t.Errorf("websocket handshake %s = %d (Upgrade %q), want 101", path, resp.StatusCode, resp.Header.Get("Upgrade"))
+	}
+	report(resp.StatusCode)
+}
