@@ -5,6 +5,7 @@
 package aggregate
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -34,14 +35,14 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 		r := reps[id]
 		h, err := hist.Decode(r.Cumulative)
 		if err != nil {
-			return report.Summary{}, err
+			return report.Summary{}, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
 		}
 		merged.Merge(h)
 		p99[id] = float64(h.Percentile(99)) / 1000
 		if r.Service != "" {
 			sh, err := hist.Decode(r.Service)
 			if err != nil {
-				return report.Summary{}, err
+				return report.Summary{}, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
 			}
 			service.Merge(sh)
 			haveService = true

@@ -29,6 +29,7 @@ type Tracker struct {
 	next    int64 // next second to emit
 	workers map[string]*workerTrack
 	acc     map[int64]*pointAcc
+	maxSeq  int64 // 0: no bound
 
 	total  *hist.Histogram // every interval seen, each once
 	totals report.Counters
@@ -38,6 +39,11 @@ type Tracker struct {
 	// merge, none of which the callee may keep.
 	OnSecond func(p report.Point, h *hist.Histogram, names map[string]*NameSecond)
 }
+
+// Limit makes Observe ignore reports and intervals past interval maxSeq
+// (see Bounds.MaxSeq): a forged sequence number cannot make Emit produce
+// points for seconds the test never ran.
+func (t *Tracker) Limit(maxSeq int64) { t.maxSeq = maxSeq }
 
 type workerTrack struct {
 	lastSeq  int64 // -1 before any report
@@ -73,7 +79,7 @@ func NewTracker(startAt time.Time, workers []string, from int64, grace time.Dura
 // or older than one already seen.
 func (t *Tracker) Observe(r *report.Report) bool {
 	w, ok := t.workers[r.Worker]
-	if !ok {
+	if !ok || r.Seq < 0 || (t.maxSeq > 0 && r.Seq > t.maxSeq) {
 		return false
 	}
 	if w.latest == nil || r.Seq > w.latest.Seq || (r.Seq == w.latest.Seq && r.State == report.StateDone) {
@@ -166,6 +172,9 @@ func (t *Tracker) MarkLost(worker string) {
 func (t *Tracker) Emit(now time.Time) []report.Point {
 	var out []report.Point
 	for {
+		if t.maxSeq > 0 && t.next > t.maxSeq {
+			return out // the run cannot have lasted longer
+		}
 		end := t.startAt.Add(time.Duration(t.next+1) * time.Second)
 		complete, expected, anyAlive := t.expected()
 		a := t.acc[t.next]

@@ -36,6 +36,10 @@ type monitorRun struct {
 	lines *lines
 	ans   *answers
 	lost  map[string]bool
+	// bounds is what a trusted report can claim; untrusted logs each
+	// worker's reason for ignoring its report once
+	bounds    aggregate.Bounds
+	untrusted map[string]string
 	// aborted: the test is being aborted (a lost worker under
 	// on_worker_loss: abort), so lost workers get no final grace
 	aborted    bool
@@ -108,6 +112,8 @@ func (o *Orchestrator) startMonitor(ctx context.Context, l *coord.Leader, id str
 	}
 	startAt := time.Unix(0, st.StartAt)
 	m.tr = aggregate.NewTracker(startAt, st.Workers, m.tl.next(), o.cfg.PointGrace)
+	m.bounds, m.untrusted = aggregate.NewBounds(id, st, s), map[string]string{}
+	m.tr.Limit(m.bounds.MaxSeq)
 	if m.tl.next() > 0 {
 		m.log.Info("resuming a running test", "timeline_from", m.tl.next())
 	}
@@ -145,6 +151,16 @@ func (o *Orchestrator) ensureNodes(ctx context.Context, l *coord.Leader, paths .
 // mergeReports feeds the reports that changed since the last tick.
 func (m *monitorRun) mergeReports() {
 	for _, r := range m.col.take() {
+		if err := m.bounds.Check(r.Worker, r); err != nil {
+			// anything under metrics/ and done/ may have been written by
+			// anyone: a report that claims more than the plan allows is
+			// ignored
+			if m.untrusted[r.Worker] != err.Error() {
+				m.untrusted[r.Worker] = err.Error()
+				m.log.Warn("ignoring a report", "worker", r.Worker, "err", err)
+			}
+			continue
+		}
 		if m.tr.Observe(r) || r.State == "done" {
 			m.observed = true
 		}
