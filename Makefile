@@ -5,9 +5,11 @@
 #                dashboard URL; Ctrl-C stops everything it started
 #   make test    every test, against a real ZooKeeper, real processes and a real
 #                headless Chromium (installs what a fresh Debian machine lacks)
+#   make cross   build and vet for darwin and windows
 #   make bench   the load engine against wrk on the same target
 #   make chaos   the failure-handling suite
 #   make k8s-check  the Kubernetes manifests against a real kube-apiserver
+#   make fuzz    every fuzz target for FUZZTIME (10s) each
 
 SHELL := /bin/bash
 GO ?= go
@@ -15,7 +17,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/stampede-load/stampede/pkg/version.Version=$(VERSION)
 TEST_TIMEOUT ?= 40m
 
-.PHONY: all build deps zookeeper test test-unit vet lint demo clean
+.PHONY: all build deps zookeeper test test-unit vet cross lint demo clean
 
 all: dashboard build
 
@@ -35,6 +37,17 @@ zookeeper:
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# The portable build: every package, tests included, builds and vets for
+# macOS and Windows, where the engine runs on its goroutine transport
+# instead of Linux's event loop.
+CROSS_OS ?= darwin windows
+cross:
+	@set -e; for os in $(CROSS_OS); do \
+		echo "GOOS=$$os go build ./... && go vet ./..."; \
+		GOOS=$$os $(GO) build ./...; \
+		GOOS=$$os $(GO) vet ./...; \
+	done
 
 # Test binaries run one at a time (-p 1): the integration, chaos and browser
 # tests each start ZooKeeper and a whole cluster, and on a 2-core machine

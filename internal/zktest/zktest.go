@@ -183,7 +183,7 @@ func (s *Server) Start() {
 		"org.apache.zookeeper.server.quorum.QuorumPeerMain", s.cfg)
 	cmd.Dir = s.Dir
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}

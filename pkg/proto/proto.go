@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/plan"
+	"github.com/stampede-load/stampede/pkg/report"
 )
 
 // Phases of a test (contract).
@@ -95,17 +96,65 @@ func (p Paths) Done(id, worker string) string { return p.j("tests", id, "done", 
 // Result is the final merged result.
 func (p Paths) Result(id string) string { return p.j("tests", id, "result") }
 
-// TimelineDir holds the merged timeline in chunks of ChunkPoints seconds.
+// Verdict is the leader's live judgement of the test's thresholds (a
+// LiveVerdict), rewritten as it changes while the test runs.
+func (p Paths) Verdict(id string) string { return p.j("tests", id, "verdict") }
+
+// TimelineDir holds the merged timeline in chunks of at most ChunkBytes.
 func (p Paths) TimelineDir(id string) string { return p.j("tests", id, "timeline") }
 
-// TimelineChunk is chunk n of the timeline.
-func (p Paths) TimelineChunk(id string, n int64) string {
-	return p.j("tests", id, "timeline", fmt.Sprintf("%06d", n))
+// TimelineChunk is the timeline chunk whose first point is second first.
+func (p Paths) TimelineChunk(id string, first int64) string {
+	return p.j("tests", id, "timeline", fmt.Sprintf("%08d", first))
 }
 
-// ChunkPoints is the number of seconds per timeline chunk (keeps each node
-// well under 64 KB).
-const ChunkPoints = 30
+// Live is the merged live view the leader rewrites each second while a
+// test runs (a Live payload): every master serves the running test from
+// this one node, never from the workers' reports.
+func (p Paths) Live(id string) string { return p.j("tests", id, "live") }
+
+// Merged is the merged-through watermark (a Merged payload), written with
+// every timeline update: workers keep each interval after it.
+func (p Paths) Merged(id string) string { return p.j("tests", id, "merged") }
+
+// LinesDir holds the per-worker lines of a test (chunks of
+// []report.WorkerSummary of at most ChunkBytes), kept beside the result and
+// the live view so that neither grows with the fleet.
+func (p Paths) LinesDir(id string) string { return p.j("tests", id, "lines") }
+
+// LinesChunk is chunk n of the per-worker lines.
+func (p Paths) LinesChunk(id string, n int) string {
+	return p.j("tests", id, "lines", fmt.Sprintf("%06d", n))
+}
+
+// ChunkBytes bounds the JSON of one timeline or lines chunk, far below
+// ZooKeeper's 1 MB request limit whatever the fleet or the test's length.
+const ChunkBytes = 64 << 10
+
+// MaxNodeBytes is the bound every node of a test stays under (checked by
+// the scale tests).
+const MaxNodeBytes = 256 << 10
+
+// Live is the payload of the live node.
+type Live struct {
+	// MergedThrough is the last second in the timeline (-1 if none).
+	MergedThrough int64 `json:"merged_through"`
+	UpdatedAt     int64 `json:"updated_at"` // unix ns
+	// Points are the newest LivePoints timeline points.
+	Points []report.Point `json:"points"`
+	// Summary is the exact running merge of every interval seen, without
+	// per-worker lines (those are in LinesDir).
+	Summary *report.Summary `json:"summary,omitempty"`
+}
+
+// LivePoints is how many recent points the live node repeats, so that a
+// reader polling once per second misses none.
+const LivePoints = 10
+
+// Merged is the merged-through watermark's payload.
+type Merged struct {
+	Through int64 `json:"through"`
+}
 
 // PlanNode is one worker's plan: its share of the test whose spec is in
 // the test node (kept out of the plan so a plan stays small however many

@@ -100,14 +100,27 @@ type Report struct {
 	Service string `json:"service_hist,omitempty"`
 	// Reason says why a run ended early (stopped, aborted, deadline).
 	Reason string `json:"reason,omitempty"`
-	// Recent repeats the previous intervals (oldest first, at most
-	// RecentIntervals), so that a reader who missed a report or two
-	// (watches and polls coalesce) still sees every interval.
+	// P99Us is the 99th percentile of Cumulative in µs, so that a worker's
+	// line can be shown without decoding its histogram.
+	P99Us int64 `json:"p99_us,omitempty"`
+	// Recent holds every earlier interval the leader has not acknowledged
+	// yet (oldest first): those after the merged-through watermark it
+	// publishes, at most MaxPending of them and PendingBytes of histograms.
+	// A reader who missed reports (watches coalesce, leadership moves) still
+	// sees every interval; intervals already merged are not repeated, since
+	// Cumulative carries them.
 	Recent []Interval `json:"recent,omitempty"`
+	// Names splits the interval and the totals by request name.
+	Names []NameReport `json:"names,omitempty"`
 }
 
-// RecentIntervals is how many previous intervals a report repeats.
-const RecentIntervals = 3
+// Retention of unacknowledged intervals in a worker's report: a leader
+// absent for longer than this (in seconds, or in bytes of histograms) finds
+// the oldest of them gone, and those seconds become gaps.
+const (
+	MaxPending   = 120
+	PendingBytes = 128 << 10
+)
 
 // Interval is one earlier interval of a worker.
 type Interval struct {
@@ -141,6 +154,11 @@ type WorkerPoint struct {
 	P99Ms    float64 `json:"p99_ms"`
 }
 
+// MaxPointWorkers bounds the per-worker part of a timeline point: with more
+// workers, the point keeps the MaxPointWorkers with the most requests and
+// sums the rest into Others, so a point's size does not grow with the fleet.
+const MaxPointWorkers = 10
+
 // Point is one merged second of a test's timeline.
 type Point struct {
 	// Second is the interval index since start_at (0-based); T is its end as
@@ -155,6 +173,14 @@ type Point struct {
 	Late       int64                  `json:"late,omitempty"`
 	LatencyMs  hist.Latency           `json:"latency_ms"`
 	Workers    map[string]WorkerPoint `json:"workers,omitempty"`
+	// Others sums the workers left out of Workers (OtherWorkers of them);
+	// its P99Ms is 0, since percentiles are never summed.
+	Others       *WorkerPoint `json:"others,omitempty"`
+	OtherWorkers int          `json:"other_workers,omitempty"`
+	// Partial marks the final second of a run, which is shorter than a
+	// second (Seconds long): its RPS is per second of that partial time.
+	Partial bool    `json:"partial,omitempty"`
+	Seconds float64 `json:"seconds,omitempty"`
 	// Gap marks a second for which not every worker's interval was seen
 	// (for example while leadership moved); its numbers are partial.
 	Gap bool `json:"gap,omitempty"`
@@ -171,6 +197,24 @@ type WorkerSummary struct {
 	P99Ms       float64 `json:"p99_ms"`
 	StartSkewMs float64 `json:"start_skew_ms"`
 	Late        int64   `json:"late,omitempty"`
+}
+
+// NewLine is the one place a worker's line is built: from its totals over
+// seconds of running, its p99 and start skew in µs.
+func NewLine(id, state string, totals Counters, seconds float64, p99Us, skewUs int64) WorkerSummary {
+	ws := WorkerSummary{
+		ID: id, State: state, Requests: totals.Requests, Errors: totals.Errors, Late: totals.Late,
+		P99Ms: float64(p99Us) / 1000, StartSkewMs: float64(skewUs) / 1000,
+	}
+	if seconds > 0 {
+		ws.RPS = float64(totals.Requests) / seconds
+	}
+	return ws
+}
+
+// Line is the worker's line from its latest (or final) report.
+func (r *Report) Line(state string) WorkerSummary {
+	return NewLine(r.Worker, state, r.Totals, float64(r.IntervalEnd-r.StartAt)/1e9, r.P99Us, r.StartSkewUs)
 }
 
 // Summary is a test's headline numbers (contract, docs/api.md).
@@ -197,6 +241,12 @@ type Summary struct {
 	// LostRequests counts requests a lost worker made after its last report.
 	// They are unknown, so they are not in Requests; set only if estimated.
 	LostWorkers []string `json:"lost_workers,omitempty"`
+	// Verdict is passed or failed when the spec has thresholds; each
+	// threshold's outcome is in Thresholds.
+	Verdict    string            `json:"verdict,omitempty"`
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+	// Names is one line per request name, in the spec's order.
+	Names []NameSummary `json:"names,omitempty"`
 }
 
 // Summarize builds a summary from a merged histogram and counters.

@@ -47,11 +47,17 @@ type Spec struct {
 	Load         Load       `json:"load"`
 	Workers      int        `json:"workers,omitempty"`
 	OnWorkerLoss string     `json:"on_worker_loss,omitempty"`
+	// Thresholds are the test's pass/fail criteria (see Threshold).
+	Thresholds []Threshold `json:"thresholds,omitempty"`
 }
 
 // Request describes the HTTP request every load goroutine sends (or the
 // defaults of each RequestsMix entry).
 type Request struct {
+	// Name groups this request's numbers (default: method and URL path
+	// without the query, see DefaultName). It is the test's only name
+	// unless requests_mix is set.
+	Name               string            `json:"name,omitempty"`
 	Method             string            `json:"method,omitempty"`
 	URL                string            `json:"url"`
 	Headers            map[string]string `json:"headers,omitempty"`
@@ -70,6 +76,7 @@ type Request struct {
 // from Spec.Request.
 type MixEntry struct {
 	Weight     int               `json:"weight"`
+	Name       string            `json:"name,omitempty"`
 	Method     string            `json:"method,omitempty"`
 	URL        string            `json:"url,omitempty"`
 	Headers    map[string]string `json:"headers,omitempty"`
@@ -154,6 +161,7 @@ func (s *Spec) Normalize() {
 		m := &s.RequestsMix[i]
 		m.Method = strings.ToUpper(m.Method)
 	}
+	s.normalizeNames()
 }
 
 // Duration is a Go duration string in JSON ("30s", "1m30s"). It keeps the

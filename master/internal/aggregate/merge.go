@@ -5,7 +5,9 @@
 package aggregate
 
 import (
+	"fmt"
 	"sort"
+	"time"
 
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/proto"
@@ -21,80 +23,110 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 	merged := hist.New()
 	service := hist.New()
 	var totals report.Counters
-	var end int64
-	var maxSkew int64
-	workers := make([]report.WorkerSummary, 0, len(reps))
+	var end, maxSkew int64
 	ids := make([]string, 0, len(reps))
 	for id := range reps {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	haveService := false
+	p99 := make(map[string]float64, len(ids))
 	for _, id := range ids {
 		r := reps[id]
 		h, err := hist.Decode(r.Cumulative)
 		if err != nil {
-			return report.Summary{}, err
+			return report.Summary{}, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
 		}
 		merged.Merge(h)
+		p99[id] = float64(h.Percentile(99)) / 1000
 		if r.Service != "" {
 			sh, err := hist.Decode(r.Service)
 			if err != nil {
-				return report.Summary{}, err
+				return report.Summary{}, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
 			}
 			service.Merge(sh)
 			haveService = true
 		}
 		totals.Add(r.Totals)
-		if r.IntervalEnd > end {
-			end = r.IntervalEnd
-		}
-		skew := r.StartSkewUs
-		if skew < 0 {
-			skew = -skew
-		}
-		if skew > maxSkew {
-			maxSkew = skew
-		}
-		state := r.State
-		if lost[id] {
-			state = "lost"
-		}
-		dur := float64(r.IntervalEnd-r.StartAt) / 1e9
-		ws := report.WorkerSummary{
-			ID: id, State: state, Requests: r.Totals.Requests, Errors: r.Totals.Errors,
-			P99Ms: float64(h.Percentile(99)) / 1000, StartSkewMs: float64(r.StartSkewUs) / 1000,
-			Late: r.Totals.Late,
-		}
-		if dur > 0 {
-			ws.RPS = float64(r.Totals.Requests) / dur
-		}
-		workers = append(workers, ws)
+		end = max(end, r.IntervalEnd)
+		maxSkew = max(maxSkew, r.StartSkewUs, -r.StartSkewUs)
 	}
-	start := st.StartAt
-	if start == 0 {
-		start = end
+	sum := summary(s, st, merged, totals, time.Unix(0, end))
+	var err error
+	if sum.Names, err = summarizeNames(s, reps, sum.DurationS); err != nil {
+		return report.Summary{}, err
 	}
-	dur := float64(end-start) / 1e9
-	if dur < 0 {
-		dur = 0
+	sum.Workers = Lines(st.Workers, reps, lost, nil)
+	for i := range sum.Workers {
+		if v, ok := p99[sum.Workers[i].ID]; ok {
+			sum.Workers[i].P99Ms = v // exact from the histogram, whatever the report says
+		}
 	}
-	sum := report.Summarize(merged, totals, dur)
-	sum.Workers = workers
 	sum.MaxSkewMs = float64(maxSkew) / 1000
 	if haveService {
 		l := service.Summary()
 		sum.ServiceMs = &l
-	}
-	if rate := TargetRate(s, len(st.Workers)); rate > 0 {
-		sum.TargetRate = rate
-		sum.RateMissed = totals.Requests > 0 && float64(totals.Late) > 0.05*float64(totals.Requests)
 	}
 	for id := range lost {
 		sum.LostWorkers = append(sum.LostWorkers, id)
 	}
 	sort.Strings(sum.LostWorkers)
 	return sum, nil
+}
+
+// Running is the live summary of a running test from its tracker's exact
+// running merge, without per-worker lines (see Lines).
+func Running(s *spec.Spec, st *proto.TestState, tr *Tracker) report.Summary {
+	h, totals, end := tr.Running()
+	sum := summary(s, st, h, totals, end)
+	var maxSkew int64
+	for _, r := range tr.Latest() {
+		maxSkew = max(maxSkew, r.StartSkewUs, -r.StartSkewUs)
+	}
+	sum.MaxSkewMs = float64(maxSkew) / 1000
+	return sum
+}
+
+// summary is the headline numbers of a merged histogram and counters whose
+// latest interval ended at end.
+func summary(s *spec.Spec, st *proto.TestState, h *hist.Histogram, totals report.Counters, end time.Time) report.Summary {
+	start := st.StartAt
+	if start == 0 {
+		start = end.UnixNano()
+	}
+	dur := max(0, float64(end.UnixNano()-start)/1e9)
+	sum := report.Summarize(h, totals, dur)
+	if rate := TargetRate(s, len(st.Workers)); rate > 0 {
+		sum.TargetRate = rate
+		sum.RateMissed = totals.Requests > 0 && float64(totals.Late) > 0.05*float64(totals.Requests)
+	}
+	return sum
+}
+
+// Lines is the per-worker lines of the chosen workers, in order: from each
+// one's latest report, "lost" for lost workers, "ready" for those in ready
+// without a report yet, and "planned" for the rest. Workers that are not
+// chosen but reported (never the case for a well-formed test) are left out.
+func Lines(chosen []string, reps map[string]*report.Report, lost, ready map[string]bool) []report.WorkerSummary {
+	out := make([]report.WorkerSummary, 0, len(chosen))
+	for _, w := range chosen {
+		var ws report.WorkerSummary
+		if r, ok := reps[w]; ok {
+			ws = r.Line(r.State)
+			ws.ID = w
+		} else {
+			state := "planned"
+			if ready[w] {
+				state = "ready"
+			}
+			ws = report.WorkerSummary{ID: w, State: state}
+		}
+		if lost[w] {
+			ws.State = "lost"
+		}
+		out = append(out, ws)
+	}
+	return out
 }
 
 // TargetRate is the total requested rate of a constant-rate test over n

@@ -16,19 +16,41 @@ import (
 // once Grace has passed after its end; a point that lacks a worker's
 // interval is marked as a gap. Reports with a sequence number at or below
 // the last one seen from that worker are ignored, so nothing is counted
-// twice. Not safe for concurrent use.
+// twice.
+//
+// The tracker also keeps the exact running merge of everything seen (the
+// first report of each worker contributes its cumulative histogram, later
+// ones their new intervals) and each worker's latest report, so the live
+// summary and the per-worker lines need no further reads. Not safe for
+// concurrent use.
 type Tracker struct {
 	startAt time.Time
 	grace   time.Duration
 	next    int64 // next second to emit
 	workers map[string]*workerTrack
 	acc     map[int64]*pointAcc
+	maxSeq  int64 // 0: no bound
+
+	total  *hist.Histogram // every interval seen, each once
+	totals report.Counters
+	end    int64 // latest interval end seen (unix ns)
+	// OnSecond, if set, is called by Emit with each point, its merged
+	// latency histogram (nil for a second nobody reported) and its per-name
+	// merge, none of which the callee may keep.
+	OnSecond func(p report.Point, h *hist.Histogram, names map[string]*NameSecond)
 }
 
+// Limit makes Observe ignore reports and intervals past interval maxSeq
+// (see Bounds.MaxSeq): a forged sequence number cannot make Emit produce
+// points for seconds the test never ran.
+func (t *Tracker) Limit(maxSeq int64) { t.maxSeq = maxSeq }
+
 type workerTrack struct {
-	lastSeq int64 // -1 before any report
-	final   int64 // seq of the final report, -1 while running
-	lost    bool
+	lastSeq  int64 // -1 before any report
+	final    int64 // seq of the final report, -1 while running
+	lost     bool
+	totalSeq int64 // intervals through totalSeq are in the running total
+	latest   *report.Report
 }
 
 type pointAcc struct {
@@ -36,60 +58,88 @@ type pointAcc struct {
 	c       report.Counters
 	workers map[string]report.WorkerPoint
 	secs    float64 // longest interval merged (< 1 only for a final, partial second)
+	// names and nameWorkers: the per-name merge (see addNames)
+	names       map[string]*NameSecond
+	nameWorkers map[string]bool
 }
 
 // NewTracker starts a tracker for a test that started at startAt with the
 // given workers; points before `from` are taken as already emitted (a
 // resumed leader continues where the persisted timeline ends).
 func NewTracker(startAt time.Time, workers []string, from int64, grace time.Duration) *Tracker {
-	t := &Tracker{startAt: startAt, grace: grace, next: from, workers: map[string]*workerTrack{}, acc: map[int64]*pointAcc{}}
+	t := &Tracker{startAt: startAt, grace: grace, next: from, workers: map[string]*workerTrack{},
+		acc: map[int64]*pointAcc{}, total: hist.New()}
 	for _, w := range workers {
-		t.workers[w] = &workerTrack{lastSeq: from - 1, final: -1}
+		t.workers[w] = &workerTrack{lastSeq: from - 1, final: -1, totalSeq: -1}
 	}
 	return t
 }
-
-// Next is the second of the next point to be emitted.
-func (t *Tracker) Next() int64 { return t.next }
 
 // Observe feeds one report. It returns false if the report was a duplicate
 // or older than one already seen.
 func (t *Tracker) Observe(r *report.Report) bool {
 	w, ok := t.workers[r.Worker]
-	if !ok {
+	if !ok || r.Seq < 0 || (t.maxSeq > 0 && r.Seq > t.maxSeq) {
 		return false
 	}
-	if r.Seq <= w.lastSeq {
-		// A resumed tracker starts past the persisted timeline, so the
-		// final report of a worker that finished before the resume is
-		// "old": its intervals are in emitted points, but it still says
-		// the worker has nothing more to send.
-		if r.State == report.StateDone && w.final < 0 {
-			w.final = r.Seq
-		}
-		return false
+	if w.latest == nil || r.Seq > w.latest.Seq || (r.Seq == w.latest.Seq && r.State == report.StateDone) {
+		w.latest = r
 	}
-	for _, iv := range r.Recent { // intervals missed since the last report seen
-		if iv.Seq > w.lastSeq && iv.Seq < r.Seq {
-			t.add(r.Worker, iv)
-		}
+	if w.totalSeq < 0 && r.Seq >= 0 {
+		t.takeCumulative(w, r)
 	}
-	w.lastSeq = r.Seq
-	if r.State == report.StateDone {
+	if r.State == report.StateDone && w.final < 0 {
+		// A resumed tracker starts past the persisted timeline, so the final
+		// report of a worker that finished before the resume is "old": its
+		// intervals are in emitted points, but it still says the worker has
+		// nothing more to send.
 		w.final = r.Seq
 	}
-	t.add(r.Worker, report.Interval{Seq: r.Seq, Start: r.IntervalStart, End: r.IntervalEnd, Counters: r.Interval, Hist: r.IntervalHist})
+	if r.Seq <= w.lastSeq {
+		return false
+	}
+	for _, iv := range r.Recent { // intervals not yet merged, oldest first
+		if iv.Seq > w.lastSeq && iv.Seq < r.Seq {
+			t.add(r.Worker, w, iv)
+		}
+	}
+	t.add(r.Worker, w, report.Interval{Seq: r.Seq, Start: r.IntervalStart, End: r.IntervalEnd, Counters: r.Interval, Hist: r.IntervalHist})
+	t.addNames(r)
+	w.lastSeq = r.Seq
 	return true
 }
 
-// add merges one worker interval into its point, unless that point was
-// emitted already (the interval then only counts in the totals).
-func (t *Tracker) add(worker string, iv report.Interval) {
-	if iv.Seq < t.next {
+// takeCumulative starts the running total of a worker from its first
+// report's cumulative histogram and totals.
+func (t *Tracker) takeCumulative(w *workerTrack, r *report.Report) {
+	h, err := hist.Decode(r.Cumulative)
+	if err != nil {
+		return
+	}
+	t.total.Merge(h)
+	t.totals.Add(r.Totals)
+	w.totalSeq = r.Seq
+	t.end = max(t.end, r.IntervalEnd)
+}
+
+// add merges one worker interval into its point (unless that point was
+// emitted already) and into the running total (unless it is there).
+func (t *Tracker) add(worker string, w *workerTrack, iv report.Interval) {
+	toTotal := iv.Seq > w.totalSeq
+	if iv.Seq < t.next && !toTotal {
 		return
 	}
 	h, err := hist.Decode(iv.Hist)
 	if err != nil {
+		return
+	}
+	if toTotal {
+		t.total.Merge(h)
+		t.totals.Add(iv.Counters)
+		w.totalSeq = iv.Seq
+		t.end = max(t.end, iv.End)
+	}
+	if iv.Seq < t.next {
 		return
 	}
 	a := t.acc[iv.Seq]
@@ -122,19 +172,11 @@ func (t *Tracker) MarkLost(worker string) {
 func (t *Tracker) Emit(now time.Time) []report.Point {
 	var out []report.Point
 	for {
-		end := t.startAt.Add(time.Duration(t.next+1) * time.Second)
-		complete, expected := true, 0
-		anyAlive := false
-		for _, w := range t.workers {
-			if w.lost || (w.final >= 0 && w.final < t.next) {
-				continue // this worker has nothing for this second
-			}
-			anyAlive = true
-			expected++
-			if w.lastSeq < t.next {
-				complete = false
-			}
+		if t.maxSeq > 0 && t.next > t.maxSeq {
+			return out // the run cannot have lasted longer
 		}
+		end := t.startAt.Add(time.Duration(t.next+1) * time.Second)
+		complete, expected, anyAlive := t.expected()
 		a := t.acc[t.next]
 		if !anyAlive && a == nil {
 			return out
@@ -143,35 +185,89 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 			return out
 		}
 		p := report.Point{Second: t.next, T: end.UnixMilli()}
-		if a != nil {
-			p.Requests, p.Errors, p.Late = a.c.Requests, a.c.Errors, a.c.Late
-			p.ErrorKinds, p.Status = a.c.ErrorKinds, a.c.Status
-			p.LatencyMs = a.h.Summary()
-			p.RPS = float64(a.c.Requests) // a whole second
-			if a.secs > 0 && a.secs < 1 {
-				p.RPS = float64(a.c.Requests) / a.secs // the last, partial second
-			}
-			p.Workers = a.workers
-		}
 		seen := 0
 		if a != nil {
+			fill(&p, a)
 			seen = len(a.workers)
 		}
 		p.Gap = seen < expected
+		if t.OnSecond != nil {
+			var h *hist.Histogram
+			var names map[string]*NameSecond
+			if a != nil {
+				h, names = a.h, a.names
+			}
+			t.OnSecond(p, h, names)
+		}
 		delete(t.acc, t.next)
 		t.next++
 		out = append(out, p)
 	}
 }
 
-// Done reports whether every worker has sent its final report or is lost.
-func (t *Tracker) Done() bool {
+// expected says, for the next second, whether every worker that owes it an
+// interval has reported past it, how many owe one, and whether any does.
+func (t *Tracker) expected() (complete bool, expected int, anyAlive bool) {
+	complete = true
 	for _, w := range t.workers {
-		if !w.lost && w.final < 0 {
-			return false
+		if w.lost || (w.final >= 0 && w.final < t.next) {
+			continue // this worker has nothing for this second
+		}
+		anyAlive = true
+		expected++
+		if w.lastSeq < t.next {
+			complete = false
 		}
 	}
-	return true
+	return complete, expected, anyAlive
+}
+
+// fill sets a point's numbers from its accumulated intervals, keeping at
+// most report.MaxPointWorkers workers by name and summing the rest.
+func fill(p *report.Point, a *pointAcc) {
+	p.Requests, p.Errors, p.Late = a.c.Requests, a.c.Errors, a.c.Late
+	p.ErrorKinds, p.Status = a.c.ErrorKinds, a.c.Status
+	p.LatencyMs = a.h.Summary()
+	p.RPS = float64(a.c.Requests) // a whole second
+	if a.secs > 0 && a.secs < 1 {
+		// the last, partial second: its rate is per second of what it covers
+		p.RPS = float64(a.c.Requests) / a.secs
+		p.Partial, p.Seconds = true, a.secs
+	}
+	p.Workers = a.workers
+	if len(a.workers) <= report.MaxPointWorkers {
+		return
+	}
+	ids := make([]string, 0, len(a.workers))
+	for id := range a.workers {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		ri, rj := a.workers[ids[i]].Requests, a.workers[ids[j]].Requests
+		return ri > rj || (ri == rj && ids[i] < ids[j])
+	})
+	top := make(map[string]report.WorkerPoint, report.MaxPointWorkers)
+	others := report.WorkerPoint{}
+	for i, id := range ids {
+		wp := a.workers[id]
+		if i < report.MaxPointWorkers {
+			top[id] = wp
+			continue
+		}
+		others.Requests += wp.Requests
+		others.Errors += wp.Errors
+		others.RPS += wp.RPS
+	}
+	p.Workers, p.Others, p.OtherWorkers = top, &others, len(ids)-report.MaxPointWorkers
+}
+
+// Done reports whether every worker has sent its final report or is lost.
+func (t *Tracker) Done() bool { return len(t.Pending()) == 0 }
+
+// Finished reports whether a worker's final report has been seen.
+func (t *Tracker) Finished(worker string) bool {
+	w, ok := t.workers[worker]
+	return ok && w.final >= 0
 }
 
 // Pending lists workers that have neither finished nor been lost.
@@ -184,4 +280,33 @@ func (t *Tracker) Pending() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Missing lists workers whose final report has not been seen (lost or not).
+func (t *Tracker) Missing() []string {
+	var out []string
+	for id, w := range t.workers {
+		if w.final < 0 {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Latest is every worker's latest report seen, by worker.
+func (t *Tracker) Latest() map[string]*report.Report {
+	out := make(map[string]*report.Report, len(t.workers))
+	for id, w := range t.workers {
+		if w.latest != nil {
+			out[id] = w.latest
+		}
+	}
+	return out
+}
+
+// Running is the exact merge of every interval seen so far: the live
+// summary's histogram and counters, and the end of the latest interval.
+func (t *Tracker) Running() (*hist.Histogram, report.Counters, time.Time) {
+	return t.total, t.totals, time.Unix(0, t.end)
 }

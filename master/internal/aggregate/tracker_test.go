@@ -1,6 +1,8 @@
 package aggregate
 
 import (
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -110,10 +112,92 @@ func TestPartialLastSecondRateIsPerSecond(t *testing.T) {
 	last.IntervalEnd = t0.Add(250 * time.Millisecond).UnixNano() // the run ended a quarter into the second
 	tr.Observe(last)
 	pts := tr.Emit(t0.Add(2 * time.Second))
-	if len(pts) != 1 || pts[0].Requests != 50 || pts[0].RPS != 200 {
+	if len(pts) != 1 || pts[0].Requests != 50 || pts[0].RPS != 200 || !pts[0].Partial || pts[0].Seconds != 0.25 {
 		t.Fatalf("partial second = %+v, want 50 requests at 200 req/s", pts)
 	}
 	if w := pts[0].Workers["a"]; w.RPS != pts[0].RPS {
 		t.Errorf("worker rate %v differs from the point's %v", w.RPS, pts[0].RPS)
+	}
+}
+
+// A leader that took over mid-test reads each worker's report once, with
+// every interval after the watermark the old leader published; it must
+// rebuild the same seconds an undisturbed leader merged, with no gap.
+func TestResumedTrackerRebuildsFromPendingIntervals(t *testing.T) {
+	var reps []*report.Report
+	var pending []report.Interval
+	cum := hist.New()
+	var total int64
+	for seq := int64(0); seq < 8; seq++ {
+		r := rep("a", seq, 10+seq, 700+seq*100, seq == 7, pending...)
+		h, _ := hist.Decode(r.IntervalHist)
+		cum.Merge(h)
+		total += r.Interval.Requests
+		r.Cumulative, _ = cum.Encode()
+		r.Totals = report.Counters{Requests: total}
+		reps = append(reps, r)
+		pending = append(pending, iv(r))
+	}
+	whole := NewTracker(t0, []string{"a"}, 0, time.Second)
+	for _, r := range reps {
+		whole.Observe(r)
+	}
+	want := whole.Emit(t0.Add(time.Hour))
+	// the old leader merged seconds 0-2 and died; the new one sees only the
+	// final report, carrying intervals 3-6 (those after the watermark, 2)
+	last := reps[7]
+	last.Recent = pending[3:7]
+	resumed := NewTracker(t0, []string{"a"}, 3, time.Second)
+	resumed.Observe(last)
+	got := resumed.Emit(t0.Add(time.Hour))
+	if len(got) != 5 {
+		t.Fatalf("resumed tracker emitted %d points, want seconds 3-7", len(got))
+	}
+	for i, p := range got {
+		w := want[i+3]
+		if p.Second != w.Second || p.Requests != w.Requests || p.Gap || p.LatencyMs != w.LatencyMs {
+			t.Errorf("second %d = %+v, want %+v", w.Second, p, w)
+		}
+	}
+	// its running total starts from the cumulative histogram, exactly
+	h, c, _ := resumed.Running()
+	wh, wc, _ := whole.Running()
+	if !h.Equal(wh) || c.Requests != wc.Requests || c.Requests != total {
+		t.Errorf("running total %d requests, want %d (histograms equal: %v)", c.Requests, wc.Requests, h.Equal(wh))
+	}
+}
+
+// A point keeps at most MaxPointWorkers workers and sums the rest, so its
+// size does not grow with the fleet; the counts still add up.
+func TestPointBoundsWorkers(t *testing.T) {
+	const n = 2000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("worker-with-a-long-name-%05d", i)
+	}
+	tr := NewTracker(t0, ids, 0, time.Second)
+	for i, id := range ids {
+		tr.Observe(rep(id, 0, int64(1+i%7), 900, false))
+	}
+	pts := tr.Emit(t0.Add(1100 * time.Millisecond))
+	if len(pts) != 1 || pts[0].Gap {
+		t.Fatalf("points %d (gap %v), want one complete point", len(pts), len(pts) > 0 && pts[0].Gap)
+	}
+	p := pts[0]
+	if len(p.Workers) != report.MaxPointWorkers || p.Others == nil || p.OtherWorkers != n-report.MaxPointWorkers {
+		t.Fatalf("point keeps %d workers, others %+v of %d", len(p.Workers), p.Others, p.OtherWorkers)
+	}
+	sum := p.Others.Requests
+	for _, w := range p.Workers {
+		sum += w.Requests
+		if w.Requests != 7 {
+			t.Errorf("a kept worker has %d requests, want the top ones (7)", w.Requests)
+		}
+	}
+	if sum != p.Requests {
+		t.Errorf("workers and others sum to %d, point says %d", sum, p.Requests)
+	}
+	if b, _ := json.Marshal(p); len(b) > 4096 {
+		t.Errorf("a point of %d workers is %d bytes", n, len(b))
 	}
 }

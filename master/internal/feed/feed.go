@@ -1,7 +1,8 @@
 // Package feed builds the live messages every master pushes to dashboards
-// (GET /api/v1/tests/{id}/live and GET /api/v1/live). Each master builds
-// them from ZooKeeper on its own, so a page on a follower is as live as one
-// on the leader and keeps updating while leadership moves.
+// (GET /api/v1/tests/{id}/live and GET /api/v1/live). Every master, leader
+// or follower, reads what the leader publishes (the live node, the
+// timeline, the per-worker lines), never the workers' reports: there is one
+// merge, the leader's, and a follower's cost does not grow with the fleet.
 package feed
 
 import (
@@ -9,12 +10,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/stampede-load/stampede/master/internal/aggregate"
 	"github.com/stampede-load/stampede/master/internal/view"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
@@ -43,8 +42,7 @@ type Feed struct {
 }
 
 type testFeed struct {
-	tracker *aggregate.Tracker
-	points  []report.Point
+	sent int64 // last second published
 }
 
 // New returns a feed.
@@ -97,13 +95,10 @@ func (f *Feed) tick(ctx context.Context) {
 	}
 }
 
-// testTick advances one test's feed: new points and the live view.
+// testTick advances one test's feed: the points the leader published since
+// the last tick, and the test view.
 func (f *Feed) testTick(ctx context.Context, id string) {
-	t, err := f.view.Test(ctx, id)
-	if err != nil {
-		return
-	}
-	st, _, err := f.view.State(ctx, id)
+	t, live, err := f.view.TestLive(ctx, id)
 	if err != nil {
 		return
 	}
@@ -117,26 +112,19 @@ func (f *Feed) testTick(ctx context.Context, id string) {
 		return
 	}
 	var newPts []report.Point
-	if t.Phase == proto.PhaseRunning && st.StartAt > 0 {
+	if live != nil {
 		f.mu.Lock()
 		tf := f.running[id]
 		if tf == nil {
-			tf = &testFeed{tracker: aggregate.NewTracker(time.Unix(0, st.StartAt), st.Workers, f.resumeFrom(ctx, id), 2*time.Second)}
+			tf = &testFeed{sent: -1}
 			f.running[id] = tf
 		}
-		f.mu.Unlock()
-		reps, err := f.view.Reports(ctx, f.view.P.MetricsDir(id))
-		if err == nil {
-			for _, r := range reps {
-				tf.tracker.Observe(r)
+		for _, p := range live.Points {
+			if p.Second > tf.sent {
+				newPts = append(newPts, p)
+				tf.sent = p.Second
 			}
 		}
-		for _, w := range st.Lost {
-			tf.tracker.MarkLost(w)
-		}
-		newPts = tf.tracker.Emit(time.Now())
-		f.mu.Lock()
-		tf.points = append(tf.points, newPts...)
 		f.mu.Unlock()
 	}
 	for _, p := range newPts {
@@ -149,53 +137,10 @@ func (f *Feed) testTick(ctx context.Context, id string) {
 	}
 }
 
-// resumeFrom starts a feed that joins a running test after the persisted
-// timeline, so that the snapshot plus live points have no seam.
-func (f *Feed) resumeFrom(ctx context.Context, id string) int64 {
-	pts, err := f.view.Timeline(ctx, id)
-	if err != nil || len(pts) == 0 {
-		return 0
-	}
-	return pts[len(pts)-1].Second + 1
-}
-
-// Timeline is the persisted timeline merged with this master's own live
-// points (which may run ahead of the leader's writes while the test runs).
-// Once the test has ended, the leader's persisted timeline is complete and
-// is the only source.
+// Timeline is the timeline the leader persisted (the live node's points are
+// written in the same transaction, so nothing runs ahead of it).
 func (f *Feed) Timeline(ctx context.Context, id string) ([]report.Point, error) {
-	pts, err := f.view.Timeline(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if st, _, err := f.view.State(ctx, id); err != nil || proto.Terminal(st.Phase) {
-		return pts, err
-	}
-	f.mu.Lock()
-	tf := f.running[id]
-	var local []report.Point
-	if tf != nil {
-		local = append(local, tf.points...)
-	}
-	f.mu.Unlock()
-	if len(local) == 0 {
-		return pts, nil
-	}
-	bySec := map[int64]report.Point{}
-	for _, p := range pts {
-		bySec[p.Second] = p
-	}
-	for _, p := range local {
-		if _, ok := bySec[p.Second]; !ok {
-			bySec[p.Second] = p
-		}
-	}
-	out := make([]report.Point, 0, len(bySec))
-	for _, p := range bySec {
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Second < out[j].Second })
-	return out, nil
+	return f.view.Timeline(ctx, id)
 }
 
 // Snapshot is what a new subscriber of a topic receives first.

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -17,115 +17,76 @@ import (
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
-// monitor merges a running test's reports into the persisted timeline,
-// tracks lost workers and writes the result when every worker has finished
-// (or is given up on).
+// LinesEvery is how often the leader rewrites a running test's per-worker
+// lines (the live summary and the timeline are rewritten every second).
+const LinesEvery = 5 * time.Second
+
+// monitorRun is the leader's merge of one running test.
+type monitorRun struct {
+	o   *Orchestrator
+	l   *coord.Leader
+	id  string
+	s   *spec.Spec
+	st  *proto.TestState
+	log *slog.Logger
+
+	tl    *timeline
+	tr    *aggregate.Tracker
+	col   *collector
+	lines *lines
+	ans   *answers
+	lost  map[string]bool
+	// bounds is what a trusted report can claim; untrusted logs each
+	// worker's reason for ignoring its report once
+	bounds    aggregate.Bounds
+	untrusted map[string]string
+	// aborted: the test is being aborted (a lost worker under
+	// on_worker_loss: abort), so lost workers get no final grace
+	aborted    bool
+	plannedEnd time.Time
+
+	observed     bool // reports merged since the live node was last written
+	lastLive     time.Time
+	lastLiveness time.Time
+	lastLines    time.Time
+	quietSince   time.Time // when the last non-lost worker finished
+}
+
+// monitor merges a running test's reports into the persisted timeline and
+// the live node, tracks lost workers and writes the result when every
+// worker has finished (or is given up on).
 func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState) error {
-	log := o.log.With("test", id)
-	startAt := time.Unix(0, st.StartAt)
-	tl, err := o.restoreTimeline(ctx, id)
+	ctx, cancel := context.WithCancel(ctx) // ends the collector's watches
+	defer cancel()
+	m, err := o.startMonitor(ctx, l, id, s, st)
 	if err != nil {
 		return err
 	}
-	tr := aggregate.NewTracker(startAt, st.Workers, tl.next(), o.cfg.PointGrace)
-	if tl.next() > 0 {
-		log.Info("resuming a running test", "timeline_from", tl.next())
-	}
-	lost := map[string]bool{}
-	for _, w := range st.Lost {
-		lost[w] = true
-		tr.MarkLost(w)
-	}
-	plannedEnd := startAt.Add(s.Load.RunBound() + s.Request.Timeout.D)
-	var lastLiveness time.Time
-	var quietSince time.Time // when the last non-lost worker finished
-	// aborted: the test is being aborted (a lost worker under
-	// on_worker_loss: abort), so lost workers get no final grace
-	aborted := o.abortRequested(ctx, id)
 	tick := time.NewTicker(o.cfg.Poll)
 	defer tick.Stop()
 	for ctx.Err() == nil {
 		now := time.Now()
-		reps, err := o.view.Reports(ctx, o.p.MetricsDir(id))
+		m.mergeReports()
+		pts, err := m.persist(ctx, now, false)
 		if err != nil {
 			return err
 		}
-		done, err := o.view.Reports(ctx, o.p.DoneDir(id))
-		if err != nil {
+		if abort, err := m.ans.observe(ctx, l, st, pts, m.tr.Latest(), m.lost, now); err != nil {
+			return err
+		} else if abort {
+			m.aborted = true
+		}
+		if err := m.checkLiveness(ctx, now); err != nil {
 			return err
 		}
-		for _, w := range sortedKeys(reps) {
-			tr.Observe(reps[w])
-		}
-		for _, w := range sortedKeys(done) {
-			tr.Observe(done[w])
-			reps[w] = done[w]
-			if lost[w] {
-				// back from a partition with its final report: its counts
-				// are complete, so it is no longer lost
-				log.Info("lost worker published its final report", "worker", w)
-				delete(lost, w)
-			}
-		}
-		if err := tl.add(ctx, l, tr.Emit(now)); err != nil {
-			return err
-		}
-
-		if now.Sub(lastLiveness) >= time.Second {
-			lastLiveness = now
-			newlyLost, err := o.findLost(ctx, st.Workers, done, lost)
-			if err != nil {
+		if now.Sub(m.lastLines) >= LinesEvery {
+			if err := m.lines.write(ctx, m.l, m.currentLines()); err != nil {
 				return err
 			}
-			if len(newlyLost) > 0 {
-				for _, w := range newlyLost {
-					lost[w] = true
-				}
-				// persisted at once, so that a resumed leader and every
-				// master's live feed stop waiting for these workers
-				if err := o.recordLost(ctx, l, id, lost); err != nil {
-					return err
-				}
-			}
-			for _, w := range newlyLost {
-				log.Warn("worker lost", "worker", w, "policy", s.OnWorkerLoss)
-				tr.MarkLost(w)
-				if s.OnWorkerLoss == spec.OnLossAbort {
-					req := proto.StopRequest{Reason: fmt.Sprintf("worker %s lost", w), Abort: true}
-					err := l.Multi(ctx, coord.CreateOp{Path: o.p.Stop(id), Data: proto.Marshal(req)})
-					if err != nil && !isExists(err) {
-						return err
-					}
-					aborted = true
-				}
-			}
+			m.lastLines = now
 		}
-
-		pending := 0
-		for _, w := range st.Workers {
-			if done[w] == nil && !lost[w] {
-				pending++
-			}
-		}
-		missing := 0
-		for _, w := range st.Workers {
-			if done[w] == nil {
-				missing++
-			}
-		}
-		if pending == 0 && quietSince.IsZero() {
-			quietSince = now
-		}
-		switch {
-		case missing == 0,
-			pending == 0 && (aborted || now.Sub(quietSince) >= o.cfg.FinalGrace),
-			now.After(plannedEnd.Add(o.cfg.FinalGrace)):
-			for _, w := range st.Workers {
-				if done[w] == nil {
-					lost[w] = true
-				}
-			}
-			return o.finalize(ctx, l, id, s, tl, tr, reps, lost)
+		if m.ended(now) {
+			return m.finalize(ctx)
 		}
 		select {
 		case <-tick.C:
@@ -133,6 +94,269 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		}
 	}
 	return ctx.Err()
+}
+
+// startMonitor restores what a previous leader persisted, starts following
+// the workers' reports and waits until each has been read once.
+func (o *Orchestrator) startMonitor(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState) (*monitorRun, error) {
+	m := &monitorRun{o: o, l: l, id: id, s: s, st: st, log: o.log.With("test", id), lost: map[string]bool{}}
+	var err error
+	if m.tl, err = o.restoreTimeline(ctx, id); err != nil {
+		return nil, err
+	}
+	if m.lines, err = o.restoreLines(ctx, id); err != nil {
+		return nil, err
+	}
+	if err := o.ensureNodes(ctx, l, o.p.Live(id), o.p.Merged(id)); err != nil {
+		return nil, err
+	}
+	startAt := time.Unix(0, st.StartAt)
+	m.tr = aggregate.NewTracker(startAt, st.Workers, m.tl.next(), o.cfg.PointGrace)
+	m.bounds, m.untrusted = aggregate.NewBounds(id, st, s), map[string]string{}
+	m.tr.Limit(m.bounds.MaxSeq)
+	if m.tl.next() > 0 {
+		m.log.Info("resuming a running test", "timeline_from", m.tl.next())
+	}
+	for _, w := range st.Lost {
+		m.lost[w] = true
+		m.tr.MarkLost(w)
+	}
+	m.plannedEnd = startAt.Add(s.Load.RunBound() + s.Request.Timeout.D)
+	m.aborted = o.abortRequested(ctx, id)
+	if m.ans, err = o.newAnswers(ctx, id, s, st, m.tr); err != nil {
+		return nil, err
+	}
+	m.col = o.collect(ctx, id, st.Workers)
+	m.col.awaitPrimed(ctx, 10*time.Second)
+	return m, nil
+}
+
+// ensureNodes creates whichever of the nodes is missing (fenced).
+func (o *Orchestrator) ensureNodes(ctx context.Context, l *coord.Leader, paths ...string) error {
+	for _, p := range paths {
+		ok, _, err := o.c.Exists(ctx, p)
+		if err != nil {
+			return err
+		}
+		if ok {
+			continue
+		}
+		if err := l.Multi(ctx, coord.CreateOp{Path: p}); err != nil && !isExists(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeReports feeds the reports that changed since the last tick.
+func (m *monitorRun) mergeReports() {
+	for _, r := range m.col.take() {
+		if err := m.bounds.Check(r.Worker, r); err != nil {
+			// anything under metrics/ and done/ may have been written by
+			// anyone: a report that claims more than the plan allows is
+			// ignored
+			if m.untrusted[r.Worker] != err.Error() {
+				m.untrusted[r.Worker] = err.Error()
+				m.log.Warn("ignoring a report", "worker", r.Worker, "err", err)
+			}
+			continue
+		}
+		if m.tr.Observe(r) || r.State == "done" {
+			m.observed = true
+		}
+		if m.lost[r.Worker] && m.tr.Finished(r.Worker) {
+			// back from a partition with its final report: its counts are
+			// complete, so it is no longer lost
+			m.log.Info("lost worker published its final report", "worker", r.Worker)
+			delete(m.lost, r.Worker)
+		}
+	}
+}
+
+// persist writes the points that are complete, with the merged-through
+// watermark and the live node, in one fenced transaction; the live node
+// alone once per second when only reports arrived. final flushes every
+// point whatever is missing.
+func (m *monitorRun) persist(ctx context.Context, now time.Time, final bool) ([]report.Point, error) {
+	at := now
+	if final {
+		at = now.Add(time.Hour)
+	}
+	pts := m.tr.Emit(at)
+	ops := m.tl.add(pts)
+	liveDue := m.observed && now.Sub(m.lastLive) >= time.Second
+	if len(ops) == 0 && !final && !liveDue {
+		return pts, nil
+	}
+	if len(ops) > 0 {
+		ops = append(ops, coord.SetOp{Path: m.o.p.Merged(m.id), Data: proto.Marshal(proto.Merged{Through: m.tl.last}), Version: -1})
+	}
+	ops = append(ops, coord.SetOp{Path: m.o.p.Live(m.id), Data: proto.Marshal(m.live(now)), Version: -1})
+	if err := m.l.Multi(ctx, ops...); err != nil {
+		return nil, err
+	}
+	m.tl.stored()
+	m.observed, m.lastLive = false, now
+	return pts, nil
+}
+
+// live is the live node's payload.
+func (m *monitorRun) live(now time.Time) proto.Live {
+	sum := aggregate.Running(m.s, m.st, m.tr)
+	sum.LostWorkers = sortedSet(m.lost)
+	m.ans.decorate(&sum, m.tr.Latest())
+	return proto.Live{MergedThrough: m.tl.last, UpdatedAt: now.UnixNano(), Points: m.tl.recent(proto.LivePoints), Summary: &sum}
+}
+
+// currentLines is every chosen worker's line as the leader knows it; every
+// chosen worker voted ready before the test started.
+func (m *monitorRun) currentLines() []report.WorkerSummary {
+	ready := make(map[string]bool, len(m.st.Workers))
+	for _, w := range m.st.Workers {
+		ready[w] = true
+	}
+	return aggregate.Lines(m.st.Workers, m.tr.Latest(), m.lost, ready)
+}
+
+// checkLiveness, once per second, marks chosen workers whose ready vote is
+// gone (their session ended) and that have not finished as lost, persists
+// that and applies the test's on_worker_loss policy.
+func (m *monitorRun) checkLiveness(ctx context.Context, now time.Time) error {
+	if now.Sub(m.lastLiveness) < time.Second {
+		return nil
+	}
+	m.lastLiveness = now
+	newlyLost, err := m.findLost(ctx)
+	if err != nil || len(newlyLost) == 0 {
+		return err
+	}
+	for _, w := range newlyLost {
+		m.lost[w] = true
+	}
+	// persisted at once, so that a resumed leader stops waiting for them
+	if err := m.o.recordLost(ctx, m.l, m.id, m.lost); err != nil {
+		return err
+	}
+	for _, w := range newlyLost {
+		m.log.Warn("worker lost", "worker", w, "policy", m.s.OnWorkerLoss)
+		m.tr.MarkLost(w)
+		if m.s.OnWorkerLoss == spec.OnLossAbort {
+			req := proto.StopRequest{Reason: fmt.Sprintf("worker %s lost", w), Abort: true}
+			err := m.l.Multi(ctx, coord.CreateOp{Path: m.o.p.Stop(m.id), Data: proto.Marshal(req)})
+			if err != nil && !isExists(err) {
+				return err
+			}
+			m.aborted = true
+		}
+	}
+	return nil
+}
+
+// findLost returns chosen workers without a ready vote (one listing, not a
+// read per worker) and without a final report, not already known lost.
+func (m *monitorRun) findLost(ctx context.Context) ([]string, error) {
+	votes, err := m.o.c.Children(ctx, m.o.p.ReadyDir(m.id))
+	if err != nil && !errors.Is(err, coord.ErrNoNode) {
+		return nil, err
+	}
+	alive := make(map[string]bool, len(votes))
+	for _, v := range votes {
+		alive[v] = true
+	}
+	var out []string
+	for _, w := range m.st.Workers {
+		if !alive[w] && !m.tr.Finished(w) && !m.lost[w] {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// ended decides whether the test is over: every worker finished; or every
+// one finished or was lost and the final grace passed (none if aborting);
+// or the planned end plus the final grace passed. Workers still missing
+// then are lost.
+func (m *monitorRun) ended(now time.Time) bool {
+	missing := m.tr.Missing()
+	if len(m.tr.Pending()) == 0 && m.quietSince.IsZero() {
+		m.quietSince = now
+	}
+	over := len(missing) == 0 ||
+		(!m.quietSince.IsZero() && (m.aborted || now.Sub(m.quietSince) >= m.o.cfg.FinalGrace)) ||
+		now.After(m.plannedEnd.Add(m.o.cfg.FinalGrace))
+	if over {
+		for _, w := range missing {
+			m.lost[w] = true
+		}
+	}
+	return over
+}
+
+// finalize flushes the timeline, writes the per-worker lines beside the
+// result, then the result and the terminal phase in one fenced transaction.
+func (m *monitorRun) finalize(ctx context.Context) error {
+	o, id := m.o, m.id
+	st, ver, err := o.view.State(ctx, id)
+	if err != nil {
+		return err
+	}
+	if _, err := m.persist(ctx, time.Now(), true); err != nil {
+		return err
+	}
+	reps := m.tr.Latest()
+	for w := range m.lost {
+		if reps[w] == nil {
+			delete(m.lost, w) // never reported: nothing to show but its name
+		}
+	}
+	var lostNames []string
+	lostAll := map[string]bool{}
+	for _, w := range st.Workers {
+		if m.lost[w] || reps[w] == nil {
+			lostNames = append(lostNames, w)
+			lostAll[w] = true
+		}
+	}
+	sum, err := aggregate.Summarize(m.s, st, reps, m.lost)
+	if err != nil {
+		return err
+	}
+	if err := m.lines.write(ctx, m.l, aggregate.Lines(st.Workers, reps, lostAll, nil)); err != nil {
+		return err
+	}
+	sum.Workers = nil // beside the result, in the lines chunks
+	sum.LostWorkers = lostNames
+	if err := m.ans.final(ctx, m.l, &sum); err != nil {
+		return err
+	}
+	st.Phase, st.EndedAt, st.Lost = proto.PhaseCompleted, time.Now().UnixNano(), lostNames
+	if err := o.endPhase(ctx, id, st); err != nil {
+		return err
+	}
+	res, _ := json.Marshal(sum)
+	if err := o.setState(ctx, m.l, id, st, ver, coord.CreateOp{Path: o.p.Result(id), Data: res}); err != nil {
+		return err
+	}
+	o.log.Info("test finished", "test", id, "phase", st.Phase, "requests", sum.Requests, "p99_ms", sum.LatencyMs.P99)
+	return nil
+}
+
+// endPhase sets the terminal phase and reason from the stop node, if any.
+func (o *Orchestrator) endPhase(ctx context.Context, id string, st *proto.TestState) error {
+	if d, _, err := o.c.Get(ctx, o.p.Stop(id)); err == nil {
+		var req proto.StopRequest
+		_ = json.Unmarshal(d, &req)
+		st.Phase, st.Reason = proto.PhaseStopped, req.Reason
+		if req.Abort {
+			st.Phase = proto.PhaseAborted
+		}
+	} else if !errors.Is(err, coord.ErrNoNode) {
+		return err
+	}
+	if len(st.Lost) > 0 && st.Phase == proto.PhaseCompleted {
+		st.Reason = "lost workers: " + strings.Join(st.Lost, ", ")
+	}
+	return nil
 }
 
 // abortRequested reports whether the test's stop node asks for an abort.
@@ -152,171 +376,11 @@ func (o *Orchestrator) recordLost(ctx context.Context, l *coord.Leader, id strin
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(lost))
-	for w := range lost {
-		names = append(names, w)
-	}
-	sort.Strings(names)
-	st.Lost = names
+	st.Lost = sortedSet(lost)
 	return o.setState(ctx, l, id, st, ver)
 }
 
-// findLost returns chosen workers that have no registration and no final
-// report and are not already known lost.
-func (o *Orchestrator) findLost(ctx context.Context, chosen []string, done map[string]*report.Report, lost map[string]bool) ([]string, error) {
-	live, err := o.view.Workers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	alive := map[string]bool{}
-	for _, w := range live {
-		alive[w.ID] = true
-	}
-	var out []string
-	for _, w := range chosen {
-		if !alive[w] && done[w] == nil && !lost[w] {
-			out = append(out, w)
-		}
-	}
-	return out, nil
-}
-
-// finalize writes the result and the terminal phase in one fenced
-// transaction.
-func (o *Orchestrator) finalize(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, tl *timeline, tr *aggregate.Tracker, reps map[string]*report.Report, lost map[string]bool) error {
-	st, ver, err := o.view.State(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := tl.add(ctx, l, tr.Emit(time.Now().Add(time.Hour))); err != nil {
-		return err
-	}
-	for w := range lost {
-		if reps[w] == nil {
-			delete(lost, w) // never reported: nothing to show but its name
-		}
-	}
-	var lostNames []string
-	for _, w := range st.Workers {
-		if lost[w] || reps[w] == nil {
-			lostNames = append(lostNames, w)
-		}
-	}
-	sum, err := aggregate.Summarize(s, st, reps, lost)
-	if err != nil {
-		return err
-	}
-	sum.LostWorkers = lostNames
-	st.Phase, st.EndedAt, st.Lost = proto.PhaseCompleted, time.Now().UnixNano(), lostNames
-	if d, _, err := o.c.Get(ctx, o.p.Stop(id)); err == nil {
-		var req proto.StopRequest
-		_ = json.Unmarshal(d, &req)
-		st.Phase, st.Reason = proto.PhaseStopped, req.Reason
-		if req.Abort {
-			st.Phase = proto.PhaseAborted
-		}
-	} else if !errors.Is(err, coord.ErrNoNode) {
-		return err
-	}
-	if len(lostNames) > 0 && st.Phase == proto.PhaseCompleted {
-		st.Reason = "lost workers: " + strings.Join(lostNames, ", ")
-	}
-	res, _ := json.Marshal(sum)
-	err = o.setState(ctx, l, id, st, ver, coord.CreateOp{Path: o.p.Result(id), Data: res})
-	if err != nil {
-		return err
-	}
-	o.log.Info("test finished", "test", id, "phase", st.Phase, "requests", sum.Requests, "p99_ms", sum.LatencyMs.P99)
-	return nil
-}
-
-// timeline is the leader's copy of the persisted timeline chunks.
-type timeline struct {
-	o      *Orchestrator
-	id     string
-	chunks map[int64][]report.Point
-	exists map[int64]bool
-	last   int64 // last second persisted, -1 if none
-}
-
-func (o *Orchestrator) restoreTimeline(ctx context.Context, id string) (*timeline, error) {
-	tl := &timeline{o: o, id: id, chunks: map[int64][]report.Point{}, exists: map[int64]bool{}, last: -1}
-	names, err := o.c.Children(ctx, o.p.TimelineDir(id))
-	if errors.Is(err, coord.ErrNoNode) {
-		return tl, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range names {
-		d, _, err := o.c.Get(ctx, path.Join(o.p.TimelineDir(id), n))
-		if err != nil {
-			return nil, err
-		}
-		var pts []report.Point
-		if err := json.Unmarshal(d, &pts); err != nil {
-			continue
-		}
-		for _, p := range pts {
-			c := p.Second / proto.ChunkPoints
-			tl.chunks[c] = append(tl.chunks[c], p)
-			tl.exists[c] = true
-			tl.last = max(tl.last, p.Second)
-		}
-	}
-	return tl, nil
-}
-
-func (tl *timeline) next() int64 { return tl.last + 1 }
-
-// add persists new points, rewriting the chunks they fall in.
-func (tl *timeline) add(ctx context.Context, l *coord.Leader, pts []report.Point) error {
-	if len(pts) == 0 {
-		return nil
-	}
-	touched := map[int64]bool{}
-	for _, p := range pts {
-		c := p.Second / proto.ChunkPoints
-		tl.chunks[c] = append(tl.chunks[c], p)
-		touched[c] = true
-		tl.last = max(tl.last, p.Second)
-	}
-	var ops []coord.Op
-	hasDir := len(tl.exists) > 0
-	if !hasDir {
-		if ok, _, err := tl.o.c.Exists(ctx, tl.o.p.TimelineDir(tl.id)); err != nil {
-			return err
-		} else if !ok {
-			ops = append(ops, coord.CreateOp{Path: tl.o.p.TimelineDir(tl.id)})
-		}
-	}
-	for _, c := range sortedChunks(touched) {
-		data, _ := json.Marshal(tl.chunks[c])
-		if tl.exists[c] {
-			ops = append(ops, coord.SetOp{Path: tl.o.p.TimelineChunk(tl.id, c), Data: data, Version: -1})
-		} else {
-			ops = append(ops, coord.CreateOp{Path: tl.o.p.TimelineChunk(tl.id, c), Data: data})
-		}
-	}
-	if err := l.Multi(ctx, ops...); err != nil {
-		return err
-	}
-	for c := range touched {
-		tl.exists[c] = true
-	}
-	return nil
-}
-
-func sortedChunks(m map[int64]bool) []int64 {
-	out := make([]int64, 0, len(m))
-	for c := range m {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
-
-func sortedKeys(m map[string]*report.Report) []string {
+func sortedSet(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

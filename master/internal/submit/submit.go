@@ -17,6 +17,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/config"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
+	"github.com/stampede-load/stampede/pkg/verdict"
 )
 
 type testView struct {
@@ -28,8 +29,18 @@ type testView struct {
 	Summary    *report.Summary `json:"summary"`
 }
 
+// Exit codes of Main.
+const (
+	ExitOK    = 0
+	ExitRun   = 1 // the test failed to run or was aborted (not by a threshold)
+	ExitUsage = 2 // bad flags, a rejected spec or an unreachable API
+	// ExitThresholds means the test ran but a threshold failed (as k6).
+	ExitThresholds = 99
+)
+
 // Main runs the subcommand; it returns the process exit code: 0 when the
-// test completed (or was stopped), 1 when it failed or was aborted, 2 on
+// test completed (or was stopped) and every threshold passed, 99 when a
+// threshold failed, 1 when it failed to run or was aborted otherwise, 2 on
 // usage or API errors.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := config.New("master submit")
@@ -142,13 +153,22 @@ func finish(ctx context.Context, stdout, stderr io.Writer, tv testView, asJSON b
 			title += " (" + tv.Reason + ")"
 		}
 		_ = report.WriteTable(stdout, title, *tv.Summary)
+		_ = report.WriteVerdict(stdout, *tv.Summary, verdict.FormatObserved)
 	} else {
 		fmt.Fprintf(stdout, "test %s: %s %s\n", tv.ID, tv.Phase, tv.Reason)
 	}
-	if tv.Phase == proto.PhaseFailed || tv.Phase == proto.PhaseAborted {
-		return 1
+	return exitCode(tv)
+}
+
+// exitCode is the exit code for a finished test.
+func exitCode(tv testView) int {
+	switch {
+	case tv.Summary != nil && tv.Summary.Verdict == report.VerdictFailed:
+		return ExitThresholds
+	case tv.Phase == proto.PhaseFailed || tv.Phase == proto.PhaseAborted:
+		return ExitRun
 	}
-	return 0
+	return ExitOK
 }
 
 func getJSON(ctx context.Context, cl *http.Client, url string, v any) error {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/stampede-load/stampede/master/internal/aggregate"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
@@ -40,22 +39,35 @@ type ListItem struct {
 	Summary   *report.Summary `json:"summary"`
 }
 
-// Test reads one test with per-worker status and its summary: the result
-// for a finished test, or the exact merge of the workers' latest
-// cumulative reports while it runs.
+// Test reads one test with per-worker lines and its summary: the result
+// for a finished test, or the leader's live merge while it runs. It reads a
+// handful of nodes whatever the number of workers (never a worker's
+// report).
+//
+// A spec that no longer validates (the leader fails such a test) is shown
+// as none; a state that does not decode is ErrInvalid.
 func (r *Reader) Test(ctx context.Context, id string) (*Test, error) {
-	s, err := r.Spec(ctx, id)
+	t, _, err := r.TestLive(ctx, id)
+	return t, err
+}
+
+// TestLive is Test plus the live node of a running test (nil otherwise, or
+// before the leader first wrote it).
+func (r *Reader) TestLive(ctx context.Context, id string) (*Test, *proto.Live, error) {
+	s, err := r.spec(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, _, err := r.State(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t := &Test{
-		ID: id, Name: s.Name, Spec: s, Phase: st.Phase, Reason: st.Reason,
+		ID: id, Name: s.Name, Phase: st.Phase, Reason: st.Reason,
 		CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt),
-		Workers: []report.WorkerSummary{},
+	}
+	if s.Load.Model != "" {
+		t.Spec = s
 	}
 	if st.StartAt > 0 {
 		end := time.Now()
@@ -67,60 +79,75 @@ func (r *Reader) Test(ctx context.Context, id string) (*Test, error) {
 			t.RemainingS = max(0, s.Load.Duration.D.Seconds()-t.ElapsedS)
 		}
 	}
-	reps, err := r.Reports(ctx, r.P.MetricsDir(id))
+	lines, err := r.Lines(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	done, err := r.Reports(ctx, r.P.DoneDir(id))
-	if err != nil {
-		return nil, err
+	var live *proto.Live
+	switch {
+	case proto.Terminal(st.Phase):
+		if t.Summary, err = r.Result(ctx, id); err != nil {
+			return nil, nil, err
+		}
+		if t.Summary != nil && len(lines) == 0 {
+			lines = t.Summary.Workers // a result written with its lines inside
+		}
+	case st.Phase == proto.PhaseRunning:
+		if live, err = r.Live(ctx, id); err != nil {
+			return nil, nil, err
+		}
+		if live != nil {
+			t.Summary = live.Summary
+			r.addLiveVerdict(ctx, id, t.Summary)
+		}
 	}
-	for w, d := range done {
-		reps[w] = d
+	if t.Workers, err = r.workerLines(ctx, id, st, lines); err != nil {
+		return nil, nil, err
 	}
-	lost := map[string]bool{}
+	if t.Summary != nil {
+		t.Summary.Workers = t.Workers
+	}
+	return t, live, nil
+}
+
+// workerLines is a line for every chosen worker: the leader's stored line,
+// else "ready" or "planned" (from one listing of the ready votes), and
+// "lost" for the workers the state says are lost.
+func (r *Reader) workerLines(ctx context.Context, id string, st *proto.TestState, stored []report.WorkerSummary) ([]report.WorkerSummary, error) {
+	byID := make(map[string]report.WorkerSummary, len(stored))
+	for _, l := range stored {
+		byID[l.ID] = l
+	}
+	var ready map[string]bool
+	if len(stored) < len(st.Workers) && !proto.Terminal(st.Phase) {
+		votes, err := r.C.Children(ctx, r.P.ReadyDir(id))
+		if err != nil && !errors.Is(err, coord.ErrNoNode) {
+			return nil, err
+		}
+		ready = make(map[string]bool, len(votes))
+		for _, v := range votes {
+			ready[v] = true
+		}
+	}
+	lost := make(map[string]bool, len(st.Lost))
 	for _, w := range st.Lost {
 		lost[w] = true
 	}
+	out := make([]report.WorkerSummary, 0, len(st.Workers))
 	for _, w := range st.Workers {
-		ws := report.WorkerSummary{ID: w, State: "planned"}
-		if rep, ok := reps[w]; ok {
-			ws.State = rep.State
-			ws.Requests, ws.Errors, ws.Late = rep.Totals.Requests, rep.Totals.Errors, rep.Totals.Late
-			ws.StartSkewMs = float64(rep.StartSkewUs) / 1000
-			if secs := float64(rep.IntervalEnd-rep.StartAt) / 1e9; secs > 0 {
-				ws.RPS = float64(rep.Totals.Requests) / secs
+		l, ok := byID[w]
+		if !ok {
+			l = report.WorkerSummary{ID: w, State: "planned"}
+			if ready[w] {
+				l.State = "ready"
 			}
-		} else if ok, _, _ := r.C.Exists(ctx, r.P.Ready(id, w)); ok {
-			ws.State = "ready"
 		}
 		if lost[w] {
-			ws.State = "lost"
+			l.State = "lost"
 		}
-		t.Workers = append(t.Workers, ws)
+		out = append(out, l)
 	}
-	if proto.Terminal(st.Phase) {
-		res, err := r.Result(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		t.Summary = res
-	} else if len(reps) > 0 {
-		sum, err := aggregate.Summarize(s, st, reps, lost)
-		if err == nil {
-			t.Summary = &sum
-		}
-	}
-	if t.Summary != nil {
-		p99 := map[string]float64{}
-		for _, w := range t.Summary.Workers {
-			p99[w.ID] = w.P99Ms
-		}
-		for i := range t.Workers {
-			t.Workers[i].P99Ms = p99[t.Workers[i].ID]
-		}
-	}
-	return t, nil
+	return out, nil
 }
 
 // List reads the newest tests (at most limit), newest first, each with its
@@ -142,15 +169,15 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 			out = append(out, it)
 			continue
 		}
-		s, err := r.Spec(ctx, id)
+		s, err := r.spec(ctx, id)
 		if errors.Is(err, ErrNotFound) {
-			continue
+			continue // deleted meanwhile
 		}
 		if err != nil {
 			return nil, err
 		}
 		st, _, err := r.State(ctx, id)
-		if errors.Is(err, ErrNotFound) || errors.Is(err, coord.ErrNoNode) {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) || errors.Is(err, coord.ErrNoNode) {
 			continue
 		}
 		if err != nil {
@@ -160,11 +187,16 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 			CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt)}
 		if proto.Terminal(st.Phase) {
 			res, err := r.Result(ctx, id)
-			if err != nil {
+			if errors.Is(err, ErrInvalid) {
+				res = nil // shown without numbers
+			} else if err != nil {
 				return nil, err
 			}
 			if res != nil {
 				res.Histogram, res.Distribution, res.Workers = "", nil, nil
+				for i := range res.Names {
+					res.Names[i].Histogram, res.Names[i].Distribution = "", nil
+				}
 				it.Summary = res
 			}
 			if res != nil || st.Phase == proto.PhaseFailed {
@@ -179,4 +211,14 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 		out = append(out, it)
 	}
 	return out, nil
+}
+
+// spec reads a test's spec for display: one that does not validate is an
+// empty spec (the test keeps its id, phase and reason).
+func (r *Reader) spec(ctx context.Context, id string) (*spec.Spec, error) {
+	s, err := r.Spec(ctx, id)
+	if errors.Is(err, ErrInvalid) {
+		return &spec.Spec{}, nil
+	}
+	return s, err
 }

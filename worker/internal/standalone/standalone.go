@@ -20,6 +20,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
+	"github.com/stampede-load/stampede/pkg/verdict"
 )
 
 // Exit codes of Main.
@@ -27,6 +28,8 @@ const (
 	ExitOK    = 0
 	ExitRun   = 1 // the run could not be prepared or failed
 	ExitUsage = 2 // bad flags or a bad spec
+	// ExitThresholds means the test ran but a threshold failed (as k6).
+	ExitThresholds = 99
 )
 
 // Main runs `worker run` with args (the words after "run"). Cancelling ctx
@@ -65,22 +68,30 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "worker run: %v\n", err)
 		return ExitRun
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return ExitRun
-		}
-		return ExitOK
-	}
-	title := "Stampede standalone run"
-	if s.Name != "" {
-		title += ": " + s.Name
-	}
-	if err := report.WriteTable(stdout, title, sum); err != nil {
+	if err := printSummary(stdout, s.Name, sum, *asJSON); err != nil {
 		return ExitRun
 	}
+	if sum.Verdict == report.VerdictFailed {
+		return ExitThresholds
+	}
 	return ExitOK
+}
+
+// printSummary writes the summary as a table (with the verdict) or JSON.
+func printSummary(w io.Writer, name string, sum report.Summary, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	title := "Stampede standalone run"
+	if name != "" {
+		title += ": " + name
+	}
+	if err := report.WriteTable(w, title, sum); err != nil {
+		return err
+	}
+	return report.WriteVerdict(w, sum, verdict.FormatObserved)
 }
 
 // readSpec reads, parses and validates a spec file, reporting every problem
@@ -112,7 +123,9 @@ func readSpec(path string) (spec.Spec, error) {
 }
 
 // Execute runs a validated spec as a single worker and returns its summary.
-// Progress lines go to progress once per second.
+// Progress lines go to progress once per second. Thresholds are judged each
+// second as the leader judges them; one with abort that fails ends the run
+// (its summary then has the failed verdict).
 func Execute(ctx context.Context, s spec.Spec, workerID string, progress io.Writer) (report.Summary, error) {
 	plan := load.Plan{TestID: "local", WorkerID: workerID, Spec: s, Share: plan.Split(&s, 1)[0]}
 	run, err := load.Prepare(ctx, plan)
@@ -122,10 +135,13 @@ func Execute(ctx context.Context, s spec.Spec, workerID string, progress io.Writ
 	defer run.Close()
 
 	startAt := time.Now().Add(50 * time.Millisecond)
+	runCtx, abort := context.WithCancel(ctx)
+	defer abort()
 	done := make(chan error, 1)
-	go func() { done <- run.Run(ctx, startAt) }()
+	go func() { done <- run.Run(runCtx, startAt) }()
 
 	acc := newAccumulator()
+	acc.judge = verdict.New(s.Thresholds, startAt)
 	tick := time.NewTimer(time.Until(startAt.Add(time.Second)))
 	defer tick.Stop()
 	var runErr error
@@ -138,6 +154,10 @@ loop:
 		case now := <-tick.C:
 			p := acc.add(run.Collect(), second, now)
 			fmt.Fprintln(progress, report.ProgressLine(now.Sub(startAt).Seconds(), p, acc.counters.Requests))
+			if a := acc.check(now, now.Sub(startAt).Seconds()); a != nil {
+				fmt.Fprintf(progress, "aborting: %s\n", verdict.Reason(*a))
+				abort()
+			}
 			second++
 			tick.Reset(time.Until(startAt.Add(time.Duration(second+1) * time.Second)))
 		}
@@ -151,13 +171,18 @@ loop:
 	if elapsed < 0 {
 		elapsed = 0
 	}
-	return acc.summary(run, workerID, elapsed), nil
+	sum := acc.summary(run, workerID, elapsed)
+	if !acc.judge.Empty() {
+		sum.Verdict, sum.Thresholds = acc.judge.Final(end, verdict.Whole(&sum))
+	}
+	return sum, nil
 }
 
 // accumulator keeps the cumulative histograms and counters of a run.
 type accumulator struct {
 	latency, service *hist.Histogram
 	counters         report.Counters
+	judge            *verdict.Evaluator
 }
 
 func newAccumulator() *accumulator {
@@ -170,12 +195,30 @@ func (a *accumulator) add(iv load.Interval, second int64, end time.Time) report.
 	a.service.Merge(iv.Service)
 	a.counters.Add(iv.Counters)
 	c := iv.Counters
-	return report.Point{
+	p := report.Point{
 		Second: second, T: end.UnixMilli(),
 		Requests: c.Requests, RPS: float64(c.Requests), Errors: c.Errors,
 		ErrorKinds: c.ErrorKinds, Status: c.Status, Late: c.Late,
 		LatencyMs: iv.Latency.Summary(),
 	}
+	if !a.judge.Empty() {
+		a.judge.AddSecond(end, verdict.SecondOf(p, iv.Latency))
+	}
+	return p
+}
+
+// check judges the whole-run thresholds on the numbers so far and returns
+// the abort threshold that failed, if any.
+func (a *accumulator) check(now time.Time, elapsed float64) *report.ThresholdResult {
+	if a.judge.Empty() {
+		return nil
+	}
+	sofar := report.Summary{Requests: a.counters.Requests, Errors: a.counters.Errors,
+		LatencyMs: a.latency.Summary(), StatusCodes: a.counters.Status}
+	if elapsed > 0 {
+		sofar.RPS = float64(a.counters.Requests) / elapsed
+	}
+	return a.judge.Check(now, verdict.Whole(&sofar))
 }
 
 func (a *accumulator) summary(run *load.Run, workerID string, elapsed float64) report.Summary {
@@ -189,9 +232,8 @@ func (a *accumulator) summary(run *load.Run, workerID string, elapsed float64) r
 		sum.ServiceMs = &svc
 	}
 	sum.MaxSkewMs = skewMs
-	sum.Workers = []report.WorkerSummary{{
-		ID: workerID, State: report.StateDone, Requests: a.counters.Requests, Errors: a.counters.Errors,
-		RPS: sum.RPS, P99Ms: sum.LatencyMs.P99, StartSkewMs: skewMs, Late: a.counters.Late,
-	}}
+	line := report.NewLine(workerID, report.StateDone, a.counters, elapsed, a.latency.Percentile(99), run.Skew().Microseconds())
+	line.P99Ms = sum.LatencyMs.P99 // the summary's own rounding
+	sum.Workers = []report.WorkerSummary{line}
 	return sum
 }

@@ -1,0 +1,111 @@
+package agent
+
+import (
+	"sync"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/report"
+)
+
+// reporter turns engine intervals into reports aligned on start_at + k s,
+// and keeps every interval the leader has not acknowledged (merged) yet, so
+// that a new leader can rebuild each second exactly after a failover.
+type reporter struct {
+	test, worker string
+	startAt      time.Time
+	seq          int64 // next interval; only the run loop touches it
+	totals       report.Counters
+	cumulative   *hist.Histogram
+	service      *hist.Histogram
+
+	mu      sync.Mutex
+	pending []report.Interval // unacknowledged intervals, oldest first
+	bytes   int               // of their histograms
+	dropped int64             // intervals dropped unacknowledged (retention)
+}
+
+func newReporter(test, worker string, startAt time.Time) *reporter {
+	return &reporter{test: test, worker: worker, startAt: startAt, cumulative: hist.New(), service: hist.New()}
+}
+
+// interval collects the engine's interval ending at end into a report.
+// Its Recent part is filled when it is published (see withPending).
+func (r *reporter) interval(run *load.Run, end time.Time, final bool) *report.Report {
+	iv := run.Collect()
+	r.cumulative.Merge(iv.Latency)
+	r.service.Merge(iv.Service)
+	r.totals.Add(iv.Counters)
+	ih, _ := iv.Latency.Encode()
+	ch, _ := r.cumulative.Encode()
+	rep := &report.Report{
+		Test: r.test, Worker: r.worker, Seq: r.seq, State: report.StateRunning,
+		StartAt: r.startAt.UnixNano(), StartSkewUs: run.Skew().Microseconds(),
+		IntervalStart: r.startAt.Add(time.Duration(r.seq) * time.Second).UnixNano(),
+		IntervalEnd:   end.UnixNano(),
+		Interval:      iv.Counters, IntervalHist: ih,
+		Totals: r.totals, Cumulative: ch, P99Us: r.cumulative.Percentile(99),
+	}
+	rep.Totals.ErrorKinds = copyMap(r.totals.ErrorKinds)
+	rep.Totals.Status = copyMap(r.totals.Status)
+	if final {
+		rep.State = report.StateDone
+		rep.Service, _ = r.service.Encode()
+	}
+	r.keep(report.Interval{Seq: rep.Seq, Start: rep.IntervalStart, End: rep.IntervalEnd, Counters: rep.Interval, Hist: ih})
+	r.seq++
+	return rep
+}
+
+// keep adds an interval to the unacknowledged ones, dropping the oldest
+// beyond report.MaxPending intervals or report.PendingBytes.
+func (r *reporter) keep(iv report.Interval) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = append(r.pending, iv)
+	r.bytes += len(iv.Hist)
+	for len(r.pending) > 1 && (len(r.pending) > report.MaxPending || r.bytes > report.PendingBytes) {
+		r.bytes -= len(r.pending[0].Hist)
+		r.pending = r.pending[1:]
+		r.dropped++
+	}
+}
+
+// ack forgets the intervals through the leader's merged-through watermark.
+func (r *reporter) ack(through int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	i := 0
+	for i < len(r.pending) && r.pending[i].Seq <= through {
+		r.bytes -= len(r.pending[i].Hist)
+		i++
+	}
+	r.pending = append([]report.Interval(nil), r.pending[i:]...)
+}
+
+// withPending is a copy of rep whose Recent holds the unacknowledged
+// intervals before its own.
+func (r *reporter) withPending(rep *report.Report) *report.Report {
+	out := *rep
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out.Recent = nil
+	for _, iv := range r.pending {
+		if iv.Seq < rep.Seq {
+			out.Recent = append(out.Recent, iv)
+		}
+	}
+	return &out
+}
+
+func copyMap(m map[string]int64) map[string]int64 {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]int64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
