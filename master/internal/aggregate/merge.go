@@ -52,6 +52,10 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 		maxSkew = max(maxSkew, r.StartSkewUs, -r.StartSkewUs)
 	}
 	sum := summary(s, st, merged, totals, time.Unix(0, end))
+	var err error
+	if sum.Names, err = summarizeNames(s, reps, sum.DurationS); err != nil {
+		return report.Summary{}, err
+	}
 	sum.Workers = Lines(st.Workers, reps, lost, nil)
 	for i := range sum.Workers {
 		if v, ok := p99[sum.Workers[i].ID]; ok {

@@ -34,10 +34,10 @@ type Tracker struct {
 	total  *hist.Histogram // every interval seen, each once
 	totals report.Counters
 	end    int64 // latest interval end seen (unix ns)
-	// OnSecond, if set, is called by Emit with each point and its merged
-	// latency histogram (nil for a second nobody reported), which the
-	// callee must not keep.
-	OnSecond func(p report.Point, h *hist.Histogram)
+	// OnSecond, if set, is called by Emit with each point, its merged
+	// latency histogram (nil for a second nobody reported) and its per-name
+	// merge, none of which the callee may keep.
+	OnSecond func(p report.Point, h *hist.Histogram, names map[string]*NameSecond)
 }
 
 // Limit makes Observe ignore reports and intervals past interval maxSeq
@@ -58,6 +58,9 @@ type pointAcc struct {
 	c       report.Counters
 	workers map[string]report.WorkerPoint
 	secs    float64 // longest interval merged (< 1 only for a final, partial second)
+	// names and nameWorkers: the per-name merge (see addNames)
+	names       map[string]*NameSecond
+	nameWorkers map[string]bool
 }
 
 // NewTracker starts a tracker for a test that started at startAt with the
@@ -101,6 +104,7 @@ func (t *Tracker) Observe(r *report.Report) bool {
 		}
 	}
 	t.add(r.Worker, w, report.Interval{Seq: r.Seq, Start: r.IntervalStart, End: r.IntervalEnd, Counters: r.Interval, Hist: r.IntervalHist})
+	t.addNames(r)
 	w.lastSeq = r.Seq
 	return true
 }
@@ -189,10 +193,11 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 		p.Gap = seen < expected
 		if t.OnSecond != nil {
 			var h *hist.Histogram
+			var names map[string]*NameSecond
 			if a != nil {
-				h = a.h
+				h, names = a.h, a.names
 			}
-			t.OnSecond(p, h)
+			t.OnSecond(p, h, names)
 		}
 		delete(t.acc, t.next)
 		t.next++

@@ -194,6 +194,9 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 			}
 			if res != nil {
 				res.Histogram, res.Distribution, res.Workers = "", nil, nil
+				for i := range res.Names {
+					res.Names[i].Histogram, res.Names[i].Distribution = "", nil
+				}
 				it.Summary = res
 			}
 			if res != nil || st.Phase == proto.PhaseFailed {

@@ -183,6 +183,7 @@ type accumulator struct {
 	latency, service *hist.Histogram
 	counters         report.Counters
 	judge            *verdict.Evaluator
+	names            load.NameTotals
 }
 
 func newAccumulator() *accumulator {
@@ -194,6 +195,7 @@ func (a *accumulator) add(iv load.Interval, second int64, end time.Time) report.
 	a.latency.Merge(iv.Latency)
 	a.service.Merge(iv.Service)
 	a.counters.Add(iv.Counters)
+	a.names.Add(iv.Names)
 	c := iv.Counters
 	p := report.Point{
 		Second: second, T: end.UnixMilli(),
@@ -202,7 +204,12 @@ func (a *accumulator) add(iv load.Interval, second int64, end time.Time) report.
 		LatencyMs: iv.Latency.Summary(),
 	}
 	if !a.judge.Empty() {
-		a.judge.AddSecond(end, verdict.SecondOf(p, iv.Latency))
+		sec := verdict.SecondOf(p, iv.Latency)
+		sec.Names = make(map[string]verdict.Slice, len(iv.Names))
+		for _, n := range iv.Names {
+			sec.Names[n.Name] = verdict.Slice{Counters: n.Counters, Hist: n.Latency}
+		}
+		a.judge.AddSecond(end, sec)
 	}
 	return p
 }
@@ -215,6 +222,7 @@ func (a *accumulator) check(now time.Time, elapsed float64) *report.ThresholdRes
 	}
 	sofar := report.Summary{Requests: a.counters.Requests, Errors: a.counters.Errors,
 		LatencyMs: a.latency.Summary(), StatusCodes: a.counters.Status}
+	sofar.Names = a.names.Summaries(elapsed)
 	if elapsed > 0 {
 		sofar.RPS = float64(a.counters.Requests) / elapsed
 	}
@@ -223,6 +231,7 @@ func (a *accumulator) check(now time.Time, elapsed float64) *report.ThresholdRes
 
 func (a *accumulator) summary(run *load.Run, workerID string, elapsed float64) report.Summary {
 	sum := report.Summarize(a.latency, a.counters, elapsed)
+	sum.Names = a.names.Summaries(elapsed)
 	info := run.Info()
 	skewMs := float64(run.Skew().Microseconds()) / 1000
 	if info.TargetRate > 0 {
