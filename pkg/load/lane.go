@@ -36,12 +36,13 @@ const (
 )
 
 var errKindNames = [numErrKinds]string{
-	int(client.Timeout): report.ErrTimeout,
-	int(client.Refused): report.ErrRefused,
-	int(client.Reset):   report.ErrReset,
-	int(client.IO):      report.ErrIO,
-	int(client.Other):   report.ErrOther,
-	kindStatus:          report.ErrStatus,
+	int(client.Timeout):  report.ErrTimeout,
+	int(client.Refused):  report.ErrRefused,
+	int(client.Reset):    report.ErrReset,
+	int(client.IO):       report.ErrIO,
+	int(client.Other):    report.ErrOther,
+	int(client.TooLarge): report.ErrTooLarge,
+	kindStatus:           report.ErrStatus,
 }
 
 func newSlot(service bool) *slot {
