@@ -59,11 +59,11 @@ func TestHTMLReportIsSelfContained(t *testing.T) {
 	b.do("open the report", chromedp.Navigate(srv.URL+"/report.html"))
 	b.waitUntil("the report", `document.readyState === 'complete' && !!document.querySelector('#names')`, pageText)
 	checks := map[string]string{
-		"no network request": `performance.getEntriesByType('resource').length === 0`,
-		"three charts with lines":            `document.querySelectorAll('svg.chart').length === 3 && document.querySelectorAll('svg.chart polyline').length >= 6`,
-		"two name rows":                      `document.querySelectorAll('#names tr').length === 3 && document.querySelector('#names').textContent.includes('checkout')`,
-		"the failed verdict":                 `document.querySelector('#verdict').textContent === 'failed'`,
-		"two thresholds":                     `document.querySelectorAll('#thresholds tr').length === 3`,
+		"no network request":      `performance.getEntriesByType('resource').length === 0`,
+		"three charts with lines": `document.querySelectorAll('svg.chart').length === 3 && document.querySelectorAll('svg.chart polyline').length >= 6`,
+		"two name rows":           `document.querySelectorAll('#names tr').length === 3 && document.querySelector('#names').textContent.includes('checkout')`,
+		"the failed verdict":      `document.querySelector('#verdict').textContent === 'failed'`,
+		"two thresholds":          `document.querySelectorAll('#thresholds tr').length === 3`,
 	}
 	for what, cond := range checks {
 		if !eval[bool](b, cond) {

@@ -15,12 +15,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/stampede-load/stampede/pkg/export"
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/load"
 	"github.com/stampede-load/stampede/pkg/plan"
-	"github.com/stampede-load/stampede/pkg/report"
-	"github.com/stampede-load/stampede/pkg/export"
 	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
 	"github.com/stampede-load/stampede/pkg/verdict"
 )
