@@ -60,6 +60,11 @@ func BenchmarkEngine(b *testing.B) {
 			s.Load.Model = spec.ModelConstantRate
 			s.Load.Rate = 1e9 // always behind: measures the open loop's own cost
 		}},
+		{"constant-rate-goroutines", func(s *spec.Spec) {
+			useEventLoop = false
+			s.Load.Model = spec.ModelConstantRate
+			s.Load.Rate = 1e9
+		}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
@@ -87,4 +89,55 @@ func TestConnectionBehaviour(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestInactiveConnectionsClose: ramping-concurrency closes a connection
+// while the profile has it inactive and opens it again when it is active,
+// on both transports: 2 connections ramped 2 → 0 (held 300 ms) → 2 are
+// both opened again after the dip, and only then.
+func TestInactiveConnectionsClose(t *testing.T) {
+	var served atomic.Int64
+	var mu sync.Mutex
+	var opened []time.Time
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		served.Add(1)
+		_, _ = w.Write([]byte("ok"))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			opened = append(opened, time.Now())
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	engines(t, func(t *testing.T) {
+		served.Store(0)
+		mu.Lock()
+		opened = nil
+		mu.Unlock()
+		// level: 0→2 by 100 ms, 2 until 300, →0 by 400, 0 until 700,
+		// →2 by 800, 2 until 1000 ms
+		s := testSpec(srv.URL+"/", spec.Load{Model: spec.ModelRampingConcurrency,
+			Stages: stages(100*time.Millisecond, 2.0, 200*time.Millisecond, 2.0, 100*time.Millisecond, 0.0,
+				300*time.Millisecond, 0.0, 100*time.Millisecond, 2.0, 200*time.Millisecond, 2.0)})
+		began := time.Now()
+		got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
+		c := got.Counters
+		if c.Requests == 0 || c.Errors != 0 || served.Load() != c.Requests {
+			t.Errorf("requests %d errors %d (%v), server saw %d", c.Requests, c.Errors, c.ErrorKinds, served.Load())
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		late := 0 // opened after the middle of the dip (550 ms)
+		for _, at := range opened {
+			if at.Sub(began) > 550*time.Millisecond {
+				late++
+			}
+		}
+		if late != 2 {
+			t.Errorf("%d connections opened after the dip (of %d in all), want 2: both closed while inactive and reopened", late, len(opened))
+		}
+	})
 }

@@ -108,7 +108,10 @@ type outcome struct {
 	sent      time.Time
 	done      time.Time
 	late      bool
-	expected  *[600]bool
+	// entry is the index of the request entry sent (the request, or one
+	// entry of requests_mix): the key for anything recorded per entry.
+	entry    int
+	expected *[600]bool
 }
 
 // record adds one request to the lane's current slot.

@@ -33,6 +33,11 @@ func tsunamiPaces(t *testing.T, tp *targetProc) {
 // exactly 200 + 400 requests, split over two workers.
 func TestRampingRate(t *testing.T) {
 	tp := startTarget(t)
+	engines(t, func(t *testing.T) { rampingRate(t, tp) })
+}
+
+func rampingRate(t *testing.T, tp *targetProc) {
+	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelRampingRate, Stages: stages(time.Second, 400.0, time.Second, 400.0)})
 	var total int64
 	for i, sh := range plan.Split(&s, 2) {
@@ -56,6 +61,11 @@ func TestRampingRate(t *testing.T) {
 // stage.
 func TestRampingConcurrency(t *testing.T) {
 	tp := startTarget(t)
+	engines(t, func(t *testing.T) { rampingConcurrency(t, tp) })
+}
+
+func rampingConcurrency(t *testing.T, tp *targetProc) {
+	tp.post(t, "/stats/reset")
 	s := testSpec(tp.URL+"/x?delay=50ms", spec.Load{Model: spec.ModelRampingConcurrency,
 		Stages: stages(time.Second, 4.0, 500*time.Millisecond, 0.0)})
 	got, r := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})

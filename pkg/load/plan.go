@@ -5,26 +5,29 @@
 //
 // Models (docs/spec.md). Open models (constant-rate, ramping-rate) follow a
 // Schedule, a pure function from a request's index to its due time; a free
-// load goroutine claims the next index with one atomic add, sleeps until it
-// is due and sends it. Latency is measured from the due time, so a request
+// connection claims the next index with one atomic add, waits until it is
+// due and sends it. Latency is measured from the due time, so a request
 // that waited for a connection carries the wait (no coordinated omission);
 // the service time, from the actual send, goes to a second histogram. A
 // request claimed more than LateThreshold after it was due is counted in
 // Counters.Late; RateMissed flags runs with more than 5 % late. Closed
 // models (avalanche, tsunami, ramping-concurrency) follow a Profile, the
-// connection count over time.
+// connection count over time. Every model is one driver (driver.go),
+// written once against the Transport interface (transport.go).
 //
-// Engines. Every model but ramping-concurrency, against one plain-HTTP
-// endpoint, runs on event loops (client.Loop, Linux): a few goroutines each
-// multiplex many connections over their own epoll instance, one read and
-// one write system call per exchange, and wake parked connections with
-// epoll_pwait2's nanosecond timeout. Every other case runs one goroutine
-// per connection (client.Conn) with Go timers, whose wake-ups can be up to
-// a millisecond late on an idle process (that delay is in the latency of
-// open models, which counts from the due time). Both count exactly: a request is counted when its outcome
-// is known, and only requests that were sent are counted.
+// Transports. Against one plain-HTTP endpoint on Linux, a run's
+// connections are spread over a few event loops (client.Loop): each
+// multiplexes many connections over its own epoll instance, one read and
+// one write system call per exchange, and wakes parked connections with
+// epoll_pwait2's nanosecond timeout. Everywhere else (TLS, several
+// endpoints, other platforms) each connection is a goroutine transport
+// (client.Serial) with Go timers, whose wake-ups can be up to a
+// millisecond late on an idle process (that delay is in the latency of
+// open models, which counts from the due time). Both count exactly: a
+// request is counted when its outcome is known, and only requests that
+// were sent are counted. PrepareWith accepts any other Transport.
 //
-// Measurement. Each load goroutine (or loop) owns a slot with its
+// Measurement. Each transport (a lane) owns a slot with its
 // histograms and counters; Collect swaps the slot for an empty one without
 // a lock (see lane) and merges. Nothing allocates per request in steady
 // state (BenchmarkEngine, BenchmarkConnDo).

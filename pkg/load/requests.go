@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"time"
 
 	"github.com/stampede-load/stampede/pkg/load/client"
 	"github.com/stampede-load/stampede/pkg/spec"
@@ -128,23 +127,10 @@ func (rs *requestSet) compileEntry(field string, base spec.Request, m spec.MixEn
 		epIndex[ep] = idx
 	}
 	e.endpoint = idx
+	e.static.Endpoint = idx
 
-	names := make([]string, 0, len(headers))
-	for k := range headers {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		t, err := template.Compile(headers[k])
-		if err != nil {
-			return e, fmt.Errorf("load: %s.headers.%s: %w", field, k, err)
-		}
-		if t.Static() {
-			e.static.Headers = append(e.static.Headers, [2]string{k, t.String()})
-		} else {
-			e.static.Headers = append(e.static.Headers, [2]string{k, ""})
-			e.headers = append(e.headers, dynHeader{name: k, tmpl: t})
-		}
+	if err := e.compileHeaders(field, headers); err != nil {
+		return e, err
 	}
 
 	switch {
@@ -168,31 +154,45 @@ func (rs *requestSet) compileEntry(field string, base spec.Request, m spec.MixEn
 	return e, nil
 }
 
+// compileHeaders compiles an entry's headers in name order: static ones
+// are set once, templated ones rendered per request.
+func (e *entry) compileHeaders(field string, headers map[string]string) error {
+	names := make([]string, 0, len(headers))
+	for k := range headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		t, err := template.Compile(headers[k])
+		if err != nil {
+			return fmt.Errorf("load: %s.headers.%s: %w", field, k, err)
+		}
+		if t.Static() {
+			e.static.Headers = append(e.static.Headers, [2]string{k, t.String()})
+		} else {
+			e.static.Headers = append(e.static.Headers, [2]string{k, ""})
+			e.headers = append(e.headers, dynHeader{name: k, tmpl: t})
+		}
+	}
+	return nil
+}
+
 // laneRequests is one lane's private copy of the request set: its
-// reusable requests, one connection per endpoint, render buffers and
-// random source.
+// reusable requests, render buffers and random source.
 type laneRequests struct {
 	set   *requestSet
 	reqs  []*client.Request
-	conns []*client.Conn
 	tctx  template.Context
 	urlB  []byte
 	hdrB  [][]byte
 	bodyB []byte
 }
 
-// forLane makes a lane's requests; with timeout > 0 also its connections
-// (one per endpoint), else pick returns no connection (event loops own
-// theirs).
-func (rs *requestSet) forLane(worker string, seed uint64, timeout time.Duration) *laneRequests {
+// forLane makes a lane's requests.
+func (rs *requestSet) forLane(worker string, seed uint64) *laneRequests {
 	lr := &laneRequests{set: rs, tctx: template.Context{Worker: worker, Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}}
 	for i := range rs.entries {
 		lr.reqs = append(lr.reqs, client.NewRequest(rs.entries[i].static))
-	}
-	for _, ep := range rs.endpoints {
-		if timeout > 0 {
-			lr.conns = append(lr.conns, client.NewConn(ep, timeout))
-		}
 	}
 	lr.urlB = make([]byte, 0, 256)
 	lr.bodyB = make([]byte, 0, 256)
@@ -200,8 +200,8 @@ func (rs *requestSet) forLane(worker string, seed uint64, timeout time.Duration)
 }
 
 // pick chooses the next request by weight and renders its templates for
-// sequence number seq. It returns the request and its connection.
-func (lr *laneRequests) pick(seq int64) (*client.Request, *client.Conn) {
+// sequence number seq. It returns the request and its entry's index.
+func (lr *laneRequests) pick(seq int64) (*client.Request, int) {
 	i := 0
 	if len(lr.set.entries) > 1 {
 		x := lr.tctx.Rand.IntN(lr.set.total)
@@ -229,22 +229,5 @@ func (lr *laneRequests) pick(seq int64) (*client.Request, *client.Conn) {
 			req.SetBody(lr.bodyB)
 		}
 	}
-	if lr.conns == nil {
-		return req, nil
-	}
-	return req, lr.conns[e.endpoint]
-}
-
-// dial opens every connection of the lane ahead of the run. Failures are
-// not fatal: the run re-dials and counts the errors.
-func (lr *laneRequests) dial() {
-	for _, c := range lr.conns {
-		c.Dial()
-	}
-}
-
-func (lr *laneRequests) close() {
-	for _, c := range lr.conns {
-		c.Close()
-	}
+	return req, i
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/hist"
-	"github.com/stampede-load/stampede/pkg/load/client"
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
@@ -52,10 +51,12 @@ type Run struct {
 	bounded  bool
 	bound    time.Duration
 
-	lanes    []*lane
-	laneReqs []*laneRequests
-	conns    int            // connections the run uses
-	loops    []*client.Loop // event loops (closed models on Linux), one lane each
+	// One lane per transport: its recording slot, its requests.
+	transports []Transport
+	lanes      []*lane
+	laneReqs   []*laneRequests
+	conns      int  // connections the run uses
+	onLoops    bool // the transports are event loops
 
 	next    atomic.Int64 // next ticket (open) or request number (closed)
 	stopped atomic.Bool
@@ -85,9 +86,49 @@ type Info struct {
 	Bound time.Duration
 }
 
+// Options are Prepare's choices that a plan does not make.
+type Options struct {
+	// Transports opens the run's transports; nil: the event loop where it
+	// can serve the run (Linux, one plain-HTTP endpoint), else one
+	// goroutine transport per connection.
+	Transports OpenTransports
+}
+
 // Prepare compiles templates and opens connections; it does not send load.
 // ctx bounds the preparation only.
-func Prepare(ctx context.Context, p Plan) (*Run, error) {
+func Prepare(ctx context.Context, p Plan) (*Run, error) { return PrepareWith(ctx, p, Options{}) }
+
+// PrepareWith is Prepare with explicit options.
+func PrepareWith(ctx context.Context, p Plan, opts Options) (*Run, error) {
+	r, err := newRun(p)
+	if err != nil {
+		return nil, err
+	}
+	openT := opts.Transports
+	if openT == nil {
+		openT, r.onLoops = r.serialTransports, r.canLoop()
+		if r.onLoops {
+			openT = r.loopTransports
+		}
+	}
+	ts, err := openT(ctx, r.conns)
+	if err != nil {
+		return nil, err
+	}
+	r.transports = ts
+	for j := range ts {
+		ln := &lane{}
+		ln.cur.Store(newSlot(r.open))
+		r.lanes = append(r.lanes, ln)
+		seed := uint64(r.plan.Share.Index)<<32 | uint64(j)
+		r.laneReqs = append(r.laneReqs, r.reqs.forLane(r.plan.WorkerID, seed^uint64(time.Now().UnixNano())))
+	}
+	return r, nil
+}
+
+// newRun validates a plan and works out its model, budget and connection
+// count; it opens nothing.
+func newRun(p Plan) (*Run, error) {
 	s := p.Spec
 	s.Normalize()
 	if errs := s.Validate(); len(errs) > 0 {
@@ -123,7 +164,7 @@ func Prepare(ctx context.Context, p Plan) (*Run, error) {
 			r.budget = plan.Split(&s, p.Share.Of)[p.Share.Index].Requests
 		}
 	}
-	lanes := l.Concurrency // load goroutines, one connection each
+	lanes := l.Concurrency // connections
 	switch l.Model {
 	case spec.ModelConstantRate, spec.ModelRampingRate:
 		r.sched = scheduleFor(&p)
@@ -138,35 +179,21 @@ func Prepare(ctx context.Context, p Plan) (*Run, error) {
 	if r.bounded && int64(lanes) > r.budget {
 		lanes = int(r.budget) // more would idle
 	}
-	lanes = max(lanes, 1)
-	r.conns = lanes
+	r.conns = max(lanes, 1)
 	r.spare = newSlot(r.open)
-	if r.canLoop() {
-		if err := r.prepareLoops(ctx, lanes); err != nil {
-			return nil, err
-		}
-		return r, nil
-	}
-	for j := range lanes {
-		ln := &lane{}
-		ln.cur.Store(newSlot(r.open))
-		r.lanes = append(r.lanes, ln)
-		seed := uint64(p.Share.Index)<<32 | uint64(j)
-		r.laneReqs = append(r.laneReqs, reqs.forLane(p.WorkerID, seed^uint64(time.Now().UnixNano()), r.timeout))
-	}
-	var wg sync.WaitGroup
-	for _, lr := range r.laneReqs {
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Go(lr.dial)
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		r.Close()
-		return nil, fmt.Errorf("load: prepare: %w", err)
-	}
 	return r, nil
+}
+
+// useEventLoop selects the event-loop transport where it can serve a run;
+// tests and benchmarks switch it off to run the same models on the
+// goroutine transport.
+var useEventLoop = true
+
+// canLoop reports whether the run can use event loops: plain HTTP to a
+// single endpoint, on a platform that has the loop. Everything else (TLS,
+// several endpoints, other platforms) runs on the goroutine transport.
+func (r *Run) canLoop() bool {
+	return useEventLoop && haveLoop && len(r.reqs.endpoints) == 1 && r.reqs.endpoints[0].TLS == nil
 }
 
 // Info describes the run.
@@ -224,17 +251,21 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 		}
 		r.stop()
 	}()
+	// Open models cut every exchange at the end plus the request timeout;
+	// closed ones bound each exchange by the timeout alone.
+	var cutoff time.Time
+	if r.open {
+		cutoff = end.Add(r.timeout)
+	}
 	var wg sync.WaitGroup
-	for j := range r.lanes {
-		if r.loops != nil {
-			wg.Go(func() { r.loopLane(j, startAt, end) })
-			continue
-		}
-		if r.open {
-			wg.Go(func() { r.openLane(j, startAt, end) })
-		} else {
-			wg.Go(func() { r.closedLane(j, startAt, end) })
-		}
+	base := 0
+	for j, tr := range r.transports {
+		d := r.newDriver(j, base, tr.Len(), startAt, end)
+		base += tr.Len()
+		wg.Go(func() {
+			defer tr.Close()
+			tr.Run(r.stopc, cutoff, d)
+		})
 	}
 	wg.Wait()
 	close(watch)
@@ -295,14 +326,9 @@ func (r *Run) Close() {
 	r.closeOnce.Do(func() {
 		r.stop()
 		if r.started.Load() {
-			return // lanes close their own connections when they exit
+			return // lanes close their own transports when they exit
 		}
-		for _, lr := range r.laneReqs {
-			lr.close()
-		}
-		for _, lp := range r.loops {
-			lp.Close()
-		}
+		closeAll(r.transports)
 	})
 }
 

@@ -6,16 +6,15 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/hist"
-	"github.com/stampede-load/stampede/pkg/load/client"
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
 func newHist() *hist.Histogram { return hist.New() }
 
-// engines runs f with each engine: the event loop (Linux) and one goroutine
-// per connection. Tests do not run in parallel,
-// so switching the package variable is safe.
+// engines runs f on each transport: the event loop (where the platform has
+// it and the run can use it) and the goroutine transport. Tests do not run
+// in parallel, so switching the package variable is safe.
 func engines(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	for _, loop := range []bool{true, false} {
@@ -33,7 +32,7 @@ func engines(t *testing.T, f func(t *testing.T)) {
 }
 
 // usesLoop reports whether r runs on event loops.
-func usesLoop(r *Run) bool { return r.loops != nil }
+func usesLoop(r *Run) bool { return r.onLoops }
 
 func testSpec(url string, l spec.Load) spec.Spec {
 	s := spec.Spec{Request: spec.Request{URL: url}, Load: l}
@@ -59,7 +58,7 @@ func exactBudget(t *testing.T, tp *targetProc, model string) {
 	s := testSpec(tp.URL+"/ping", l)
 	shares := plan.Split(&s, 3)
 	got, r := runAll(t, context.Background(), Plan{TestID: "t", WorkerID: "w0", Spec: s, Share: shares[0]})
-	if wantLoop := useEventLoop && client.LoopSupported; usesLoop(r) != wantLoop {
+	if wantLoop := useEventLoop && haveLoop; usesLoop(r) != wantLoop {
 		t.Errorf("event loop used = %v, want %v", usesLoop(r), wantLoop)
 	}
 	if got.Counters.Requests != 3334 || got.Latency.Count() != 3334 {

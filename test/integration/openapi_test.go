@@ -102,6 +102,7 @@ func websocket(t *testing.T, c *tc.Cluster, path string, report func(int)) {
 	req.Header.Set("Upgrade", "websocket")
 	req.Header.Set("Sec-WebSocket-Version", "13")
 	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	req.Header.Set("Authorization", "Bearer "+tc.ViewerToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("websocket handshake %s: %v", path, err)

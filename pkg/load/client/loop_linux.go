@@ -7,15 +7,11 @@ import (
 	"bytes"
 	"errors"
 	"runtime"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
 )
-
-// LoopSupported reports whether this platform has the event loop.
-const LoopSupported = true
 
 // Loop runs many plain-HTTP keep-alive connections to one endpoint from a
 // single goroutine, the way wrk does: its own epoll instance, non-blocking
@@ -23,7 +19,8 @@ const LoopSupported = true
 // switch per request. Requests and responses still go through fasthttp.
 //
 // A Loop is owned by one goroutine: Run must not be called concurrently,
-// and the Driver's methods are called from Run's goroutine only.
+// and the Driver's methods are called from Run's goroutine only. It is
+// Linux's transport for the engine; elsewhere the engine uses Serial.
 type Loop struct {
 	sa      syscall.Sockaddr
 	family  int
@@ -37,10 +34,6 @@ type Loop struct {
 
 // maxWait is the longest the loop waits in the kernel at a time.
 const maxWait = 2 * time.Millisecond
-
-// SetCutoff makes every exchange end by t at the latest (a Timeout if the
-// response has not arrived), whatever the timeout. Call before Run.
-func (l *Loop) SetCutoff(t time.Time) { l.cutoff = t.UnixNano() }
 
 type connState uint8
 
@@ -75,16 +68,6 @@ type sliceWriter struct{ b *[]byte }
 func (w sliceWriter) Write(p []byte) (int, error) {
 	*w.b = append(*w.b, p...)
 	return len(p), nil
-}
-
-// Driver feeds a Loop's connections and takes their outcomes.
-type Driver interface {
-	// Next is called when connection i is free. It returns the request to
-	// send now; or nil and a positive wait to be asked again after it; or
-	// ok == false to retire the connection for the rest of the run.
-	Next(i int, now time.Time) (req *Request, wait time.Duration, ok bool)
-	// Done reports the outcome of connection i's request.
-	Done(i int, res Result, sent, done time.Time)
 }
 
 // NewLoop prepares n connections to ep, each exchange bounded by timeout.
@@ -144,15 +127,21 @@ func (l *Loop) Close() {
 	}
 }
 
-// Run drives the connections until every one is retired, or until stop is
-// set: then it starts no request and waits for those in flight (each
-// bounded by the timeout), and returns. Run may be called once.
-func (l *Loop) Run(stop *atomic.Bool, d Driver) {
+// Run drives the connections with d until d has retired every one and
+// none has a request in flight. Closing stop wakes the parked connections
+// at once (d then decides; after a stop it retires them), so that a stop
+// waits only for the exchanges in flight, each bounded by the timeout. No
+// exchange lasts past cutoff (zero: no cutoff): it fails as a Timeout.
+// Run may be called once.
+func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
+	if !cutoff.IsZero() {
+		l.cutoff = cutoff.UnixNano()
+	}
 	now := time.Now()
 	for i := range l.conns {
-		l.feed(i, now, stop, d)
+		l.feed(i, now, d)
 	}
-	busy, wake := l.expire(now, stop, d)
+	busy, wake := l.expire(now, stopped(stop), d)
 	lastYield := now
 	for busy {
 		// The loop holds its P even while the kernel waits (see
@@ -177,29 +166,40 @@ func (l *Loop) Run(stop *atomic.Bool, d Driver) {
 		// loop was busy sending on other connections.
 		for k := range n {
 			ev := &l.events[k]
-			l.event(int(ev.Fd), ev.Events, stop, d)
+			l.event(int(ev.Fd), ev.Events, d)
 		}
 		for _, i := range l.refeed {
-			l.feed(i, time.Now(), stop, d)
+			l.feed(i, time.Now(), d)
 		}
 		l.refeed = l.refeed[:0]
-		busy, wake = l.expire(time.Now(), stop, d)
+		busy, wake = l.expire(time.Now(), stopped(stop), d)
+	}
+}
+
+// stopped reports whether stop is closed.
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
 	}
 }
 
 // expire fails exchanges past their deadline and wakes parked connections
-// that are due, in one pass over the connections. It reports whether any
-// request is in flight or any connection will ask for one later, and the
-// earliest wake-up time of a parked connection (unix ns, 0 if none).
-func (l *Loop) expire(now time.Time, stop *atomic.Bool, d Driver) (busy bool, wake int64) {
+// that are due (all of them once the run is stopping), in one pass over
+// the connections. It reports whether any request is in flight or any
+// connection will ask for one later, and the earliest wake-up time of a
+// parked connection (unix ns, 0 if none).
+func (l *Loop) expire(now time.Time, stopping bool, d Driver) (busy bool, wake int64) {
 	ns := now.UnixNano()
 	for i, c := range l.conns {
 		switch {
 		case c.req != nil && ns >= c.deadline:
-			l.fail(i, c, Timeout, now, stop, d)
-		case c.state == stParked && (ns >= c.wake || stop.Load()):
+			l.fail(i, c, Timeout, now, d)
+		case c.state == stParked && (ns >= c.wake || stopping):
 			c.state = stIdle
-			l.feed(i, now, stop, d)
+			l.feed(i, now, d)
 		}
 		if c.state == stParked && (wake == 0 || c.wake < wake) {
 			wake = c.wake
@@ -211,25 +211,30 @@ func (l *Loop) expire(now time.Time, stop *atomic.Bool, d Driver) (busy bool, wa
 
 // fail ends connection i's exchange with a failure, closes its socket and
 // feeds it again.
-func (l *Loop) fail(i int, c *loopConn, k Kind, now time.Time, stop *atomic.Bool, d Driver) {
+func (l *Loop) fail(i int, c *loopConn, k Kind, now time.Time, d Driver) {
 	l.finish(i, c, Result{Kind: k, BytesOut: c.off}, now, d)
 	l.closeSocket(c)
-	l.feed(i, now, stop, d)
+	l.feed(i, now, d)
 }
 
 // feed asks the driver for connection i's next requests and starts one;
 // requests that fail at once (a refused connect) are counted and the next
 // one is asked for, without recursion.
-func (l *Loop) feed(i int, now time.Time, stop *atomic.Bool, d Driver) {
+func (l *Loop) feed(i int, now time.Time, d Driver) {
 	c := l.conns[i]
-	for !c.retired && !stop.Load() {
-		req, wait, ok := d.Next(i, now)
-		if !ok {
-			c.retired = true
-			return
-		}
+	for !c.retired {
+		st := d.Next(i, now)
+		req := st.Req
 		if req == nil {
-			c.state, c.wake = stParked, now.Add(wait).UnixNano()
+			if st.Wait <= 0 {
+				c.retired = true
+				l.closeSocket(c)
+				return
+			}
+			if st.Idle {
+				l.closeSocket(c)
+			}
+			c.state, c.wake = stParked, now.Add(st.Wait).UnixNano()
 			return
 		}
 		c.req, c.sent = req, now
@@ -309,7 +314,7 @@ func (l *Loop) index(c *loopConn) int {
 }
 
 // event handles readiness of connection i.
-func (l *Loop) event(i int, events uint32, stop *atomic.Bool, d Driver) {
+func (l *Loop) event(i int, events uint32, d Driver) {
 	c := l.conns[i]
 	switch {
 	case c.req == nil:
@@ -318,17 +323,17 @@ func (l *Loop) event(i int, events uint32, stop *atomic.Bool, d Driver) {
 		l.closeSocket(c)
 	case c.state == stWriting:
 		if k := sockErr(c.fd); k != OK {
-			l.fail(i, c, k, time.Now(), stop, d)
+			l.fail(i, c, k, time.Now(), d)
 			return
 		}
 		if events&(syscall.EPOLLOUT|syscall.EPOLLERR|syscall.EPOLLHUP) == 0 {
 			return
 		}
 		if k := l.write(c); k != OK {
-			l.fail(i, c, k, time.Now(), stop, d)
+			l.fail(i, c, k, time.Now(), d)
 		}
 	case c.state == stWaiting:
-		l.read(i, c, stop, d)
+		l.read(i, c, d)
 	}
 }
 

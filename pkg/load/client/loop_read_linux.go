@@ -3,7 +3,6 @@
 package client
 
 import (
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -12,7 +11,7 @@ import (
 
 // read reads what arrived and completes the exchange once the response is
 // whole.
-func (l *Loop) read(i int, c *loopConn, stop *atomic.Bool, d Driver) {
+func (l *Loop) read(i int, c *loopConn, d Driver) {
 	if cap(c.in)-len(c.in) < 4096 {
 		grown := make([]byte, len(c.in), 2*cap(c.in))
 		copy(grown, c.in)
@@ -31,7 +30,7 @@ func (l *Loop) read(i int, c *loopConn, stop *atomic.Bool, d Driver) {
 				kind = IO
 			}
 		}
-		l.fail(i, c, kind, now, stop, d)
+		l.fail(i, c, kind, now, d)
 		return
 	}
 	c.in = c.in[:len(c.in)+n]

@@ -14,8 +14,9 @@ import (
 // are set once; Set* replace the parts that change per request (rendered
 // templates) without allocating. Not safe for concurrent use.
 type Request struct {
-	r    fasthttp.Request
-	head bool
+	r        fasthttp.Request
+	head     bool
+	endpoint int
 }
 
 // Spec is what a Request is built from.
@@ -26,11 +27,14 @@ type Spec struct {
 	Body      []byte
 	Host      string // Host header override; empty: from URL
 	KeepAlive bool
+	// Endpoint is the index of the request's endpoint among a Serial
+	// transport's endpoints (NewSerial); a Loop has one endpoint.
+	Endpoint int
 }
 
 // NewRequest builds a request from s.
 func NewRequest(s Spec) *Request {
-	q := &Request{head: s.Method == fasthttp.MethodHead}
+	q := &Request{head: s.Method == fasthttp.MethodHead, endpoint: s.Endpoint}
 	q.r.Header.SetMethod(s.Method)
 	q.r.SetRequestURI(s.URL)
 	q.r.URI() // parse now, so that Write sends origin-form with our Host

@@ -1,0 +1,75 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/load/client"
+)
+
+// Transport carries one lane's exchanges: it owns Len() connections and
+// drives them with a load model (a client.Driver), which decides what each
+// free connection sends and when. The models are written once against
+// this interface; Linux's event loop (client.Loop) and the portable
+// goroutine transport (client.Serial) implement it, and so can a
+// transport without sockets (a simulator answering after a drawn latency).
+//
+// The contract an implementation keeps:
+//
+//   - Run calls the Driver from one goroutine only (the Driver and the
+//     lane it records into take no lock), numbering the connections
+//     0..Len()-1.
+//   - A free connection asks Next(i, now) and obeys the Step: send the
+//     request at once (now is its send time), wait and ask again (closing
+//     the connection first if Step.Idle), or retire.
+//   - Every request sent gets exactly one Done, with its send time and the
+//     time its outcome was known; a request that could not be sent at all
+//     (say, a refused connect) is a Done with the failure's Kind. Nothing
+//     else calls Done.
+//   - Closing stop ends every wait at once (the Driver, asked again,
+//     retires the connection); exchanges in flight finish, each bounded by
+//     the transport's request timeout and by cutoff (zero: none), after
+//     which they fail as client.Timeout.
+//   - Run returns once every connection is retired and none is in flight.
+//     Run is called at most once; Close releases the connections whether
+//     or not Run was called, and is called after Run returns.
+type Transport interface {
+	Len() int
+	Run(stop <-chan struct{}, cutoff time.Time, d client.Driver)
+	Close()
+}
+
+var _ Transport = (*client.Serial)(nil)
+
+// OpenTransports makes the transports of a run with conns connections in
+// all, connected and ready; each transport becomes one lane, with its own
+// histograms. ctx bounds the connecting.
+type OpenTransports func(ctx context.Context, conns int) ([]Transport, error)
+
+// serialTransports is one client.Serial per connection.
+func (r *Run) serialTransports(ctx context.Context, conns int) ([]Transport, error) {
+	out := make([]Transport, 0, conns)
+	var wg sync.WaitGroup
+	for range conns {
+		if ctx.Err() != nil {
+			break
+		}
+		s := client.NewSerial(r.reqs.endpoints, r.timeout)
+		out = append(out, s)
+		wg.Go(s.Dial)
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		closeAll(out)
+		return nil, fmt.Errorf("load: prepare: %w", err)
+	}
+	return out, nil
+}
+
+func closeAll(ts []Transport) {
+	for _, t := range ts {
+		t.Close()
+	}
+}
