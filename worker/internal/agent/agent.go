@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/load"
 	"github.com/stampede-load/stampede/pkg/proto"
 )
 
@@ -31,7 +32,10 @@ type Config struct {
 	// run ends while ZooKeeper is unreachable (the report is kept in memory
 	// until then).
 	PublishGrace time.Duration
-	Logger       *slog.Logger
+	// Transports, if set, carries the load instead of the network (the
+	// fleet simulator's in-process transport); nil: the engine's own.
+	Transports load.OpenTransports
+	Logger     *slog.Logger
 }
 
 // Agent runs one worker. Its Run is the worker's lifetime.
