@@ -6,7 +6,7 @@
 # against the target's own count and the merged histogram. At the end it
 # prints the table (scenario, runs, passed, failover time, max start skew,
 # requests lost), also kept in artifacts/chaos-table.txt with the full log
-# in artifacts/chaos.log. `make test` runs only the fast scenarios, once.
+# in artifacts/chaos.log. `make test` (and so CI) runs every scenario once.
 #
 #   make chaos                     every scenario, 3 runs each
 #   make chaos CHAOS_RUNS=5        more repetitions

@@ -123,8 +123,13 @@ func (s *Spec) Validate() FieldErrors {
 
 	errs = append(errs, s.validateTemplates()...)
 	errs = append(errs, append(s.validateNames(), s.validateThresholds()...)...)
-	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+	sortErrs(errs)
 	return errs
+}
+
+// sortErrs orders field errors by field, keeping the order of one field's.
+func sortErrs(errs FieldErrors) {
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 }
 
 // validate checks the load section; checkDur reports duration problems into
@@ -169,6 +174,9 @@ func (l *Load) validate(checkDur func(string, Duration, bool)) FieldErrors {
 	}
 	if l.Requests > 0 && l.RequestsPerWorker > 0 {
 		add("load.requests_per_worker", "set either requests or requests_per_worker, not both")
+	}
+	if _, ok := stagesSum(l.Stages); !ok {
+		add("load.stages", "the stages' durations add up to more than a Go duration can hold")
 	}
 	for i, st := range l.Stages {
 		f := fmt.Sprintf("load.stages[%d]", i)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -19,10 +17,6 @@ import (
 	"github.com/stampede-load/stampede/pkg/report"
 )
 
-// workerHeader is the request header the sample target counts per value
-// (target/internal/server.WorkerHeader); specs set it to {{worker}}.
-const workerHeader = "X-Stampede-Worker"
-
 // measure is what one run of a scenario measured, for the table.
 type measure struct {
 	failover time.Duration
@@ -30,13 +24,10 @@ type measure struct {
 	lost     int64
 }
 
-// scenario runs fn repetitions() times in a row, each as its own subtest
-// on a fresh cluster, and records every run in the table. A slow scenario
-// is skipped (visibly) unless STAMPEDE_CHAOS_FULL=1.
-func scenario(t *testing.T, name string, fast bool, fn func(t *testing.T, m *measure)) {
-	if !fast && !full() {
-		t.Skip("slow scenario: runs with STAMPEDE_CHAOS_FULL=1 (make chaos)")
-	}
+// scenario runs fn repetitions() times in a row (once without
+// STAMPEDE_CHAOS_FULL=1), each as its own subtest on a fresh cluster, and
+// records every run in the table. No scenario is ever skipped.
+func scenario(t *testing.T, name string, fn func(t *testing.T, m *measure)) {
 	for i := 1; i <= repetitions(); i++ {
 		m := &measure{}
 		ok := t.Run(fmt.Sprintf("run%d", i), func(t *testing.T) {
@@ -56,7 +47,7 @@ func constantRate(c *tc.Cluster, rate int, duration string, extra map[string]any
 		"name": "chaos",
 		"request": map[string]any{
 			"url": c.TargetURL("/ping"), "timeout": "2s",
-			"headers": map[string]any{workerHeader: "{{worker}}"},
+			"headers": map[string]any{tc.WorkerHeader: "{{worker}}"},
 		},
 		"load": map[string]any{"model": "constant-rate", "rate": rate, "duration": duration, "concurrency": 32},
 	}
@@ -64,36 +55,6 @@ func constantRate(c *tc.Cluster, rate int, duration string, extra map[string]any
 		s[k] = v
 	}
 	return s
-}
-
-// targetStats is the part of the target's GET /stats the suite checks.
-type targetStats struct {
-	Requests  int64            `json:"requests"`
-	Completed int64            `json:"completed"`
-	ByWorker  map[string]int64 `json:"by_worker"`
-}
-
-func statsOf(t testing.TB, c *tc.Cluster) targetStats {
-	var s targetStats
-	tc.GetJSON(t, c.Target.URL()+"/stats", &s)
-	return s
-}
-
-// zkClient opens a direct ZooKeeper session to observe what the cluster
-// writes.
-func zkClient(t testing.TB, addr string) *coord.Client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cfg := tc.CoordConfig(addr) // the cluster's ZooKeeper secret
-	cfg.SessionTimeout = 10 * time.Second
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	c, err := coord.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
 }
 
 // waitRunningFor waits until the test is running and then d more.
@@ -124,11 +85,7 @@ func waitEnd(t *testing.T, c *tc.Cluster, id, want string, d time.Duration) tc.T
 func conserve(t *testing.T, c *tc.Cluster, id string, res tc.Test, mayLose ...string) (lost int64) {
 	t.Helper()
 	// a killed worker's requests may still be in the target's handlers
-	var ts targetStats
-	tc.Eventually(t, 10*time.Second, "the target answers every request it received", func() bool {
-		ts = statsOf(t, c)
-		return ts.Completed == ts.Requests
-	})
+	ts := c.Settled(10 * time.Second)
 	var byHeader int64
 	for _, n := range ts.ByWorker {
 		byHeader += n
@@ -252,8 +209,8 @@ func lastMerged(ctx context.Context, z *coord.Client, p proto.Paths, id string) 
 // persisted at that moment is merged (by whichever master leads next).
 func failover(t *testing.T, c *tc.Cluster, id string, killed time.Time, within time.Duration) time.Duration {
 	t.Helper()
-	z := zkClient(t, c.ZK)
-	p := proto.Paths{Root: c.Root}
+	z := c.ZKClient()
+	p := c.Paths()
 	ctx := context.Background()
 	base := lastMerged(ctx, z, p, id)
 	var took time.Duration
@@ -293,16 +250,16 @@ func leaderProc(t *testing.T, c *tc.Cluster) (*tc.Proc, []*tc.Proc) {
 	return leader, others
 }
 
-// skew is the result's max start skew in ms.
 // completedUndisturbed waits for phase completed and checks what a test
 // that survived the failure must hold: request conservation, whole timeline
-// seconds, and every worker done.
-func completedUndisturbed(t *testing.T, c *tc.Cluster, id string, m *measure) {
+// seconds, every worker done with exactly perWorker requests.
+func completedUndisturbed(t *testing.T, c *tc.Cluster, id string, m *measure, perWorker int64) {
 	t.Helper()
 	res := waitEnd(t, c, id, "completed", 90*time.Second)
 	m.skewMs = skew(res)
 	m.lost = conserve(t, c, id, res)
 	fullSeconds(t, c, id, 3)
+	exactShares(t, c, res, perWorker)
 	for _, w := range res.Workers {
 		if w.State != "done" {
 			t.Errorf("worker %s is %q, want done", w.ID, w.State)
@@ -310,7 +267,33 @@ func completedUndisturbed(t *testing.T, c *tc.Cluster, id string, m *measure) {
 	}
 }
 
+// skew is the result's max start skew in ms.
 func skew(res tc.Test) float64 { return res.Summary.MaxSkewMs }
+
+// exactShares checks that each named worker (every worker of the result if
+// none is named) ran its whole share of a constant-rate schedule: exactly
+// perWorker requests (rate × duration / workers), in the result and at
+// the target. A failure that stopped a worker early, or made it run on,
+// shows here.
+func exactShares(t *testing.T, c *tc.Cluster, res tc.Test, perWorker int64, ids ...string) {
+	t.Helper()
+	if len(ids) == 0 {
+		for _, w := range res.Workers {
+			ids = append(ids, w.ID)
+		}
+	}
+	ts := c.TargetStats()
+	for _, id := range ids {
+		w := workerLine(res, id)
+		if w == nil {
+			t.Errorf("worker %s is not in the result", id)
+			continue
+		}
+		if w.Requests != perWorker || ts.ByWorker[id] != perWorker {
+			t.Errorf("worker %s: result counts %d requests, the target saw %d; want exactly %d", id, w.Requests, ts.ByWorker[id], perWorker)
+		}
+	}
+}
 
 // workerLine is a worker's line in the result.
 func workerLine(res tc.Test, id string) *tc.WorkerStatus {

@@ -14,7 +14,7 @@ import (
 // leads within the session timeout + 2 s, resumes the test from ZooKeeper,
 // keeps merging and finishes it with every request counted.
 func TestLeaderKilledMidTest(t *testing.T) {
-	scenario(t, "leader kill -9", true, func(t *testing.T, m *measure) {
+	scenario(t, "leader kill -9", func(t *testing.T, m *measure) {
 		c := tc.New(t, tc.Options{Masters: 2, Workers: 3})
 		c.ResetTarget()
 		leader, _ := leaderProc(t, c)
@@ -24,29 +24,29 @@ func TestLeaderKilledMidTest(t *testing.T) {
 		leader.Kill()
 		m.failover = failover(t, c, id, killed, c.Session+10*time.Second)
 		if limit := c.Session + 2*time.Second; m.failover > limit {
-			t.Logf("failover took %v, more than session timeout + 2 s (%v)", m.failover, limit)
+			t.Errorf("failover took %v, more than session timeout + 2 s (%v)", m.failover, limit)
 		}
-		completedUndisturbed(t, c, id, m)
+		completedUndisturbed(t, c, id, m, 2400)
 	})
 }
 
 // docs/failures.md: every master killed mid-test; the workers keep
 // running their plans and the first master back finishes the test.
 func TestAllMastersRestartedMidTest(t *testing.T) {
-	scenario(t, "all masters restarted", false, func(t *testing.T, m *measure) {
+	scenario(t, "all masters restarted", func(t *testing.T, m *measure) {
 		c := tc.New(t, tc.Options{Masters: 2, Workers: 3})
 		c.ResetTarget()
 		id := c.Submit(constantRate(c, 600, "12s", nil))
 		waitRunningFor(t, c, id, 3*time.Second)
-		before := statsOf(t, c).Requests
 		killed := time.Now()
 		for _, p := range c.Masters {
 			p.Kill()
 		}
-		time.Sleep(2 * time.Second)
-		if after := statsOf(t, c).Requests; after-before < 600 {
-			t.Errorf("with no master the workers sent %d requests in 2 s, want them to keep running (>= 600)", after-before)
-		}
+		// with no master at all, the workers keep running their plans
+		before := c.TargetStats().Requests
+		tc.Eventually(t, 5*time.Second, "the workers send a second of load with every master dead", func() bool {
+			return c.TargetStats().Requests >= before+600
+		})
 		for _, p := range c.Masters {
 			p.Restart()
 		}
@@ -54,10 +54,7 @@ func TestAllMastersRestartedMidTest(t *testing.T) {
 			tc.WaitReady(t, p.URL()+"/readyz", 30*time.Second)
 		}
 		m.failover = failover(t, c, id, killed, c.Session+30*time.Second)
-		res := waitEnd(t, c, id, "completed", 90*time.Second)
-		m.skewMs = skew(res)
-		m.lost = conserve(t, c, id, res)
-		fullSeconds(t, c, id, 3)
+		completedUndisturbed(t, c, id, m, 2400)
 	})
 }
 
@@ -67,7 +64,7 @@ func TestAllMastersRestartedMidTest(t *testing.T) {
 // ex-leader's writes never land (the timeline has each second once, the
 // counts are exact).
 func TestLeaderPartitionedFromZooKeeper(t *testing.T) {
-	scenario(t, "leader partitioned", false, func(t *testing.T, m *measure) {
+	scenario(t, "leader partitioned", func(t *testing.T, m *measure) {
 		c := tc.New(t, tc.Options{Workers: 3})
 		proxy := zktest.NewProxy(t, c.ZK)
 		zkAddr := c.ZK
@@ -115,6 +112,7 @@ func TestLeaderPartitionedFromZooKeeper(t *testing.T) {
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res)
 		fullSeconds(t, c, id, 3)
+		exactShares(t, c, res, 2800)
 		t.Logf("m1 stepped down %v after the partition, was back %v after the heal",
 			stepDown.Round(time.Millisecond), rejoined.Round(time.Millisecond))
 	})

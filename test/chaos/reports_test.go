@@ -16,12 +16,12 @@ import (
 // (a duplicate of what the leader saw, then older than what it saw); the
 // result must still match the target exactly.
 func TestStaleAndDuplicateReportsIgnored(t *testing.T) {
-	scenario(t, "duplicate / out-of-order reports", true, func(t *testing.T, m *measure) {
+	scenario(t, "duplicate / out-of-order reports", func(t *testing.T, m *measure) {
 		c := tc.New(t, tc.Options{Masters: 1, Workers: 2})
 		c.ResetTarget()
 		id := c.Submit(constantRate(c, 400, "8s", nil))
 		waitRunningFor(t, c, id, 2500*time.Millisecond)
-		z := zkClient(t, c.ZK)
+		z := c.ZKClient()
 		p := proto.Paths{Root: c.Root}
 		ctx := context.Background()
 		var old []byte
@@ -46,6 +46,7 @@ func TestStaleAndDuplicateReportsIgnored(t *testing.T) {
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res)
 		fullSeconds(t, c, id, 2)
+		exactShares(t, c, res, 1600)
 		t.Logf("replayed w1's report seq %d %d times", r.Seq, replays)
 	})
 }

@@ -1,23 +1,20 @@
 package chaos
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	tc "github.com/stampede-load/stampede/internal/testcluster"
 	"github.com/stampede-load/stampede/internal/zktest"
-	"github.com/stampede-load/stampede/pkg/proto"
 )
 
 // docs/failures.md (worker loss, continue): kill -9 of a worker
 // mid-test. The test completes, the worker is marked lost with its counts
 // up to its last report, and what it sent after that report is the only
-// shortfall against the target.
+// shortfall against the target; the survivors run their whole shares.
 func TestWorkerKilledContinue(t *testing.T) {
-	scenario(t, "worker kill -9, continue", true, func(t *testing.T, m *measure) {
+	scenario(t, "worker kill -9, continue", func(t *testing.T, m *measure) {
 		c := tc.New(t, tc.Options{Masters: 1, Workers: 3})
 		c.ResetTarget()
 		id := c.Submit(constantRate(c, 600, "8s", nil))
@@ -37,80 +34,51 @@ func TestWorkerKilledContinue(t *testing.T) {
 		}
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res, "w2")
+		exactShares(t, c, res, 1600, "w1", "w3")
 	})
 }
 
-// docs/failures.md (worker loss, abort): with on_worker_loss: abort, the loss of a
-// worker stops every other worker within 1 s and the test ends aborted
-// with the reason recorded.
+// docs/failures.md (worker loss, abort): with on_worker_loss: abort, the
+// loss of a worker stops every other worker within 1 s and the test ends
+// aborted with the reason recorded. Measured on the servers' clocks: each
+// survivor's last request reaches the target within 1 s of the stop node's
+// creation in ZooKeeper.
 func TestWorkerKilledAbort(t *testing.T) {
-	scenario(t, "worker kill -9, abort", false, func(t *testing.T, m *measure) {
+	scenario(t, "worker kill -9, abort", func(t *testing.T, m *measure) {
 		c := tc.New(t, tc.Options{Masters: 1, Workers: 3})
 		c.ResetTarget()
 		id := c.Submit(constantRate(c, 600, "30s", map[string]any{"on_worker_loss": "abort"}))
 		waitRunningFor(t, c, id, 3*time.Second)
-
-		// sample the survivors' counts at the target to see when they stop
-		type sample struct {
-			at time.Time
-			n  int64
-		}
-		var mu sync.Mutex
-		var samples []sample
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				s := statsOf(t, c)
-				mu.Lock()
-				samples = append(samples, sample{time.Now(), s.ByWorker["w1"] + s.ByWorker["w3"]})
-				mu.Unlock()
-				select {
-				case <-stop:
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
-		}()
 		c.Workers[1].Kill()
 		res := waitEnd(t, c, id, "aborted", 60*time.Second)
-		time.Sleep(time.Second)
-		close(stop)
-		wg.Wait()
 		if !strings.Contains(res.Reason, "w2") {
 			t.Errorf("reason %q, want it to name the lost worker w2", res.Reason)
 		}
-		z := zkClient(t, c.ZK)
-		_, st, err := z.Exists(context.Background(), proto.Paths{Root: c.Root}.Stop(id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		final := samples[len(samples)-1].n
-		var lastChange time.Time
-		for _, s := range samples {
-			if s.n < final {
-				lastChange = s.at
-			}
-		}
-		// the last sample below the final count bounds when the last
-		// survivor's request arrived (to within the 20 ms sampling period
-		// and the stop node's millisecond ctime)
-		if stopped := lastChange.Sub(st.Created); stopped > time.Second {
-			t.Errorf("survivors sent requests until %v after the abort, want within 1 s", stopped)
-		} else {
-			t.Logf("last survivor request seen %v after the stop node was written (±20 ms sampling)", stopped.Round(time.Millisecond))
-		}
+		stopAt := c.StopCreated(c.ZKClient(), id)
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res, "w2")
+		ts := c.TargetStats()
+		for _, w := range []string{"w1", "w3"} {
+			span, ok := ts.ByWorkerSpan[w]
+			if !ok {
+				t.Errorf("the target saw nothing from %s", w)
+				continue
+			}
+			// the stop node's ctime has millisecond resolution
+			if after := span.Last().Sub(stopAt); after > time.Second+time.Millisecond {
+				t.Errorf("%s sent requests until %v after the stop node was written, want within 1 s", w, after)
+			} else {
+				t.Logf("%s: last request reached the target %v after the stop node was written", w, after.Round(time.Millisecond))
+			}
+		}
 	})
 }
 
 // docs/failures.md: SIGTERM of a worker mid-test. It stops its load,
-// publishes its final report and deregisters; its counts are exact.
+// publishes its final report and deregisters; its counts are exact, and
+// the others run their whole shares.
 func TestWorkerSIGTERMMidTest(t *testing.T) {
-	scenario(t, "worker SIGTERM", true, func(t *testing.T, m *measure) {
+	scenario(t, "worker SIGTERM", func(t *testing.T, m *measure) {
 		c := tc.New(t, tc.Options{Masters: 1, Workers: 3})
 		c.ResetTarget()
 		id := c.Submit(constantRate(c, 600, "8s", nil))
@@ -129,24 +97,26 @@ func TestWorkerSIGTERMMidTest(t *testing.T) {
 		}
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res)
+		exactShares(t, c, res, 1600, "w1", "w3")
 	})
 }
 
 // docs/failures.md: a worker cut off from ZooKeeper beyond its session
-// timeout finishes its plan without running past the planned end, keeps
-// its reports, re-registers when the network heals and publishes its final
+// timeout finishes its plan without running past the planned end (its last
+// request reaches the target before start_at + duration), keeps its
+// reports, re-registers when the network heals and publishes its final
 // report, which the leader waits for (FinalGrace) and counts.
 func TestWorkerPartitionedBeyondSession(t *testing.T) {
-	scenario(t, "worker partitioned past session", false, func(t *testing.T, m *measure) {
+	scenario(t, "worker partitioned past session", func(t *testing.T, m *measure) {
 		c := tc.New(t, tc.Options{Masters: 1, Workers: 2})
 		proxy := zktest.NewProxy(t, c.ZK)
 		c.AddWorker("w3", proxy.Addr())
 		c.WaitWorkers(3, 30*time.Second)
 		c.ResetTarget()
 		id := c.Submit(constantRate(c, 600, "8s", nil))
-		started := c.WaitPhase(id, "running", 60*time.Second)
-		_ = started
-		time.Sleep(2 * time.Second)
+		c.WaitPhase(id, "running", 60*time.Second)
+		end := c.StartAt(c.ZKClient(), id).Add(8 * time.Second)
+		tc.Eventually(t, 10*time.Second, "w3 sends load", func() bool { return c.TargetStats().ByWorker["w3"] > 0 })
 		proxy.Block()
 		// w3's session expires and it leaves the registry while it runs on
 		tc.Eventually(t, 4*c.Session, "w3's session expires", func() bool {
@@ -157,12 +127,8 @@ func TestWorkerPartitionedBeyondSession(t *testing.T) {
 			}
 			return true
 		})
-		time.Sleep(8 * time.Second) // past the planned end, still cut off
-		atPlannedEnd := statsOf(t, c).ByWorker["w3"]
-		time.Sleep(2 * time.Second)
-		if after := statsOf(t, c).ByWorker["w3"]; after != atPlannedEnd {
-			t.Errorf("w3 sent %d requests after its planned end", after-atPlannedEnd)
-		}
+		// stay cut off past the planned end: w3 must end its plan alone
+		time.Sleep(time.Until(end.Add(time.Second)))
 		proxy.Unblock()
 		res := waitEnd(t, c, id, "completed", 120*time.Second)
 		if w := workerLine(res, "w3"); w == nil || w.State != "done" {
@@ -171,5 +137,9 @@ func TestWorkerPartitionedBeyondSession(t *testing.T) {
 		c.WaitWorkers(3, 60*time.Second) // re-registered
 		m.skewMs = skew(res)
 		m.lost = conserve(t, c, id, res)
+		if last := c.TargetStats().ByWorkerSpan["w3"].Last(); last.After(end) {
+			t.Errorf("w3's last request reached the target %v after the planned end", last.Sub(end))
+		}
+		exactShares(t, c, res, 1600)
 	})
 }

@@ -11,7 +11,7 @@ import (
 // docs/failures.md: a standalone ZooKeeper restarted mid-test, back
 // within the session timeout; the test is unaffected.
 func TestZooKeeperRestartedMidTest(t *testing.T) {
-	scenario(t, "ZooKeeper restarted", false, func(t *testing.T, m *measure) {
+	scenario(t, "ZooKeeper restarted", func(t *testing.T, m *measure) {
 		c := tc.New(t, tc.Options{Masters: 2, Workers: 3, SessionTimeout: 10 * time.Second})
 		c.ResetTarget()
 		id := c.Submit(constantRate(c, 600, "12s", nil))
@@ -25,14 +25,14 @@ func TestZooKeeperRestartedMidTest(t *testing.T) {
 		} else {
 			t.Logf("ZooKeeper back after %v", back.Round(time.Millisecond))
 		}
-		completedUndisturbed(t, c, id, m)
+		completedUndisturbed(t, c, id, m, 2400)
 	})
 }
 
 // docs/failures.md: the leader of a three-node ZooKeeper ensemble is
 // killed mid-test; the test is unaffected.
 func TestZooKeeperEnsembleLeaderKilled(t *testing.T) {
-	scenario(t, "ZooKeeper ensemble leader killed", false, func(t *testing.T, m *measure) {
+	scenario(t, "ZooKeeper ensemble leader killed", func(t *testing.T, m *measure) {
 		ens := zktest.StartEnsemble(t)
 		c := tc.New(t, tc.Options{Masters: 2, Workers: 3, ZK: ens.Connect(), SessionTimeout: 6 * time.Second})
 		c.ResetTarget()
@@ -43,6 +43,6 @@ func TestZooKeeperEnsembleLeaderKilled(t *testing.T) {
 			t.Fatal("the ensemble has no leader")
 		}
 		zl.Kill()
-		completedUndisturbed(t, c, id, m)
+		completedUndisturbed(t, c, id, m, 2400)
 	})
 }

@@ -22,7 +22,7 @@ func TestWorkersStartAtTheBarrier(t *testing.T) {
 	const workers, rate, secs = 3, 600, 3
 	c := tc.New(t, tc.Options{Masters: 1, Workers: workers})
 	c.ResetTarget()
-	s := spec("constant-rate", map[string]any{"rate": rate, "duration": "3s", "concurrency": 16}, c.TargetURL("/ping"))
+	s := spec("constant-rate", map[string]any{"rate": rate, "duration": "3s", "concurrency": 32}, c.TargetURL("/ping"))
 	s["request"].(map[string]any)["headers"] = map[string]any{tc.WorkerHeader: "{{worker}}"}
 	id := c.Submit(s)
 	res := c.WaitPhase(id, "completed", 60*time.Second)

@@ -18,7 +18,9 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/policy"
 	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/spec"
 )
 
 // Config configures an Agent.
@@ -35,7 +37,12 @@ type Config struct {
 	// Transports, if set, carries the load instead of the network (the
 	// fleet simulator's in-process transport); nil: the engine's own.
 	Transports load.OpenTransports
-	Logger     *slog.Logger
+	// Policy, if set, is the worker's --allow-targets: a plan aimed
+	// elsewhere is refused (voted not ready with the reason).
+	Policy *policy.Policy
+	// Limits, if set, bound what one plan may ask of this worker.
+	Limits *spec.Limits
+	Logger *slog.Logger
 }
 
 // Agent runs one worker. Its Run is the worker's lifetime.

@@ -5,69 +5,29 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/internal/testcluster"
 	"github.com/stampede-load/stampede/pkg/report"
 )
 
-// startTarget builds and runs the real target binary on a loopback port.
+// startTarget runs the real target binary on a loopback port.
 func startTarget(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "target")
-	cmd := exec.Command("go", "build", "-o", bin, "./target")
-	cmd.Dir = filepath.Join("..", "..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./target: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	p := exec.Command(bin, "--listen", addr)
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Process.Kill(); _ = p.Wait() })
-	url := "http://" + addr
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get(url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return url
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("target not ready: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	addr := testcluster.FreeAddr(t)
+	p := testcluster.Start(t, t.TempDir(), "target", filepath.Join(testcluster.Binaries(t), "target"), addr, "--listen", addr)
+	testcluster.WaitReady(t, p.URL()+"/readyz", 30*time.Second)
+	return p.URL()
 }
 
 func targetCount(t *testing.T, url string) int64 {
 	t.Helper()
-	resp, err := http.Get(url + "/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var s struct {
-		Requests int64 `json:"requests"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		t.Fatal(err)
-	}
-	return s.Requests
+	return testcluster.StatsOf(t, url).Requests
 }
 
 func writeSpec(t *testing.T, text string) string {
@@ -123,7 +83,7 @@ func TestRunTable(t *testing.T) {
 	if code := Main(context.Background(), []string{"-f", f, "--quiet"}, &out, io.Discard); code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{`(?m)^requests\s+3000$`, `(?m)^latency\s+min .* p99 `, `(?m)^\s+vm|\s+\S+\s+done\s+3000\s+0\s`} {
+	for _, want := range []string{`(?m)^requests\s+3000$`, `(?m)^latency\s+min .* p99 `, `(?m)^\s*\S+\s+done\s+3000\s+0\s`} {
 		if !regexp.MustCompile(want).MatchString(out.String()) {
 			t.Errorf("table lacks %s:\n%s", want, out.String())
 		}
