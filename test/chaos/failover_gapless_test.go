@@ -14,7 +14,7 @@ import (
 // timeline has no gap second, and its per-second counts add up to the
 // result, as if no leader had died.
 func TestLeaderKilledTimelineHasNoGap(t *testing.T) {
-	scenario(t, "leader kill -9, no gap", true, func(t *testing.T, m *measure) {
+	scenario(t, "leader kill -9, no gap", func(t *testing.T, m *measure) {
 		c := tc.New(t, tc.Options{Masters: 2, Workers: 3, SessionTimeout: coord.MasterSessionTimeout})
 		c.ResetTarget()
 		leader, _ := leaderProc(t, c)

@@ -34,6 +34,7 @@ type row struct {
 	lagP50, lagP99   time.Duration
 	leaderCPU        float64 // cores, over the running window
 	followerCPU      float64
+	fleetCPU         float64 // the simulator process
 	zkWrittenPerWS   float64 // bytes clients wrote to ZooKeeper per worker-second
 	zkReadPerWS      float64
 	largest          int
@@ -62,7 +63,7 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	spec := map[string]any{
 		"name":    fmt.Sprintf("scale-%d", n),
 		"request": map[string]any{"url": "http://127.0.0.1:9/simulated"}, // never contacted: the transport is in-process
-		"load":    map[string]any{"model": "constant-rate", "rate_per_worker": ratePerWorker, "duration": d.String(), "concurrency": 2},
+		"load":    map[string]any{"model": "constant-rate", "rate_per_worker": ratePerWorker, "duration": d.String(), "concurrency": 1},
 		"workers": n,
 	}
 	posted := time.Now()
@@ -71,7 +72,7 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	r.postToRunning = time.Since(posted)
 
 	leader, follower := masters(t, c)
-	cpu0 := []float64{cpuSeconds(t, leader.Pid()), cpuSeconds(t, follower.Pid())}
+	cpu0 := []float64{cpuSeconds(t, leader.Pid()), cpuSeconds(t, follower.Pid()), cpuSeconds(t, sim.Pid())}
 	wall0 := time.Now()
 	w0, r0 := proxy.Bytes()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -86,6 +87,7 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	wall := time.Since(wall0).Seconds()
 	r.leaderCPU = (cpuSeconds(t, leader.Pid()) - cpu0[0]) / wall
 	r.followerCPU = (cpuSeconds(t, follower.Pid()) - cpu0[1]) / wall
+	r.fleetCPU = (cpuSeconds(t, sim.Pid()) - cpu0[2]) / wall
 	w1, r1 := proxy.Bytes()
 	ws := float64(n) * d.Seconds()
 	r.zkWrittenPerWS, r.zkReadPerWS = float64(w1-w0)/ws, float64(r1-r0)/ws
@@ -103,7 +105,8 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 				}
 			}
 		}
-		t.Logf("%d of %d workers did not send their planned %d requests", short, len(res.Workers), per)
+		t.Logf("%d of %d workers did not send their planned %d requests; %d requests late, max start skew %.1f ms, fleet CPU %.2f cores",
+			short, len(res.Workers), per, res.Summary.Late, res.Summary.MaxSkewMs, r.fleetCPU)
 	}
 	r.lagP50, r.lagP99 = pct(lags, 50), pct(lags, 99)
 	r.apiP50, r.apiP99 = pct(api, 50), pct(api, 99)

@@ -25,13 +25,16 @@ import (
 	"github.com/stampede-load/stampede/worker/fleet"
 )
 
-func main() {
+func main() { os.Exit(realMain()) }
+
+func realMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "fleet:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 func run(ctx context.Context, args []string) error {
