@@ -22,6 +22,7 @@ const (
 	ErrIO         = "io"
 	ErrStatus     = "unexpected_status"
 	ErrOther      = "other"
+	ErrTooLarge   = "response_too_large"
 	ErrTemplating = "template"
 )
 
