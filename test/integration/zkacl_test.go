@@ -34,6 +34,23 @@ func dialAs(t *testing.T, addr, auth string) *coord.Client {
 	return c
 }
 
+// expireWorkerSession cuts worker id off ZooKeeper (it reaches ZooKeeper
+// through proxy) until its session expired and it left GET /workers, then
+// lets it reconnect: it registers again with a new session.
+func expireWorkerSession(t *testing.T, c *tc.Cluster, proxy *zktest.Proxy, id string) {
+	t.Helper()
+	proxy.Block()
+	tc.Eventually(t, 30*time.Second, "the cut-off worker's session expires and it leaves GET /workers", func() bool {
+		for _, w := range c.LiveWorkers() {
+			if w.ID == id {
+				return false
+			}
+		}
+		return true
+	})
+	proxy.Unblock()
+}
+
 // tree lists p and every node below it.
 func tree(t *testing.T, c *coord.Client, p string) []string {
 	t.Helper()
@@ -90,17 +107,8 @@ func TestZooKeeperNodesRefuseClientsWithoutTheSecret(t *testing.T) {
 	}
 	c.WaitPhase(stopped, "stopped", 60*time.Second)
 
-	proxy.Block() // wp's session expires; it registers again with a new one
-	tc.Eventually(t, 30*time.Second, "wp's session expires and it leaves GET /workers", func() bool {
-		for _, w := range c.LiveWorkers() {
-			if w.ID == "wp" {
-				return false
-			}
-		}
-		return true
-	})
-	proxy.Unblock()
-	c.WaitWorkers(2, 60*time.Second)
+	expireWorkerSession(t, c, proxy, "wp")
+	c.WaitWorkers(2, 60*time.Second) // re-registered with a new session
 	next := c.Submit(spec("avalanche", map[string]any{"requests": 400, "concurrency": 2}, c.TargetURL("/ping")))
 	res := c.WaitPhase(next, "completed", 60*time.Second)
 	for _, w := range res.Workers {
