@@ -49,8 +49,13 @@ func run(ctx context.Context, args []string) error {
 	readyTimeout := fs.Duration("ready-timeout", def.ReadyTimeout, "how long the leader waits for every chosen worker to be ready")
 	finalGrace := fs.Duration("final-grace", def.FinalGrace, "how long the leader waits for a missing worker's final report")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	bounds := app.BoundsFlags(fs)
 	sec := app.BindSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	guard, err := bounds(ctx, *zk)
+	if err != nil {
 		return err
 	}
 	var lvl slog.Level
@@ -78,7 +83,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	oc := orchestrator.DefaultConfig(*id)
 	oc.ReadyTimeout, oc.FinalGrace, oc.Logger = *readyTimeout, *finalGrace, log
+	oc.Limits, oc.Retention = guard.Limits, *guard.Retention
 	cfg.ID, cfg.ZK, cfg.Root, cfg.APIURL, cfg.SessionTimeout = *id, *zk, *root, *apiURL, *session
 	cfg.Orchestrator, cfg.UI, cfg.Logger = oc, ui(), log
+	cfg.Guard = guard
 	return app.Run(ctx, ln, cfg)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/config"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/obs"
+	"github.com/stampede-load/stampede/pkg/policy"
 	"github.com/stampede-load/stampede/pkg/version"
 	"github.com/stampede-load/stampede/worker/internal/agent"
 	"github.com/stampede-load/stampede/worker/internal/standalone"
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string) error {
 	id := fs.String("id", host, "stable worker id (default: the host name; the pod name on Kubernetes)")
 	session := fs.Duration("session-timeout", coord.DefaultConfig("").SessionTimeout, "ZooKeeper session timeout")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	allow := fs.String("allow-targets", policy.AllowAll, "targets this worker sends load to: hosts, host:port, CIDRs or * (link-local, metadata and ZooKeeper addresses only when named by IP); a plan aimed elsewhere is refused")
+	limits := fs.Limits(true)
 	zkAuthFile := fs.String("zk-auth-file", "", `ZooKeeper secret "user:password": authenticate and create every node with a digest ACL for it only`)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,6 +59,14 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		zkAuth = a
+	}
+	pol, err := policy.New(ctx, *allow, *zk, nil)
+	if err != nil {
+		return err
+	}
+	lim := limits()
+	if lim.RatePerWorker <= 0 || lim.ConnectionsPerWorker <= 0 || lim.Duration <= 0 || lim.RequestTimeout <= 0 {
+		return fmt.Errorf("--max-rate-per-worker, --max-connections-per-worker, --max-test-duration and --max-request-timeout must be positive")
 	}
 	log := newLogger(*logLevel).With("worker", *id)
 	slog.SetDefault(log)
@@ -76,7 +87,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer c.Close()
 
-	a := agent.New(c, agent.Config{ID: *id, Root: *root, Version: version.Version, Logger: log})
+	a := agent.New(c, agent.Config{ID: *id, Root: *root, Version: version.Version, Policy: pol, Limits: &lim, Logger: log})
 	mux := http.NewServeMux()
 	obs.Mount(mux, obs.NewRegistry(), a.Ready)
 	errc := make(chan error, 1)

@@ -1,5 +1,8 @@
 // The master's REST API and live feeds (docs/api.md), as the dashboard uses them.
 // Every master serves them, so the page talks only to the master that served it.
+// Every call and feed carries the tab's token (see auth.ts).
+
+import { authHeaders, logout, websocketProtocols } from "./auth";
 
 export interface Latency {
   min: number; mean: number; p50: number; p90: number; p95: number;
@@ -95,7 +98,7 @@ export class ApiError extends Error {
 const base = "api/v1";
 
 async function call<T>(method: string, path: string, body?: string, contentType?: string): Promise<T> {
-  const init: RequestInit = { method, headers: { Accept: "application/json" } };
+  const init: RequestInit = { method, headers: { Accept: "application/json", ...authHeaders() } };
   if (body !== undefined) {
     init.body = body;
     (init.headers as Record<string, string>)["Content-Type"] = contentType ?? "application/json";
@@ -113,6 +116,7 @@ async function call<T>(method: string, path: string, body?: string, contentType?
   } catch {
     data = null;
   }
+  if (resp.status === 401) logout("The master refused the token: log in again.");
   if (!resp.ok) {
     const d = (data ?? {}) as { error?: string; fields?: FieldError[] };
     throw new ApiError(resp.status, d.error ?? (text.trim() || `HTTP ${resp.status}`), d.fields ?? []);
@@ -153,7 +157,7 @@ export class Feed<M> {
   private open(): void {
     const url = new URL(`${base}/${this.path}`, location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, websocketProtocols());
     this.ws = ws;
     ws.onopen = () => {
       this.retry = 0;

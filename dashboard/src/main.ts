@@ -1,17 +1,22 @@
 // Stampede dashboard: hash routes over one page served by any master.
 //   #/            cluster overview      #/new        new test
 //   #/tests       history               #/tests/<id> live view / report
+//   #token=<t>    logs in with t (moved to sessionStorage, removed from the URL)
+// Without a token every route shows the login form.
 
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
+import * as auth from "./auth";
 import * as store from "./store";
 import { clusterView } from "./views/cluster";
 import { historyView } from "./views/history";
+import { loginView } from "./views/login";
 import { newTestView } from "./views/newtest";
 import { testView } from "./views/test";
 
 const app = document.getElementById("app") as HTMLElement;
 const conn = document.getElementById("conn") as HTMLElement;
+const logoutLink = document.getElementById("logout") as HTMLElement;
 let cleanup: () => void = () => {};
 
 function navigate(hash: string): void {
@@ -26,7 +31,11 @@ function route(): void {
   const path = location.hash.replace(/^#/, "") || "/";
   const parts = path.split("/").filter(Boolean);
   let nav = "cluster";
-  if (parts[0] === "new") {
+  logoutLink.hidden = !auth.token();
+  if (!auth.token()) {
+    nav = "login";
+    cleanup = loginView(app);
+  } else if (parts[0] === "new") {
     nav = "new";
     cleanup = newTestView(app, navigate);
   } else if (parts[0] === "tests" && parts[1]) {
@@ -41,7 +50,8 @@ function route(): void {
   for (const a of document.querySelectorAll<HTMLElement>("[data-nav]")) {
     a.classList.toggle("active", a.dataset.nav === nav);
   }
-  document.title = `Stampede · ${nav === "new" ? "New test" : nav === "tests" ? (parts[1] ? parts[1] : "History") : "Cluster"}`;
+  document.title = nav === "login" ? "Stampede · Log in"
+    : `Stampede · ${nav === "new" ? "New test" : nav === "tests" ? (parts[1] ? parts[1] : "History") : "Cluster"}`;
 }
 
 store.subscribe((s) => {
@@ -53,6 +63,22 @@ store.subscribe((s) => {
     : s.error ? "master unreachable" : "reconnecting…";
   conn.classList.toggle("ok", s.connected);
 });
-store.start();
-window.addEventListener("hashchange", route);
+// A #token= link logs in, on load or when followed from this page.
+const linked = auth.takeTokenFromURL();
+if (linked) auth.setToken(linked);
+auth.onChange(() => {
+  if (auth.token()) store.start();
+  else store.stop();
+  route();
+});
+logoutLink.addEventListener("click", (ev) => {
+  ev.preventDefault();
+  auth.logout();
+});
+if (auth.token()) store.start();
+window.addEventListener("hashchange", () => {
+  const t = auth.takeTokenFromURL();
+  if (t) auth.setToken(t); // routes through onChange
+  else route();
+});
 route();

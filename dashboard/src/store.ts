@@ -54,6 +54,15 @@ export function start(): void {
   });
 }
 
+// stop closes the cluster feed (after a logout); start opens it again.
+export function stop(): void {
+  feed?.close();
+  feed = null;
+  window.clearInterval(poll);
+  Object.assign(state, { cluster: null, workers: [], tests: [], connected: false, error: "" });
+  emit();
+}
+
 // subscribe calls l now and on every change until the returned function is called.
 export function subscribe(l: Listener): () => void {
   listeners.add(l);

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Point } from "../src/api";
+import { tokenFromHash } from "../src/auth";
 import * as fmt from "../src/format";
 import { lineOf, owner } from "../src/specfields";
 import { mergePoint, nines, withoutEmptyTail } from "../src/timeline";
@@ -71,3 +72,8 @@ test("withoutEmptyTail drops only trailing seconds no worker reported", () => {
   assert.deepEqual(withoutEmptyTail([pt(0), stall]).map((p) => p.second), [0, 1]);
   assert.deepEqual(withoutEmptyTail([]), []);
 });
+
+table("tokenFromHash", [
+  ["#token=abc123", "abc123"], ["#token=a%2Bb", "a+b"], ["#token=", ""], ["#/tests/x", ""],
+  ["", ""], ["#token=bad%zz", ""], ["#tokenx=abc", ""],
+], tokenFromHash);

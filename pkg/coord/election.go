@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -16,17 +17,20 @@ type Candidate struct {
 }
 
 // Candidates lists an election's candidates in order; the first one leads.
-// Candidates whose node vanished while listing are skipped.
+// Candidates whose node vanished while listing are skipped, and so is
+// every node that is not a candidate: one whose name is not that of a
+// protected sequential node, or that is not ephemeral (junk written into
+// the directory can neither lead nor block the election).
 func (c *Client) Candidates(ctx context.Context, dir string) ([]Candidate, error) {
 	kids, err := c.Children(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	sortBySeq(kids)
+	kids = candidateNames(kids)
 	out := make([]Candidate, 0, len(kids))
 	for _, k := range kids {
-		d, _, err := c.Get(ctx, path.Join(dir, k))
-		if errors.Is(err, ErrNoNode) {
+		d, st, err := c.Get(ctx, path.Join(dir, k))
+		if errors.Is(err, ErrNoNode) || (err == nil && st.EphemeralOwner == 0) {
 			continue
 		}
 		if err != nil {
@@ -35,6 +39,32 @@ func (c *Client) Candidates(ctx context.Context, dir string) ([]Candidate, error
 		out = append(out, Candidate{Node: path.Join(dir, k), Seq: Seq(k), Data: d})
 	}
 	return out, nil
+}
+
+// candidateNames keeps the names a Registration creates
+// (_c_<32 hex>-<prefix><10 digits>), ordered by sequence number.
+func candidateNames(names []string) []string {
+	out := names[:0:0]
+	for _, k := range names {
+		if isCandidateName(k) {
+			out = append(out, k)
+		}
+	}
+	sortBySeq(out)
+	return out
+}
+
+func isCandidateName(k string) bool {
+	const guid = 32
+	if len(k) < 3+guid+1+10 || !strings.HasPrefix(k, "_c_") || k[3+guid] != '-' || Seq(k) < 0 {
+		return false
+	}
+	for _, r := range k[3 : 3+guid] {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // sortBySeq orders sequential node names by their sequence suffix (protected
@@ -136,7 +166,7 @@ func (e *Election) Run(ctx context.Context, lead func(ctx context.Context, l *Le
 			wait(ctx, sub, 200*time.Millisecond)
 			continue
 		}
-		sortBySeq(kids)
+		kids = candidateNames(kids)
 		idx := -1
 		for i, k := range kids {
 			if path.Join(e.dir, k) == me {
@@ -150,10 +180,14 @@ func (e *Election) Run(ctx context.Context, lead func(ctx context.Context, l *Le
 		case idx == 0:
 			e.leadWhileValid(ctx, sub, me, sess.Generation, lead)
 		default:
-			pred := path.Join(e.dir, kids[idx-1])
-			_, _, w, err := e.c.GetW(ctx, pred)
+			w, err := e.watchPredecessor(ctx, kids[:idx])
 			if err != nil {
-				continue // predecessor gone: look again
+				wait(ctx, sub, 200*time.Millisecond)
+				continue
+			}
+			if w == nil { // no live candidate before this one
+				e.leadWhileValid(ctx, sub, me, sess.Generation, lead)
+				continue
 			}
 			select {
 			case <-w:
@@ -163,6 +197,28 @@ func (e *Election) Run(ctx context.Context, lead func(ctx context.Context, l *Le
 		}
 	}
 	return ctx.Err()
+}
+
+// watchPredecessor watches the nearest candidate before this one that is
+// ephemeral (a persistent node with a candidate's name is junk and is
+// skipped). A nil watch means there is none: this candidate leads.
+func (e *Election) watchPredecessor(ctx context.Context, before []string) (<-chan WatchEvent, error) {
+	for i := len(before) - 1; i >= 0; i-- {
+		pred := path.Join(e.dir, before[i])
+		_, st, err := e.c.Get(ctx, pred)
+		if errors.Is(err, ErrNoNode) || (err == nil && st.EphemeralOwner == 0) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		_, _, w, err := e.c.GetW(ctx, pred)
+		if errors.Is(err, ErrNoNode) {
+			continue
+		}
+		return w, err
+	}
+	return nil, nil
 }
 
 // leadWhileValid confirms the node belongs to this session, then runs lead

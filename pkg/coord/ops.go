@@ -19,6 +19,7 @@ type Stat struct {
 	Created        time.Time
 	Modified       time.Time
 	NumChildren    int32
+	DataLength     int32
 }
 
 func toStat(s *zk.Stat) Stat {
@@ -31,6 +32,7 @@ func toStat(s *zk.Stat) Stat {
 		Created:        time.UnixMilli(s.Ctime),
 		Modified:       time.UnixMilli(s.Mtime),
 		NumChildren:    s.NumChildren,
+		DataLength:     s.DataLength,
 	}
 }
 

@@ -124,11 +124,24 @@ func (h *Histogram) Encode() (string, error) {
 // ErrGeometry means a decoded histogram does not have Stampede's geometry.
 var ErrGeometry = errors.New("hist: histogram geometry differs")
 
+// MaxEncoded bounds the length of an encoded histogram Decode accepts.
+// Stampede's own are a few kilobytes; the bound is the largest ZooKeeper
+// node.
+const MaxEncoded = 1 << 20
+
 // Decode parses the V2 compressed base64 encoding. An empty string decodes to
-// an empty histogram.
+// an empty histogram. Input that may be hostile is safe: the geometry in
+// the header is checked before anything is allocated for the counts, so a
+// header claiming a huge geometry costs nothing.
 func Decode(s string) (*Histogram, error) {
 	if s == "" {
 		return New(), nil
+	}
+	if len(s) > MaxEncoded {
+		return nil, fmt.Errorf("hist: decode: %d bytes encoded; the limit is %d", len(s), MaxEncoded)
+	}
+	if err := checkHeader(s); err != nil {
+		return nil, err
 	}
 	d, err := hdr.Decode([]byte(s))
 	if err != nil {

@@ -1,8 +1,10 @@
 package hist
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 func TestMergeOfPartsEqualsOneHistogram(t *testing.T) {
@@ -55,5 +57,34 @@ func TestDistributionEndsAtMax(t *testing.T) {
 	}
 	if !has9999 {
 		t.Errorf("distribution %+v lacks the 99.99th percentile for 100k values", d)
+	}
+}
+
+func TestLogRoundTripsThroughTheReferenceReader(t *testing.T) {
+	start := time.Unix(1_800_000_000, 250_000_000)
+	a, b := New(), New()
+	for i := int64(1); i <= 1000; i++ {
+		a.RecordMicros(i * 7)
+		b.RecordMicros(i * 131)
+	}
+	in := []LogInterval{{StartS: 0, LengthS: 1, Hist: a}, {StartS: 1, LengthS: 1, Hist: b}, {Tag: "GET /ping", StartS: 0, LengthS: 2, Hist: b}}
+	var buf bytes.Buffer
+	if err := WriteLog(&buf, start, in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ReadLog(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 3 {
+		t.Fatalf("read %d intervals, want 3:\n%s", len(out), buf.String())
+	}
+	for i, iv := range out {
+		if !iv.Hist.Equal(in[i].Hist) {
+			t.Errorf("interval %d differs after the round trip", i)
+		}
+	}
+	if out[2].Tag != "GET_/ping" || out[0].Tag != "" {
+		t.Errorf("tags %q %q, want \"\" and GET_/ping", out[0].Tag, out[2].Tag)
 	}
 }

@@ -19,7 +19,7 @@ type targetProc struct {
 
 // startTarget runs the target binary on a free loopback port until the
 // test ends, and waits until it is ready.
-func startTarget(t *testing.T) *targetProc {
+func startTarget(t testing.TB) *targetProc {
 	t.Helper()
 	addr := testcluster.FreeAddr(t)
 	p := testcluster.Start(t, t.TempDir(), "target", filepath.Join(testcluster.Binaries(t), "target"), addr, "--listen", addr)

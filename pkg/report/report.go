@@ -22,6 +22,7 @@ const (
 	ErrIO         = "io"
 	ErrStatus     = "unexpected_status"
 	ErrOther      = "other"
+	ErrTooLarge   = "response_too_large"
 	ErrTemplating = "template"
 )
 
@@ -110,6 +111,8 @@ type Report struct {
 	// sees every interval; intervals already merged are not repeated, since
 	// Cumulative carries them.
 	Recent []Interval `json:"recent,omitempty"`
+	// Names splits the interval and the totals by request name.
+	Names []NameReport `json:"names,omitempty"`
 }
 
 // Retention of unacknowledged intervals in a worker's report: a leader
@@ -243,6 +246,8 @@ type Summary struct {
 	// threshold's outcome is in Thresholds.
 	Verdict    string            `json:"verdict,omitempty"`
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+	// Names is one line per request name, in the spec's order.
+	Names []NameSummary `json:"names,omitempty"`
 }
 
 // Summarize builds a summary from a merged histogram and counters.

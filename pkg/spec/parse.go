@@ -39,11 +39,28 @@ func Parse(data []byte) (Spec, FieldErrors) {
 	return s, errs
 }
 
-// ParseFile decodes a spec given as YAML or JSON (JSON is YAML).
-func ParseFile(data []byte) (Spec, FieldErrors) {
+// ParseFile decodes a spec given as YAML or JSON (JSON is YAML) whose JSON
+// form is at most MaxFileJSON bytes.
+func ParseFile(data []byte) (Spec, FieldErrors) { return ParseYAML(data, MaxFileJSON) }
+
+// MaxFileJSON bounds the JSON form of a spec read by ParseFile.
+const MaxFileJSON = 16 << 20
+
+// ParseYAML decodes a spec given as YAML or JSON whose JSON form may be at
+// most maxJSON bytes. The bound holds before anything is expanded: YAML
+// anchors and aliases are sized once per use, so a document of a few
+// kilobytes that would expand to gigabytes is refused without being
+// expanded.
+func ParseYAML(data []byte, maxJSON int) (Spec, FieldErrors) {
+	if err := boundYAML(data, maxJSON); err != nil {
+		return Spec{}, FieldErrors{{Field: "", Problem: err.Error()}}
+	}
 	j, err := yaml.YAMLToJSON(data)
 	if err != nil {
 		return Spec{}, FieldErrors{{Field: "", Problem: "not valid YAML or JSON: " + err.Error()}}
+	}
+	if len(j) > maxJSON {
+		return Spec{}, FieldErrors{{Field: "", Problem: fmt.Sprintf("the spec is %d bytes as JSON; the limit is %d bytes", len(j), maxJSON)}}
 	}
 	return Parse(j)
 }

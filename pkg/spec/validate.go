@@ -94,6 +94,9 @@ func (s *Spec) Validate() FieldErrors {
 	checkMethod("request.method", r.Method)
 	checkBody("request.body_base64", r.Body, r.BodyBase64)
 	checkDur("request.timeout", r.Timeout, true)
+	if r.MaxResponseBytes < 0 {
+		add("request.max_response_bytes", "must be a positive number of bytes, got %d", r.MaxResponseBytes)
+	}
 	for i, code := range r.ExpectStatus {
 		if _, _, err := ParseStatusRange(code); err != nil {
 			add(fmt.Sprintf("request.expect_status[%d]", i), "%v", err)
@@ -123,8 +126,13 @@ func (s *Spec) Validate() FieldErrors {
 
 	errs = append(errs, s.validateTemplates()...)
 	errs = append(errs, append(s.validateNames(), s.validateThresholds()...)...)
-	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+	sortErrs(errs)
 	return errs
+}
+
+// sortErrs orders field errors by field, keeping the order of one field's.
+func sortErrs(errs FieldErrors) {
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 }
 
 // validate checks the load section; checkDur reports duration problems into
@@ -169,6 +177,9 @@ func (l *Load) validate(checkDur func(string, Duration, bool)) FieldErrors {
 	}
 	if l.Requests > 0 && l.RequestsPerWorker > 0 {
 		add("load.requests_per_worker", "set either requests or requests_per_worker, not both")
+	}
+	if _, ok := stagesSum(l.Stages); !ok {
+		add("load.stages", "the stages' durations add up to more than a Go duration can hold")
 	}
 	for i, st := range l.Stages {
 		f := fmt.Sprintf("load.stages[%d]", i)

@@ -118,6 +118,11 @@ func Whole(s *report.Summary) func(name string) (Stats, bool) {
 		if name == "" {
 			return FromSummary(s), true
 		}
+		for i := range s.Names {
+			if n := &s.Names[i]; n.Name == name {
+				return Stats{Requests: n.Requests, Errors: n.Errors, RPS: n.RPS, Latency: n.LatencyMs, Status: n.StatusCodes}, true
+			}
+		}
 		return Stats{}, false
 	}
 }

@@ -52,7 +52,7 @@ func TestDashboardFormLiveStopReport(t *testing.T) {
 	base := leader.URL() + "/"
 	b := newBrowser(t, 1280, 800)
 
-	b.do("open the dashboard", chromedp.Navigate(base))
+	b.login(base, testcluster.OperatorToken)
 	checkClusterView(t, b, c)
 	checkFieldErrors(t, b, c)
 	id := startFromForm(t, b)
@@ -279,6 +279,7 @@ func TestFollowerPageSurvivesLeaderKill(t *testing.T) {
 	c.waitPhase(follower, created.ID, "running")
 
 	b := newBrowser(t, 1280, 800)
+	b.login(follower.URL()+"/", testcluster.OperatorToken)
 	b.do("open the test on the follower", chromedp.Navigate(follower.URL()+"/#/tests/"+created.ID))
 	b.waitUntil("two points", pointsOf("chart-throughput")+` >= 2`, pageText)
 	b.waitUntil("the page knows it is on the follower",

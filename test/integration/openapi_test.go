@@ -9,6 +9,7 @@ import (
 
 	"github.com/stampede-load/stampede/internal/oapi"
 	tc "github.com/stampede-load/stampede/internal/testcluster"
+	"github.com/stampede-load/stampede/pkg/export"
 )
 
 // TestOpenAPIMatchesRealResponses calls every documented route of a real
@@ -83,6 +84,15 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 	get("/tests/{id}", "/tests/"+long, 200)
 	get("/tests/{id}/timeline", "/tests/"+long+"/timeline", 200)
 	get("/tests", "/tests", 200)
+	for _, kind := range export.Kinds { // not JSON: the status is checked
+		for concrete, want := range map[string]int{"/tests/nope/" + kind: 404, "/tests/" + long + "/" + kind: 200} {
+			code, _, body := rawGet(t, c.API()+concrete)
+			if code != want {
+				t.Errorf("GET %s = %d, want %d", concrete, code, want)
+			}
+			check("GET", "/tests/{id}/"+kind, concrete, code, body)
+		}
+	}
 
 	for _, rt := range doc.Routes() {
 		if !checked[rt] {

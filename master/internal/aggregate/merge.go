@@ -5,6 +5,7 @@
 package aggregate
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -34,14 +35,14 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 		r := reps[id]
 		h, err := hist.Decode(r.Cumulative)
 		if err != nil {
-			return report.Summary{}, err
+			return report.Summary{}, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
 		}
 		merged.Merge(h)
 		p99[id] = float64(h.Percentile(99)) / 1000
 		if r.Service != "" {
 			sh, err := hist.Decode(r.Service)
 			if err != nil {
-				return report.Summary{}, err
+				return report.Summary{}, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
 			}
 			service.Merge(sh)
 			haveService = true
@@ -51,6 +52,10 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 		maxSkew = max(maxSkew, r.StartSkewUs, -r.StartSkewUs)
 	}
 	sum := summary(s, st, merged, totals, time.Unix(0, end))
+	var err error
+	if sum.Names, err = summarizeNames(s, reps, sum.DurationS); err != nil {
+		return report.Summary{}, err
+	}
 	sum.Workers = Lines(st.Workers, reps, lost, nil)
 	for i := range sum.Workers {
 		if v, ok := p99[sum.Workers[i].ID]; ok {

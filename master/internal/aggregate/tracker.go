@@ -29,15 +29,21 @@ type Tracker struct {
 	next    int64 // next second to emit
 	workers map[string]*workerTrack
 	acc     map[int64]*pointAcc
+	maxSeq  int64 // 0: no bound
 
 	total  *hist.Histogram // every interval seen, each once
 	totals report.Counters
 	end    int64 // latest interval end seen (unix ns)
-	// OnSecond, if set, is called by Emit with each point and its merged
-	// latency histogram (nil for a second nobody reported), which the
-	// callee must not keep.
-	OnSecond func(p report.Point, h *hist.Histogram)
+	// OnSecond, if set, is called by Emit with each point, its merged
+	// latency histogram (nil for a second nobody reported) and its per-name
+	// merge, none of which the callee may keep.
+	OnSecond func(p report.Point, h *hist.Histogram, names map[string]*NameSecond)
 }
+
+// Limit makes Observe ignore reports and intervals past interval maxSeq
+// (see Bounds.MaxSeq): a forged sequence number cannot make Emit produce
+// points for seconds the test never ran.
+func (t *Tracker) Limit(maxSeq int64) { t.maxSeq = maxSeq }
 
 type workerTrack struct {
 	lastSeq  int64 // -1 before any report
@@ -52,6 +58,9 @@ type pointAcc struct {
 	c       report.Counters
 	workers map[string]report.WorkerPoint
 	secs    float64 // longest interval merged (< 1 only for a final, partial second)
+	// names and nameWorkers: the per-name merge (see addNames)
+	names       map[string]*NameSecond
+	nameWorkers map[string]bool
 }
 
 // NewTracker starts a tracker for a test that started at startAt with the
@@ -70,7 +79,7 @@ func NewTracker(startAt time.Time, workers []string, from int64, grace time.Dura
 // or older than one already seen.
 func (t *Tracker) Observe(r *report.Report) bool {
 	w, ok := t.workers[r.Worker]
-	if !ok {
+	if !ok || r.Seq < 0 || (t.maxSeq > 0 && r.Seq > t.maxSeq) {
 		return false
 	}
 	if w.latest == nil || r.Seq > w.latest.Seq || (r.Seq == w.latest.Seq && r.State == report.StateDone) {
@@ -95,6 +104,7 @@ func (t *Tracker) Observe(r *report.Report) bool {
 		}
 	}
 	t.add(r.Worker, w, report.Interval{Seq: r.Seq, Start: r.IntervalStart, End: r.IntervalEnd, Counters: r.Interval, Hist: r.IntervalHist})
+	t.addNames(r)
 	w.lastSeq = r.Seq
 	return true
 }
@@ -162,6 +172,9 @@ func (t *Tracker) MarkLost(worker string) {
 func (t *Tracker) Emit(now time.Time) []report.Point {
 	var out []report.Point
 	for {
+		if t.maxSeq > 0 && t.next > t.maxSeq {
+			return out // the run cannot have lasted longer
+		}
 		end := t.startAt.Add(time.Duration(t.next+1) * time.Second)
 		complete, expected, anyAlive := t.expected()
 		a := t.acc[t.next]
@@ -180,10 +193,11 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 		p.Gap = seen < expected
 		if t.OnSecond != nil {
 			var h *hist.Histogram
+			var names map[string]*NameSecond
 			if a != nil {
-				h = a.h
+				h, names = a.h, a.names
 			}
-			t.OnSecond(p, h)
+			t.OnSecond(p, h, names)
 		}
 		delete(t.acc, t.next)
 		t.next++

@@ -35,6 +35,8 @@ type Server struct {
 	Self proto.MasterInfo
 	Live LiveHandlers
 	Log  *slog.Logger
+	// Guard bounds new tests (manage.go).
+	Guard Guard
 	// Auth guards every route (nil refuses every request, see Auth).
 	Auth *Auth
 	// MaxRequests caps concurrent API requests other than websockets
@@ -58,8 +60,10 @@ func (s *Server) Routes(r chi.Router) {
 			r.Post("/tests", s.createTest)
 			r.Get("/tests", s.listTests)
 			r.Get("/tests/{id}", s.getTest)
+			r.Delete("/tests/{id}", s.deleteTest)
 			r.Post("/tests/{id}/stop", s.stopTest)
 			r.Get("/tests/{id}/timeline", s.getTimeline)
+			s.exportRoutes(r)
 			r.Get("/openapi.json", s.getOpenAPI)
 		})
 		if s.Live.Test != nil {

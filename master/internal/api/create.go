@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -13,40 +14,38 @@ import (
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
-// maxSpec bounds a submitted spec.
-const maxSpec = 256 << 10
-
 // createTest validates a spec and creates the test (phase pending). Nothing
-// is written unless the spec is valid.
+// is written unless the spec is valid, within the limits and aimed at
+// allowed targets.
 func (s *Server) createTest(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxSpec+1))
+	lim := s.limits()
+	// the body may hold comments and indentation the stored JSON does not
+	maxBody := 2 * lim.SpecBytes
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(maxBody)+1))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
 		return
 	}
-	if len(body) > maxSpec {
-		writeFieldErrors(w, spec.FieldErrors{{Field: "", Problem: fmt.Sprintf("spec is larger than %d bytes", maxSpec)}})
+	if len(body) > maxBody {
+		writeFieldErrors(w, spec.FieldErrors{{Field: "", Problem: fmt.Sprintf("the request body is larger than %d bytes (twice the %d-byte stored spec limit)", maxBody, lim.SpecBytes)}})
 		return
 	}
 	var sp spec.Spec
 	var errs spec.FieldErrors
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if strings.Contains(ct, "yaml") {
-		sp, errs = spec.ParseFile(body)
+		sp, errs = spec.ParseYAML(body, lim.SpecBytes)
 	} else {
 		sp, errs = spec.Parse(body)
 	}
 	ctx := r.Context()
-	if len(errs) == 0 && sp.Workers > 0 {
+	if len(errs) == 0 {
 		live, err := s.View.Workers(ctx)
 		if err != nil {
 			s.unavailable(w, err)
 			return
 		}
-		if sp.Workers > len(live) {
-			errs = append(errs, spec.FieldError{Field: "workers",
-				Problem: fmt.Sprintf("asks for %d workers but only %d are live", sp.Workers, len(live))})
-		}
+		errs = s.admit(ctx, &sp, len(live))
 	}
 	if len(errs) > 0 {
 		writeFieldErrors(w, errs)
@@ -55,21 +54,58 @@ func (s *Server) createTest(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	id := proto.NewTestID(now)
 	st := proto.TestState{Phase: proto.PhasePending, CreatedAt: now.UnixNano()}
-	err = s.C.Multi(ctx,
-		coord.CreateOp{Path: s.P.Test(id), Data: sp.Encode()},
+	data := sp.Encode()
+	ops := []coord.Op{
+		coord.CreateOp{Path: s.P.Test(id), Data: data},
 		coord.CreateOp{Path: s.P.State(id), Data: proto.Marshal(st)},
 		coord.CreateOp{Path: s.P.Plans(id)},
 		coord.CreateOp{Path: s.P.ReadyDir(id)},
 		coord.CreateOp{Path: s.P.MetricsDir(id)},
 		coord.CreateOp{Path: s.P.DoneDir(id)},
-	)
-	if err != nil {
-		s.unavailable(w, err)
+	}
+	if err := s.store(ctx, len(data), ops); err != nil {
+		s.refuseStore(w, err)
 		return
 	}
 	s.Log.Info("test created", "test", id, "name", sp.Name, "model", sp.Load.Model)
 	w.Header().Set("Location", "/api/v1/tests/"+id)
 	writeJSON(w, http.StatusCreated, map[string]any{"id": id})
+}
+
+// admit checks a valid spec against the limits (live workers run a spec
+// that does not name its worker count) and the target policy.
+func (s *Server) admit(ctx context.Context, sp *spec.Spec, live int) spec.FieldErrors {
+	n := sp.Workers
+	if n == 0 {
+		n = live
+	}
+	errs := s.limits().Check(sp, n)
+	if sp.Workers > 0 && sp.Workers > live {
+		errs = append(errs, spec.FieldError{Field: "workers",
+			Problem: fmt.Sprintf("asks for %d workers but only %d are live", sp.Workers, live)})
+	}
+	if s.Guard.Policy != nil {
+		check := func(field, u string) {
+			if u == "" {
+				return
+			}
+			if err := s.Guard.Policy.CheckURL(ctx, u); err != nil {
+				errs = append(errs, spec.FieldError{Field: field, Problem: err.Error()})
+			}
+		}
+		check("request.url", sp.Request.URL)
+		for i, m := range sp.RequestsMix {
+			check(fmt.Sprintf("requests_mix[%d].url", i), m.URL)
+		}
+	}
+	return errs
+}
+
+func (s *Server) limits() spec.Limits {
+	if s.Guard.Limits == nil {
+		return spec.DefaultLimits()
+	}
+	return *s.Guard.Limits
 }
 
 func writeFieldErrors(w http.ResponseWriter, errs spec.FieldErrors) {

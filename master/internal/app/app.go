@@ -32,6 +32,8 @@ type Config struct {
 	APIURL         string
 	SessionTimeout time.Duration
 	Orchestrator   orchestrator.Config
+	// Guard bounds new tests: limits, target policy, storage budget.
+	Guard api.Guard
 	// UI serves the dashboard at / (nil: none).
 	UI     http.Handler
 	Logger *slog.Logger
@@ -72,7 +74,7 @@ func Run(ctx context.Context, ln net.Listener, cfg Config) error {
 	rd := &view.Reader{C: c, P: p}
 	hub := live.NewHub(live.Options{MaxConns: cfg.HTTP.MaxWebsockets, Subprotocols: []string{api.WebSocketProtocol}})
 	auth := &api.Auth{Tokens: cfg.Tokens, Disabled: cfg.NoAuth, Origins: []string{cfg.APIURL}, Log: log}
-	srv := &api.Server{C: c, P: p, View: rd, Self: self, Log: log, Auth: auth, MaxRequests: cfg.HTTP.MaxRequests}
+	srv := &api.Server{C: c, P: p, View: rd, Self: self, Log: log, Auth: auth, MaxRequests: cfg.HTTP.MaxRequests, Guard: cfg.Guard}
 	fd := feed.New(rd, hub, srv.Cluster, log)
 	srv.Feed = fd
 	srv.Live = api.LiveHandlers{

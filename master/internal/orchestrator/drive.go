@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stampede-load/stampede/master/internal/aggregate"
+	"github.com/stampede-load/stampede/master/internal/view"
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/spec"
@@ -19,44 +22,123 @@ import (
 // leadership ends. Each step re-reads the state, so it resumes anywhere.
 func (o *Orchestrator) drive(ctx context.Context, l *coord.Leader, id string) {
 	log := o.log.With("test", id)
+	failures := 0
 	for ctx.Err() == nil {
 		st, ver, err := o.view.State(ctx, id)
+		if errors.Is(err, view.ErrNotFound) {
+			return // deleted
+		}
+		if errors.Is(err, view.ErrInvalid) { // not written by a master: never runnable
+			if o.fail(ctx, l, id, &proto.TestState{CreatedAt: time.Now().UnixNano()}, ver, "state node is invalid: "+err.Error()) == nil {
+				return
+			}
+		}
 		if err != nil {
 			log.Warn("reading state", "err", err)
 			sleep(ctx, time.Second)
 			continue
 		}
+		if proto.Terminal(st.Phase) {
+			return
+		}
 		s, err := o.view.Spec(ctx, id)
+		if err == nil && st.Phase == proto.PhasePending {
+			err = o.checkLimits(ctx, s)
+		}
 		var invalid spec.FieldErrors
-		if errors.As(err, &invalid) { // written by another version: never runnable
+		if errors.As(err, &invalid) { // written by another version, or straight into ZooKeeper
 			if err := o.fail(ctx, l, id, st, ver, "stored spec is invalid: "+invalid.Error()); err == nil {
 				return
 			}
+		}
+		if errors.Is(err, view.ErrNotFound) {
+			return
 		}
 		if err != nil {
 			log.Warn("reading spec", "err", err)
 			sleep(ctx, time.Second)
 			continue
 		}
-		switch st.Phase {
-		case proto.PhasePending:
-			err = o.plan(ctx, l, id, s, st, ver)
-		case proto.PhasePreparing:
-			err = o.awaitReady(ctx, l, id, st, ver)
-		case proto.PhaseRunning:
-			err = o.monitor(ctx, l, id, s, st)
-		default:
+		err = o.step(ctx, l, id, s, st, ver)
+		if err == nil || ctx.Err() != nil {
+			failures = 0
+			continue
+		}
+		if errors.Is(err, coord.ErrFenced) || errors.Is(err, coord.ErrNotLeader) {
+			log.Warn("leadership lost", "err", err)
 			return
 		}
-		if err != nil && ctx.Err() == nil {
-			if errors.Is(err, coord.ErrFenced) || errors.Is(err, coord.ErrNotLeader) {
-				log.Warn("leadership lost", "err", err)
-				return
-			}
-			log.Warn("step failed; retrying", "phase", st.Phase, "err", err)
-			sleep(ctx, 500*time.Millisecond)
+		failures++
+		if o.giveUp(ctx, l, id, st, ver, err, failures) {
+			return
 		}
+		log.Warn("step failed; retrying", "phase", st.Phase, "err", err, "failures", failures)
+		sleep(ctx, 500*time.Millisecond)
 	}
+}
+
+// step runs the test's current phase once.
+func (o *Orchestrator) step(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState, ver int32) error {
+	switch st.Phase {
+	case proto.PhasePending:
+		return o.plan(ctx, l, id, s, st, ver)
+	case proto.PhasePreparing:
+		return o.awaitReady(ctx, l, id, st, ver)
+	case proto.PhaseRunning:
+		return o.monitor(ctx, l, id, s, st)
+	}
+	return nil
+}
+
+// maxFailures is how many times in a row a step may fail with an error
+// that might pass (ZooKeeper unreachable, a version conflict) before the
+// test is failed with that error.
+const maxFailures = 120
+
+// giveUp ends a test whose step failed: at once for an error that no retry
+// can change (a payload too large for ZooKeeper, a report that cannot be
+// trusted, invalid data), when the user asked to stop it, or after
+// maxFailures in a row. It reports whether the test ended.
+func (o *Orchestrator) giveUp(ctx context.Context, l *coord.Leader, id string, st *proto.TestState, ver int32, err error, failures int) bool {
+	reason := ""
+	switch {
+	case permanent(err):
+		reason = fmt.Sprintf("%s step failed: %v", st.Phase, err)
+	case failures >= maxFailures:
+		reason = fmt.Sprintf("%s step failed %d times in a row: %v", st.Phase, failures, err)
+	default:
+		if stopped, _, _ := o.c.Exists(ctx, o.p.Stop(id)); !stopped {
+			return false
+		}
+		reason = fmt.Sprintf("stop requested while the %s step was failing: %v", st.Phase, err)
+	}
+	return o.fail(ctx, l, id, st, ver, reason) == nil
+}
+
+// permanent reports whether retrying cannot make err go away.
+func permanent(err error) bool {
+	return errors.Is(err, coord.ErrDataTooLong) || errors.Is(err, hist.ErrGeometry) ||
+		errors.Is(err, aggregate.ErrBadReport) || errors.Is(err, view.ErrInvalid)
+}
+
+// checkLimits holds a pending test to the leader's limits, so that a test
+// written straight into ZooKeeper cannot ask for more than the API allows.
+func (o *Orchestrator) checkLimits(ctx context.Context, s *spec.Spec) error {
+	if o.cfg.Limits == nil {
+		return nil
+	}
+	n := s.Workers
+	if n == 0 {
+		ws, err := o.view.Workers(ctx)
+		if err != nil {
+			return err
+		}
+		n = len(ws)
+	}
+	if errs := o.cfg.Limits.Check(s, n); len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // setState writes the state (compare-and-set on its version) with any other

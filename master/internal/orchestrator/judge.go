@@ -27,12 +27,13 @@ type judge struct {
 	id      string
 	s       *spec.Spec
 	ev      *verdict.Evaluator
-	tr      *aggregate.Tracker // set by attach
+	tr      *aggregate.Tracker // set by newAnswers
 	seen    int64              // fingerprint of the reports last judged
 	checked time.Time
 	written []byte
 	wroteAt time.Time
 	exists  bool
+	byName  bool // a threshold reads a name's numbers
 }
 
 func (o *Orchestrator) newJudge(ctx context.Context, id string, s *spec.Spec, st *proto.TestState) *judge {
@@ -41,6 +42,9 @@ func (o *Orchestrator) newJudge(ctx context.Context, id string, s *spec.Spec, st
 		return j
 	}
 	j.ev = verdict.New(s.Thresholds, time.Unix(0, st.StartAt))
+	for _, t := range s.Thresholds {
+		j.byName = j.byName || t.Name != ""
+	}
 	if d, _, err := o.c.Get(ctx, o.p.Verdict(id)); err == nil {
 		var lv proto.LiveVerdict
 		if json.Unmarshal(d, &lv) == nil {
@@ -51,13 +55,19 @@ func (o *Orchestrator) newJudge(ctx context.Context, id string, s *spec.Spec, st
 	return j
 }
 
-// attach makes the tracker feed every merged second to the windows.
-func (j *judge) attach(tr *aggregate.Tracker) {
+// second feeds one merged second to the windows.
+func (j *judge) second(p report.Point, h *hist.Histogram, names map[string]*aggregate.NameSecond) {
 	if j.ev.Empty() {
 		return
 	}
-	j.tr = tr
-	tr.OnSecond = func(p report.Point, h *hist.Histogram) { j.ev.AddSecond(time.Now(), verdict.SecondOf(p, h)) }
+	sec := verdict.SecondOf(p, h)
+	if len(names) > 0 {
+		sec.Names = make(map[string]verdict.Slice, len(names))
+		for n, ns := range names {
+			sec.Names[n] = verdict.Slice{Counters: ns.Counters, Hist: ns.Hist}
+		}
+	}
+	j.ev.AddSecond(time.Now(), sec)
 }
 
 // observe judges the current reports (after the tracker's Emit fed the new
@@ -80,6 +90,14 @@ func (j *judge) observe(ctx context.Context, l *coord.Leader, st *proto.TestStat
 	j.seen, j.checked = fp, now
 	// the tracker's exact running merge: no report is decoded again
 	sum := aggregate.Running(j.s, st, j.tr)
+	if j.byName {
+		// per-name numbers only when a threshold reads them
+		names, err := aggregate.Names(j.s, reps, sum.DurationS)
+		if err != nil {
+			return false, err
+		}
+		sum.Names = names
+	}
 	abort := j.ev.Check(now, verdict.Whole(&sum))
 	if abort != nil {
 		req := proto.StopRequest{Reason: verdict.Reason(*abort), Abort: true}

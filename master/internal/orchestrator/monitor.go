@@ -34,8 +34,12 @@ type monitorRun struct {
 	tr    *aggregate.Tracker
 	col   *collector
 	lines *lines
-	judge *judge
+	ans   *answers
 	lost  map[string]bool
+	// bounds is what a trusted report can claim; untrusted logs each
+	// worker's reason for ignoring its report once
+	bounds    aggregate.Bounds
+	untrusted map[string]string
 	// aborted: the test is being aborted (a lost worker under
 	// on_worker_loss: abort), so lost workers get no final grace
 	aborted    bool
@@ -67,7 +71,7 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		if err != nil {
 			return err
 		}
-		if abort, err := m.judge.observe(ctx, l, st, pts, m.tr.Latest(), m.lost, now); err != nil {
+		if abort, err := m.ans.observe(ctx, l, st, pts, m.tr.Latest(), m.lost, now); err != nil {
 			return err
 		} else if abort {
 			m.aborted = true
@@ -108,6 +112,8 @@ func (o *Orchestrator) startMonitor(ctx context.Context, l *coord.Leader, id str
 	}
 	startAt := time.Unix(0, st.StartAt)
 	m.tr = aggregate.NewTracker(startAt, st.Workers, m.tl.next(), o.cfg.PointGrace)
+	m.bounds, m.untrusted = aggregate.NewBounds(id, st, s), map[string]string{}
+	m.tr.Limit(m.bounds.MaxSeq)
 	if m.tl.next() > 0 {
 		m.log.Info("resuming a running test", "timeline_from", m.tl.next())
 	}
@@ -117,8 +123,9 @@ func (o *Orchestrator) startMonitor(ctx context.Context, l *coord.Leader, id str
 	}
 	m.plannedEnd = startAt.Add(s.Load.RunBound() + s.Request.Timeout.D)
 	m.aborted = o.abortRequested(ctx, id)
-	m.judge = o.newJudge(ctx, id, s, st)
-	m.judge.attach(m.tr)
+	if m.ans, err = o.newAnswers(ctx, id, s, st, m.tr); err != nil {
+		return nil, err
+	}
 	m.col = o.collect(ctx, id, st.Workers)
 	m.col.awaitPrimed(ctx, 10*time.Second)
 	return m, nil
@@ -144,6 +151,16 @@ func (o *Orchestrator) ensureNodes(ctx context.Context, l *coord.Leader, paths .
 // mergeReports feeds the reports that changed since the last tick.
 func (m *monitorRun) mergeReports() {
 	for _, r := range m.col.take() {
+		if err := m.bounds.Check(r.Worker, r); err != nil {
+			// anything under metrics/ and done/ may have been written by
+			// anyone: a report that claims more than the plan allows is
+			// ignored
+			if m.untrusted[r.Worker] != err.Error() {
+				m.untrusted[r.Worker] = err.Error()
+				m.log.Warn("ignoring a report", "worker", r.Worker, "err", err)
+			}
+			continue
+		}
 		if m.tr.Observe(r) || r.State == "done" {
 			m.observed = true
 		}
@@ -187,6 +204,7 @@ func (m *monitorRun) persist(ctx context.Context, now time.Time, final bool) ([]
 func (m *monitorRun) live(now time.Time) proto.Live {
 	sum := aggregate.Running(m.s, m.st, m.tr)
 	sum.LostWorkers = sortedSet(m.lost)
+	m.ans.decorate(&sum, m.tr.Latest())
 	return proto.Live{MergedThrough: m.tl.last, UpdatedAt: now.UnixNano(), Points: m.tl.recent(proto.LivePoints), Summary: &sum}
 }
 
@@ -308,7 +326,9 @@ func (m *monitorRun) finalize(ctx context.Context) error {
 	}
 	sum.Workers = nil // beside the result, in the lines chunks
 	sum.LostWorkers = lostNames
-	m.judge.final(&sum)
+	if err := m.ans.final(ctx, m.l, &sum); err != nil {
+		return err
+	}
 	st.Phase, st.EndedAt, st.Lost = proto.PhaseCompleted, time.Now().UnixNano(), lostNames
 	if err := o.endPhase(ctx, id, st); err != nil {
 		return err

@@ -9,13 +9,16 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/stampede-load/stampede/master/internal/retention"
 	"github.com/stampede-load/stampede/master/internal/view"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/spec"
 )
 
 // Config tunes the leader's timing.
@@ -36,8 +39,15 @@ type Config struct {
 	// missing intervals before it is emitted as a gap.
 	PointGrace time.Duration
 	// Poll is the merge loop's period.
-	Poll   time.Duration
-	Logger *slog.Logger
+	Poll time.Duration
+	// Limits, if set, are applied again to every pending test (the API
+	// applies them on submission; a test written straight into ZooKeeper
+	// fails here).
+	Limits *spec.Limits
+	// Retention is what the leader prunes by; PrunePeriod how often.
+	Retention   retention.Config
+	PrunePeriod time.Duration
+	Logger      *slog.Logger
 }
 
 // DefaultConfig returns the production timing.
@@ -45,7 +55,8 @@ func DefaultConfig(id string) Config {
 	return Config{
 		MasterID: id, ReadyTimeout: 30 * time.Second, StartDelay: time.Second,
 		IdleWait: 10 * time.Second, FinalGrace: 30 * time.Second, PointGrace: 3 * time.Second,
-		Poll: 250 * time.Millisecond, Logger: slog.Default(),
+		Poll: 250 * time.Millisecond, Retention: retention.DefaultConfig(), PrunePeriod: 5 * time.Second,
+		Logger: slog.Default(),
 	}
 }
 
@@ -75,6 +86,10 @@ func (o *Orchestrator) Lead(ctx context.Context, l *coord.Leader) {
 	defer o.log.Info("leadership ended")
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	if o.cfg.PrunePeriod > 0 {
+		pr := retention.NewPruner(o.c, o.p, o.cfg.Retention, o.log)
+		wg.Go(func() { pr.Run(ctx, o.cfg.PrunePeriod) })
+	}
 	var mu sync.Mutex
 	driving := map[string]bool{}
 	finished := map[string]bool{} // terminal phases never change
@@ -97,10 +112,10 @@ func (o *Orchestrator) Lead(ctx context.Context, l *coord.Leader) {
 				continue
 			}
 			st, _, err := o.view.State(ctx, id)
-			if err != nil {
+			if err != nil && !errors.Is(err, view.ErrInvalid) { // an invalid one is driven to failed
 				continue
 			}
-			if proto.Terminal(st.Phase) {
+			if err == nil && proto.Terminal(st.Phase) {
 				mu.Lock()
 				finished[id] = true
 				mu.Unlock()

@@ -43,6 +43,9 @@ type ListItem struct {
 // for a finished test, or the leader's live merge while it runs. It reads a
 // handful of nodes whatever the number of workers (never a worker's
 // report).
+//
+// A spec that no longer validates (the leader fails such a test) is shown
+// as none; a state that does not decode is ErrInvalid.
 func (r *Reader) Test(ctx context.Context, id string) (*Test, error) {
 	t, _, err := r.TestLive(ctx, id)
 	return t, err
@@ -51,7 +54,7 @@ func (r *Reader) Test(ctx context.Context, id string) (*Test, error) {
 // TestLive is Test plus the live node of a running test (nil otherwise, or
 // before the leader first wrote it).
 func (r *Reader) TestLive(ctx context.Context, id string) (*Test, *proto.Live, error) {
-	s, err := r.Spec(ctx, id)
+	s, err := r.spec(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,8 +63,11 @@ func (r *Reader) TestLive(ctx context.Context, id string) (*Test, *proto.Live, e
 		return nil, nil, err
 	}
 	t := &Test{
-		ID: id, Name: s.Name, Spec: s, Phase: st.Phase, Reason: st.Reason,
+		ID: id, Name: s.Name, Phase: st.Phase, Reason: st.Reason,
 		CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt),
+	}
+	if s.Load.Model != "" {
+		t.Spec = s
 	}
 	if st.StartAt > 0 {
 		end := time.Now()
@@ -163,15 +169,15 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 			out = append(out, it)
 			continue
 		}
-		s, err := r.Spec(ctx, id)
+		s, err := r.spec(ctx, id)
 		if errors.Is(err, ErrNotFound) {
-			continue
+			continue // deleted meanwhile
 		}
 		if err != nil {
 			return nil, err
 		}
 		st, _, err := r.State(ctx, id)
-		if errors.Is(err, ErrNotFound) || errors.Is(err, coord.ErrNoNode) {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) || errors.Is(err, coord.ErrNoNode) {
 			continue
 		}
 		if err != nil {
@@ -181,11 +187,16 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 			CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt)}
 		if proto.Terminal(st.Phase) {
 			res, err := r.Result(ctx, id)
-			if err != nil {
+			if errors.Is(err, ErrInvalid) {
+				res = nil // shown without numbers
+			} else if err != nil {
 				return nil, err
 			}
 			if res != nil {
 				res.Histogram, res.Distribution, res.Workers = "", nil, nil
+				for i := range res.Names {
+					res.Names[i].Histogram, res.Names[i].Distribution = "", nil
+				}
 				it.Summary = res
 			}
 			if res != nil || st.Phase == proto.PhaseFailed {
@@ -200,4 +211,14 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 		out = append(out, it)
 	}
 	return out, nil
+}
+
+// spec reads a test's spec for display: one that does not validate is an
+// empty spec (the test keeps its id, phase and reason).
+func (r *Reader) spec(ctx context.Context, id string) (*spec.Spec, error) {
+	s, err := r.Spec(ctx, id)
+	if errors.Is(err, ErrInvalid) {
+		return &spec.Spec{}, nil
+	}
+	return s, err
 }

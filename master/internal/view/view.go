@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,8 +19,36 @@ import (
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
-// ErrNotFound means the test does not exist.
+// ErrNotFound means the test does not exist (or the id is not one a test
+// can have).
 var ErrNotFound = errors.New("view: not found")
+
+// ErrInvalid means a node holds data that does not decode or validate: it
+// was not written by Stampede, and it is never trusted.
+var ErrInvalid = errors.New("view: invalid node data")
+
+// ValidID reports whether id can name a test: 1 to 64 letters, digits,
+// '-' or '_' (so never "." or "..", and never a path).
+func ValidID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Forget drops what the reader remembers of a deleted test.
+func (r *Reader) Forget(id string) {
+	r.mu.Lock()
+	delete(r.finished, id)
+	r.mu.Unlock()
+}
 
 // Reader reads cluster and test state. It is safe for concurrent use.
 type Reader struct {
@@ -76,7 +103,9 @@ func (r *Reader) Masters(ctx context.Context) ([]Master, error) {
 	out := make([]Master, 0, len(cands))
 	for i, c := range cands {
 		var mi proto.MasterInfo
-		_ = json.Unmarshal(c.Data, &mi)
+		if json.Unmarshal(c.Data, &mi) != nil || mi.ID == "" {
+			mi = proto.MasterInfo{ID: "(invalid candidate " + path.Base(c.Node) + ")"}
+		}
 		out = append(out, Master{MasterInfo: mi, Leader: i == 0})
 	}
 	return out, nil
@@ -94,6 +123,9 @@ func (r *Reader) TestIDs(ctx context.Context) ([]string, error) {
 
 // Spec reads a test's spec.
 func (r *Reader) Spec(ctx context.Context, id string) (*spec.Spec, error) {
+	if !ValidID(id) {
+		return nil, ErrNotFound
+	}
 	d, _, err := r.C.Get(ctx, r.P.Test(id))
 	if errors.Is(err, coord.ErrNoNode) {
 		return nil, ErrNotFound
@@ -103,13 +135,18 @@ func (r *Reader) Spec(ctx context.Context, id string) (*spec.Spec, error) {
 	}
 	s, errs := spec.Parse(d)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("view: stored spec of %s: %w", id, errs)
+		return nil, fmt.Errorf("%w: stored spec of %s: %w", ErrInvalid, id, errs)
 	}
 	return &s, nil
 }
 
-// State reads a test's state and its version.
+// State reads a test's state and its version. A state that does not
+// decode, or names no known phase, is ErrInvalid (with its version, so
+// that the leader can overwrite it).
 func (r *Reader) State(ctx context.Context, id string) (*proto.TestState, int32, error) {
+	if !ValidID(id) {
+		return nil, 0, ErrNotFound
+	}
 	d, st, err := r.C.Get(ctx, r.P.State(id))
 	if errors.Is(err, coord.ErrNoNode) {
 		return nil, 0, ErrNotFound
@@ -119,7 +156,10 @@ func (r *Reader) State(ctx context.Context, id string) (*proto.TestState, int32,
 	}
 	var s proto.TestState
 	if err := json.Unmarshal(d, &s); err != nil {
-		return nil, 0, fmt.Errorf("view: state of %s: %w", id, err)
+		return &proto.TestState{}, st.Version, fmt.Errorf("%w: state of %s: %w", ErrInvalid, id, err)
+	}
+	if !knownPhase(s.Phase) {
+		return &s, st.Version, fmt.Errorf("%w: state of %s has phase %.40q", ErrInvalid, id, s.Phase)
 	}
 	return &s, st.Version, nil
 }
@@ -179,7 +219,7 @@ func (r *Reader) Result(ctx context.Context, id string) (*report.Summary, error)
 	}
 	var s report.Summary
 	if err := json.Unmarshal(d, &s); err != nil {
-		return nil, fmt.Errorf("view: result of %s: %w", id, err)
+		return nil, fmt.Errorf("%w: result of %s: %w", ErrInvalid, id, err)
 	}
 	return &s, nil
 }
@@ -213,11 +253,19 @@ func (r *Reader) Timeline(ctx context.Context, id string) ([]report.Point, error
 
 // Exists reports whether a test exists.
 func (r *Reader) Exists(ctx context.Context, id string) (bool, error) {
-	if strings.ContainsAny(id, "/ ") || id == "" {
+	if !ValidID(id) {
 		return false, nil
 	}
 	ok, _, err := r.C.Exists(ctx, r.P.Test(id))
 	return ok, err
+}
+
+func knownPhase(p string) bool {
+	switch p {
+	case proto.PhasePending, proto.PhasePreparing, proto.PhaseRunning:
+		return true
+	}
+	return proto.Terminal(p)
 }
 
 func rfc3339(ns int64) string {

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/policy"
 	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/spec"
 )
 
 // Config configures an Agent.
@@ -31,7 +33,12 @@ type Config struct {
 	// run ends while ZooKeeper is unreachable (the report is kept in memory
 	// until then).
 	PublishGrace time.Duration
-	Logger       *slog.Logger
+	// Policy, if set, is the worker's --allow-targets: a plan aimed
+	// elsewhere is refused (voted not ready with the reason).
+	Policy *policy.Policy
+	// Limits, if set, bound what one plan may ask of this worker.
+	Limits *spec.Limits
+	Logger *slog.Logger
 }
 
 // Agent runs one worker. Its Run is the worker's lifetime.

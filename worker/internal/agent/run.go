@@ -77,6 +77,9 @@ func (a *Agent) takePlan(ctx context.Context, id string, log *slog.Logger) (load
 		return load.Plan{}, false
 	}
 	plan, err := a.readPlan(ctx, id, data)
+	if err == nil {
+		err = a.refuse(ctx, &plan)
+	}
 	if err != nil {
 		log.Error("bad plan", "err", err)
 		a.vote(ctx, id, proto.Ready{Error: err.Error()})
@@ -134,6 +137,9 @@ func (a *Agent) readPlan(ctx context.Context, id string, data []byte) (load.Plan
 	var pn proto.PlanNode
 	if err := json.Unmarshal(data, &pn); err != nil {
 		return load.Plan{}, fmt.Errorf("bad plan: %w", err)
+	}
+	if sh := pn.Share; pn.Test != id || pn.Worker != a.cfg.ID || sh.Of < 1 || sh.Index < 0 || sh.Index >= sh.Of || sh.Requests < 0 {
+		return load.Plan{}, fmt.Errorf("bad plan: test %.64q, worker %.64q, share %d of %d with %d requests", pn.Test, pn.Worker, sh.Index, sh.Of, sh.Requests)
 	}
 	sd, _, err := a.c.Get(ctx, a.p.Test(id))
 	if err != nil {

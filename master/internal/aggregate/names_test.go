@@ -1,0 +1,73 @@
+package aggregate
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/report"
+	"github.com/stampede-load/stampede/pkg/spec"
+)
+
+// Per-name numbers merged across workers equal those of one histogram that
+// recorded every value of that name, and errors stay with their name.
+func TestNamesMergeExactly(t *testing.T) {
+	s, errs := spec.Parse([]byte(`{"request":{"url":"http://h/ping"},"requests_mix":[{"weight":3},{"weight":1,"url":"http://h/checkout","name":"checkout"}],"load":{"model":"avalanche","duration":"1s"}}`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	one := map[string]*hist.Histogram{"GET /ping": hist.New(), "checkout": hist.New()}
+	reps := map[string]*report.Report{}
+	for _, w := range []string{"w1", "w2", "w3"} {
+		all := hist.New()
+		var total report.Counters
+		r := &report.Report{Worker: w, StartAt: t0.UnixNano(), IntervalEnd: t0.Add(2 * time.Second).UnixNano()}
+		for name, base := range map[string]int64{"GET /ping": 2000, "checkout": 20000} {
+			h := hist.New()
+			c := report.Counters{Requests: 1000 + rng.Int64N(500), Status: map[string]int64{}}
+			for range c.Requests {
+				v := base + rng.Int64N(base)
+				h.RecordMicros(v)
+				one[name].RecordMicros(v)
+			}
+			if name == "checkout" {
+				c.Errors = c.Requests / 2
+				c.Status["503"] = c.Errors
+			}
+			c.Status["200"] = c.Requests - c.Errors
+			enc, _ := h.Encode()
+			r.Names = append(r.Names, report.NameReport{Name: name, Totals: c, Cumulative: enc})
+			all.Merge(h)
+			total.Add(c)
+		}
+		r.Totals = total
+		r.Cumulative, _ = all.Encode()
+		reps[w] = r
+	}
+	sum, err := Summarize(&s, &proto.TestState{StartAt: t0.UnixNano(), Workers: []string{"w1", "w2", "w3"}}, reps, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Names) != 2 || sum.Names[0].Name != "GET /ping" || sum.Names[1].Name != "checkout" {
+		t.Fatalf("names %+v, want GET /ping then checkout", sum.Names)
+	}
+	var requests int64
+	for _, n := range sum.Names {
+		if want := one[n.Name].Summary(); n.LatencyMs != want {
+			t.Errorf("%s latency %+v, want %+v (one histogram of every value)", n.Name, n.LatencyMs, want)
+		}
+		if n.Requests != one[n.Name].Count() {
+			t.Errorf("%s requests %d, want %d", n.Name, n.Requests, one[n.Name].Count())
+		}
+		requests += n.Requests
+	}
+	if requests != sum.Requests {
+		t.Errorf("names hold %d requests, the test %d", requests, sum.Requests)
+	}
+	if c := sum.Names[1]; c.Errors == 0 || c.Errors != sum.Errors || c.StatusCodes["503"] != c.Errors || sum.Names[0].Errors != 0 {
+		t.Errorf("errors not attributed to checkout: %+v / %+v (total %d)", sum.Names[0], c, sum.Errors)
+	}
+}

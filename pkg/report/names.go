@@ -1,0 +1,43 @@
+package report
+
+import "github.com/stampede-load/stampede/pkg/hist"
+
+// NameReport is one request name's part of a worker report: the same
+// counters and histograms as the report's, for the requests of that name
+// only. The names of a report together hold every request of the report.
+type NameReport struct {
+	Name         string   `json:"name"`
+	Interval     Counters `json:"interval"`
+	IntervalHist string   `json:"interval_hist,omitempty"`
+	Totals       Counters `json:"totals"`
+	Cumulative   string   `json:"cumulative_hist,omitempty"`
+}
+
+// NameSummary is one request name's line of a summary (contract:
+// summary.names[]): its numbers merged exactly across workers; errors and
+// status codes are those of its requests.
+type NameSummary struct {
+	Name         string           `json:"name"`
+	Requests     int64            `json:"requests"`
+	Errors       int64            `json:"errors"`
+	RPS          float64          `json:"rps"`
+	LatencyMs    hist.Latency     `json:"latency_ms"`
+	StatusCodes  map[string]int64 `json:"status_codes,omitempty"`
+	ErrorKinds   map[string]int64 `json:"error_kinds,omitempty"`
+	Distribution []hist.DistPoint `json:"distribution,omitempty"`
+	// Histogram is the name's merged latency histogram (V2 compressed,
+	// base64).
+	Histogram string `json:"histogram,omitempty"`
+}
+
+// SummarizeName builds a name's summary line from its merged histogram and
+// counters over durationS seconds.
+func SummarizeName(name string, h *hist.Histogram, c Counters, durationS float64) NameSummary {
+	n := NameSummary{Name: name, Requests: c.Requests, Errors: c.Errors, LatencyMs: h.Summary(),
+		StatusCodes: c.Status, ErrorKinds: c.ErrorKinds, Distribution: h.Distribution()}
+	if durationS > 0 {
+		n.RPS = float64(c.Requests) / durationS
+	}
+	n.Histogram, _ = h.Encode()
+	return n
+}
