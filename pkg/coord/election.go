@@ -60,7 +60,7 @@ func isCandidateName(k string) bool {
 		return false
 	}
 	for _, r := range k[3 : 3+guid] {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
 			return false
 		}
 	}

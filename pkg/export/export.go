@@ -40,6 +40,10 @@ const (
 	KindJUnit    = "junit.xml"
 )
 
+// ReportCSP is the Content-Security-Policy the report is served with: it
+// may load nothing at all, so a browser that opens it makes no request.
+const ReportCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
 // Kinds lists every export.
 var Kinds = []string{KindHTML, KindStats, KindTimeline, KindHLog, KindJUnit}
 

@@ -23,6 +23,9 @@ type slot struct {
 	bytesOut int64
 	kinds    [numErrKinds]int64
 	status   [600]int64
+	// byName: record one packed word per request in named (see names.go)
+	byName bool
+	named  []uint64
 }
 
 // Error kinds counted by the engine: the client's failure kinds plus an
@@ -33,12 +36,13 @@ const (
 )
 
 var errKindNames = [numErrKinds]string{
-	int(client.Timeout): report.ErrTimeout,
-	int(client.Refused): report.ErrRefused,
-	int(client.Reset):   report.ErrReset,
-	int(client.IO):      report.ErrIO,
-	int(client.Other):   report.ErrOther,
-	kindStatus:          report.ErrStatus,
+	int(client.Timeout):  report.ErrTimeout,
+	int(client.Refused):  report.ErrRefused,
+	int(client.Reset):    report.ErrReset,
+	int(client.IO):       report.ErrIO,
+	int(client.Other):    report.ErrOther,
+	int(client.TooLarge): report.ErrTooLarge,
+	kindStatus:           report.ErrStatus,
 }
 
 func newSlot(service bool) *slot {
@@ -55,8 +59,8 @@ func (s *slot) reset() {
 	if s.svc != nil {
 		s.svc.Reset()
 	}
-	lat, svc := s.lat, s.svc
-	*s = slot{lat: lat, svc: svc}
+	lat, svc, byName, named := s.lat, s.svc, s.byName, s.named[:0]
+	*s = slot{lat: lat, svc: svc, byName: byName, named: named}
 }
 
 // addTo merges the slot into an interval.
@@ -124,14 +128,18 @@ func (l *lane) record(o *outcome) {
 	if o.late {
 		s.late++
 	}
-	s.lat.RecordMicros(o.done.Sub(o.scheduled).Microseconds())
+	us := o.done.Sub(o.scheduled).Microseconds()
+	s.lat.RecordMicros(us)
 	if s.svc != nil {
 		s.svc.RecordMicros(o.done.Sub(o.sent).Microseconds())
 	}
+	var outcome int
+	isErr := false
 	switch {
 	case o.res.Kind != client.OK:
 		s.errors++
 		s.kinds[o.res.Kind]++
+		outcome, isErr = 600+int(o.res.Kind), true
 	default:
 		s.bytesIn += int64(o.res.BytesIn)
 		code := o.res.Status
@@ -139,10 +147,15 @@ func (l *lane) record(o *outcome) {
 			code = 0
 		}
 		s.status[code]++
+		outcome = code
 		if !o.expected[code] {
 			s.errors++
 			s.kinds[kindStatus]++
+			isErr = true
 		}
+	}
+	if s.byName {
+		s.named = append(s.named, pack(o.entry, us, outcome, isErr))
 	}
 	l.n++
 	l.seq.Store(l.n) // even: outside

@@ -27,6 +27,14 @@
 // request is counted when its outcome is known, and only requests that
 // were sent are counted. PrepareWith accepts any other Transport.
 //
+// Responses. A response body is never held: both transports count its
+// bytes and discard them as they arrive (Content-Length, chunked and
+// until-close bodies alike), and one longer than request.max_response_bytes
+// counts as an error of kind response_too_large. A loop's connections share
+// its buffers, so an idle keep-alive connection costs a few hundred bytes
+// of this process's memory (TestIdleConnectionMemory,
+// BenchmarkIdleConnections).
+//
 // Measurement. Each transport (a lane) owns a slot with its
 // histograms and counters; Collect swaps the slot for an empty one without
 // a lock (see lane) and merges. Nothing allocates per request in steady

@@ -104,7 +104,7 @@ func (rs *requestSet) compileEntry(field string, base spec.Request, m spec.MixEn
 		headers = merged
 	}
 	keepAlive := base.KeepAlive == nil || *base.KeepAlive
-	e.static = client.Spec{Method: method, Host: base.Host, KeepAlive: keepAlive}
+	e.static = client.Spec{Method: method, Host: base.Host, KeepAlive: keepAlive, MaxResponseBytes: base.MaxResponseBytes}
 
 	ut, err := template.Compile(url)
 	if err != nil {

@@ -68,6 +68,9 @@ type Run struct {
 	mu    sync.Mutex // guards spare and collections
 	spare *slot
 
+	names     []string // distinct request names, in spec order
+	entryName []int    // entry index -> index in names
+
 	closeOnce sync.Once
 }
 
@@ -118,7 +121,7 @@ func PrepareWith(ctx context.Context, p Plan, opts Options) (*Run, error) {
 	r.transports = ts
 	for j := range ts {
 		ln := &lane{}
-		ln.cur.Store(newSlot(r.open))
+		ln.cur.Store(r.newRunSlot())
 		r.lanes = append(r.lanes, ln)
 		seed := uint64(r.plan.Share.Index)<<32 | uint64(j)
 		r.laneReqs = append(r.laneReqs, r.reqs.forLane(r.plan.WorkerID, seed^uint64(time.Now().UnixNano())))
@@ -180,7 +183,8 @@ func newRun(p Plan) (*Run, error) {
 		lanes = int(r.budget) // more would idle
 	}
 	r.conns = max(lanes, 1)
-	r.spare = newSlot(r.open)
+	r.entryName, r.names = nameIndex(s.EntryNames())
+	r.spare = r.newRunSlot()
 	return r, nil
 }
 
@@ -296,6 +300,8 @@ type Interval struct {
 	Latency  *hist.Histogram // from the scheduled start (open models) or the send (closed)
 	Service  *hist.Histogram // from the actual send
 	Counters report.Counters
+	// Names splits Latency and Counters by request name, in spec order.
+	Names []NameInterval
 }
 
 // Collect returns everything recorded since the previous Collect: the
@@ -308,15 +314,18 @@ func (r *Run) Collect() Interval {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	iv := Interval{Latency: hist.New(), Service: hist.New()}
+	acc := r.newNameAcc()
 	for _, ln := range r.lanes {
 		old := ln.swap(r.spare)
 		old.addTo(&iv)
+		r.foldNames(old, acc)
 		old.reset()
 		r.spare = old
 	}
 	if !r.open {
 		iv.Service.Merge(iv.Latency)
 	}
+	r.splitNames(&iv, acc)
 	return iv
 }
 

@@ -37,6 +37,8 @@ const (
 	DefaultConcurrency     = 10  // closed models: connections per worker
 	DefaultOpenConcurrency = 100 // open models: max in flight per worker
 	DefaultMaxDuration     = 10 * time.Minute
+	// DefaultMaxResponseBytes is request.max_response_bytes's default.
+	DefaultMaxResponseBytes = 64 << 20
 )
 
 // Spec is one test (contract, docs/spec.md).
@@ -70,6 +72,10 @@ type Request struct {
 	// ExpectStatus lists the status codes counted as success, as codes
 	// ("204") or ranges ("200-399"). Empty means 200-399.
 	ExpectStatus []string `json:"expect_status,omitempty"`
+	// MaxResponseBytes bounds a response body: bodies are counted as they
+	// arrive, never held, and one longer than this counts as an error of
+	// kind response_too_large (its connection is closed).
+	MaxResponseBytes int64 `json:"max_response_bytes,omitempty"`
 }
 
 // MixEntry is one weighted request of a request mix. Empty fields inherit
@@ -146,6 +152,9 @@ func (s *Spec) Normalize() {
 	s.Request.Method = strings.ToUpper(s.Request.Method)
 	if s.Request.Timeout.D == 0 && s.Request.Timeout.Raw == "" {
 		s.Request.Timeout = D(DefaultTimeout)
+	}
+	if s.Request.MaxResponseBytes == 0 {
+		s.Request.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if s.Load.Concurrency == 0 {
 		if s.Load.IsOpen() {

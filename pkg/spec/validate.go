@@ -94,6 +94,9 @@ func (s *Spec) Validate() FieldErrors {
 	checkMethod("request.method", r.Method)
 	checkBody("request.body_base64", r.Body, r.BodyBase64)
 	checkDur("request.timeout", r.Timeout, true)
+	if r.MaxResponseBytes < 0 {
+		add("request.max_response_bytes", "must be a positive number of bytes, got %d", r.MaxResponseBytes)
+	}
 	for i, code := range r.ExpectStatus {
 		if _, _, err := ParseStatusRange(code); err != nil {
 			add(fmt.Sprintf("request.expect_status[%d]", i), "%v", err)

@@ -63,6 +63,7 @@ func (s *Server) Routes(r chi.Router) {
 			r.Delete("/tests/{id}", s.deleteTest)
 			r.Post("/tests/{id}/stop", s.stopTest)
 			r.Get("/tests/{id}/timeline", s.getTimeline)
+			s.exportRoutes(r)
 			r.Get("/openapi.json", s.getOpenAPI)
 		})
 		if s.Live.Test != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/stampede-load/stampede/master/internal/feed"
 	"github.com/stampede-load/stampede/master/internal/live"
 	"github.com/stampede-load/stampede/master/internal/orchestrator"
+	"github.com/stampede-load/stampede/master/internal/testmetrics"
 	"github.com/stampede-load/stampede/master/internal/view"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/obs"
@@ -93,7 +94,9 @@ func Run(ctx context.Context, ln net.Listener, cfg Config) error {
 	}
 
 	router := chi.NewRouter()
-	obs.Mount(router, obs.NewRegistry(), func() error {
+	reg := obs.NewRegistry()
+	reg.MustRegister(testmetrics.New(rd)) // the running tests' series
+	obs.Mount(router, reg, func() error {
 		if c.Session().State != coord.Connected {
 			return errors.New("disconnected from ZooKeeper")
 		}

@@ -51,7 +51,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the final test as JSON instead of a table")
 	wait := fs.Bool("wait", true, "follow the test until it ends")
 	token := fs.String("token", "", "API token (an operator's, to submit), sent as Authorization: Bearer")
+	out := fs.String("out", "", "also write the result to FILE, by extension: .html report, .csv stats, timeline.csv, .hlog interval log, .xml JUnit, .json test")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if _, err := outKind(*out); err != nil {
+		fmt.Fprintln(stderr, "master submit:", err)
 		return 2
 	}
 	if *file == "" {
@@ -105,7 +110,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var tv testView
 		if err := getJSON(ctx, cl, base+"/api/v1/tests/"+created.ID, &tv); err == nil {
 			if proto.Terminal(tv.Phase) {
-				return finish(ctx, stdout, stderr, tv, *asJSON, cl, base)
+				code := finish(ctx, stdout, stderr, tv, *asJSON, cl, base)
+				if err := writeOut(ctx, cl, base, tv.ID, *out); err != nil {
+					fmt.Fprintln(stderr, "master submit:", err)
+					return max(code, ExitRun)
+				}
+				return code
 			}
 			var tl struct{ Points []report.Point }
 			if tv.Phase == proto.PhaseRunning && getJSON(ctx, cl, base+"/api/v1/tests/"+created.ID+"/timeline", &tl) == nil && len(tl.Points) > 0 {

@@ -31,7 +31,9 @@ type Conn struct {
 	c       net.Conn
 	br      *bufio.Reader
 	bw      *bufio.Writer
-	resp    fasthttp.Response
+	cw      countWriter // under bw: counts the request bytes written
+	head    fasthttp.ResponseHeader
+	body    body
 }
 
 // NewConn returns an unconnected Conn whose exchanges each time out after
@@ -64,12 +66,13 @@ func (c *Conn) Dial() Kind {
 		nc = tc
 	}
 	c.c = nc
+	c.cw.w = nc
 	if c.br == nil {
-		c.br = bufio.NewReaderSize(nc, 16<<10)
-		c.bw = bufio.NewWriterSize(nc, 16<<10)
+		c.br = bufio.NewReaderSize(nc, maxHeaderBytes)
+		c.bw = bufio.NewWriterSize(&c.cw, 4096)
 	} else {
 		c.br.Reset(nc)
-		c.bw.Reset(nc)
+		c.bw.Reset(&c.cw)
 	}
 	return OK
 }
@@ -80,6 +83,18 @@ func (c *Conn) Close() {
 		_ = c.c.Close()
 		c.c = nil
 	}
+}
+
+// countWriter passes writes to w and counts the bytes written.
+type countWriter struct {
+	w io.Writer
+	n int
+}
+
+func (cw *countWriter) Write(p []byte) (int, error) {
+	n, err := cw.w.Write(p)
+	cw.n += n
+	return n, err
 }
 
 // Result is the outcome of one exchange.
@@ -104,12 +119,13 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 		}
 	}
 	_ = c.c.SetDeadline(deadline)
-	if err := req.r.Write(c.bw); err != nil {
-		c.Close()
-		return Result{Kind: Classify(err)}
+	c.cw.n = 0
+	err := req.r.Write(c.bw)
+	if err == nil {
+		err = c.bw.Flush()
 	}
-	out := c.bw.Buffered()
-	if err := c.bw.Flush(); err != nil {
+	out := c.cw.n
+	if err != nil {
 		c.Close()
 		return Result{Kind: Classify(err), BytesOut: out}
 	}
@@ -123,13 +139,56 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 		}
 		return Result{Kind: Classify(err), BytesOut: out}
 	}
-	c.resp.SkipBody = req.head
-	if err := c.resp.Read(c.br); err != nil {
+	res := c.read(req)
+	res.BytesOut = out
+	if res.Kind != OK {
 		c.Close()
-		return Result{Kind: Classify(err), BytesOut: out}
 	}
-	res := Result{Status: c.resp.StatusCode(), BytesIn: len(c.resp.Body()), BytesOut: out}
-	if c.resp.ConnectionClose() || req.r.ConnectionClose() {
+	return res
+}
+
+// read reads a response to req: its head (interim responses skipped),
+// then its body, counted and discarded as it arrives.
+func (c *Conn) read(req *Request) Result {
+	closeAfter := false
+	for {
+		if err := c.head.Read(c.br); err != nil {
+			return Result{Kind: Classify(err)}
+		}
+		interim, ca, k := frame(&c.head, req, &c.body)
+		if k != OK {
+			return Result{Kind: k}
+		}
+		if !interim {
+			closeAfter = ca
+			break
+		}
+	}
+	res := Result{Status: c.head.StatusCode()}
+	for !c.body.done() {
+		p, err := c.br.Peek(max(c.br.Buffered(), 1))
+		if len(p) == 0 {
+			if errors.Is(err, io.EOF) && c.body.closed() {
+				closeAfter = true // the body lasted until the close
+				break
+			}
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return Result{Kind: Classify(err)}
+		}
+		used, done, k := c.body.feed(p)
+		_, _ = c.br.Discard(used)
+		if k != OK {
+			return Result{Kind: k}
+		}
+		if done {
+			break
+		}
+	}
+	res.BytesIn = int(c.body.n)
+	// bytes after the response were not asked for: do not reuse
+	if closeAfter || c.br.Buffered() > 0 {
 		c.Close()
 	}
 	return res

@@ -30,7 +30,21 @@ type Loop struct {
 	events  []syscall.EpollEvent
 	cutoff  int64 // unix ns; no exchange lasts past it (0: none)
 	refeed  []int // connections whose response was read in this batch
+
+	// Shared by the loop's connections, one exchange at a time, so that
+	// an idle connection holds no buffer: the serialized request, the
+	// read buffer and the header parser.
+	out  []byte
+	w    sliceWriter
+	bw   *bufio.Writer
+	buf  []byte
+	rd   bytes.Reader
+	br   *bufio.Reader
+	head fasthttp.ResponseHeader
 }
+
+// readSize is the loop's read buffer: what one read system call takes.
+const readSize = 32 << 10
 
 // maxWait is the longest the loop waits in the kernel at a time.
 const maxWait = 2 * time.Millisecond
@@ -44,22 +58,27 @@ const (
 	stWaiting                  // request written, response pending
 )
 
+// loopConn is one connection's state. It holds no buffer of its own
+// while idle: out keeps a request only while the socket cannot take it
+// all, hdr a response head only while it arrives in pieces, and a body
+// is counted and discarded as it arrives (body).
 type loopConn struct {
-	fd       int // -1: no socket
-	state    connState
-	retired  bool
-	deadline int64 // unix ns: the exchange fails with Timeout after it
-	wake     int64 // unix ns: parked until then
-	sent     time.Time
-	req      *Request
-	out      []byte // serialized request
-	off      int    // bytes of out already written
-	in       []byte // response bytes so far
-	w        sliceWriter
-	bw       *bufio.Writer
-	rd       bytes.Reader
-	br       *bufio.Reader
-	resp     fasthttp.Response
+	fd         int // -1: no socket
+	idx        int // the connection's number in the loop
+	state      connState
+	retired    bool
+	inBody     bool // the head has been read; body follows
+	got        bool // some of the response has arrived
+	closeAfter bool // the response asks to close the connection
+	status     int
+	deadline   int64 // unix ns: the exchange fails with Timeout after it
+	wake       int64 // unix ns: parked until then
+	sent       time.Time
+	req        *Request
+	off        int    // bytes of the request written
+	out        []byte // the unwritten request, while the socket is full
+	hdr        []byte // a response head that arrived in pieces
+	body       body
 }
 
 // sliceWriter appends to a byte slice (the serialized request).
@@ -93,12 +112,12 @@ func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
 		return nil, err
 	}
 	for range n {
-		c := &loopConn{fd: -1, out: make([]byte, 0, 1024), in: make([]byte, 0, 16<<10)}
-		c.w = sliceWriter{b: &c.out}
-		c.bw = bufio.NewWriterSize(c.w, 4096)
-		c.br = bufio.NewReaderSize(&c.rd, 16<<10)
-		l.conns = append(l.conns, c)
+		l.conns = append(l.conns, &loopConn{fd: -1, idx: len(l.conns)})
 	}
+	l.w = sliceWriter{b: &l.out}
+	l.bw = bufio.NewWriterSize(l.w, 4096)
+	l.buf = make([]byte, readSize)
+	l.br = bufio.NewReaderSize(&l.rd, maxHeaderBytes)
 	return l, nil
 }
 
@@ -242,18 +261,18 @@ func (l *Loop) feed(i int, now time.Time, d Driver) {
 		if l.cutoff > 0 && c.deadline > l.cutoff {
 			c.deadline = l.cutoff
 		}
-		c.out, c.off = c.out[:0], 0
-		c.bw.Reset(c.w)
-		err := req.r.Write(c.bw)
+		c.off, c.inBody, c.got, c.hdr = 0, false, false, c.hdr[:0]
+		l.out = l.out[:0]
+		l.bw.Reset(l.w)
+		err := req.r.Write(l.bw)
 		if err == nil {
-			err = c.bw.Flush()
+			err = l.bw.Flush()
 		}
 		if err != nil { // the request cannot be serialized: nothing is sent
 			now = time.Now()
 			l.finish(i, c, Result{Kind: Other}, now, d)
 			continue
 		}
-		c.in = c.in[:0]
 		if c.fd < 0 {
 			pending, k := l.connect(i, false)
 			if k != OK {
@@ -262,11 +281,12 @@ func (l *Loop) feed(i int, now time.Time, d Driver) {
 				continue
 			}
 			if pending {
+				c.out = append(c.out[:0], l.out...)
 				c.state = stWriting
 				return
 			}
 		}
-		if k := l.write(c); k != OK {
+		if k := l.write(c, l.out); k != OK {
 			now = time.Now()
 			l.finish(i, c, Result{Kind: k, BytesOut: c.off}, now, d)
 			l.closeSocket(c)
@@ -276,18 +296,20 @@ func (l *Loop) feed(i int, now time.Time, d Driver) {
 	}
 }
 
-// write writes what is left of c's request. When the socket buffer is full
-// it waits for EPOLLOUT (state stWriting).
-func (l *Loop) write(c *loopConn) Kind {
-	for c.off < len(c.out) {
-		n, err := syscall.Write(c.fd, c.out[c.off:])
+// write writes what is left of c's request p (of which c.off bytes are
+// written). When the socket buffer is full it keeps the request in c.out
+// and waits for EPOLLOUT (state stWriting).
+func (l *Loop) write(c *loopConn, p []byte) Kind {
+	for c.off < len(p) {
+		n, err := syscall.Write(c.fd, p[c.off:])
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
 			if c.state != stWriting {
+				c.out = append(c.out[:0], p...)
 				c.state = stWriting
-				ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLOUT, Fd: int32(l.index(c))}
+				ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLOUT, Fd: int32(c.idx)}
 				_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev)
 			}
 			return OK
@@ -297,20 +319,11 @@ func (l *Loop) write(c *loopConn) Kind {
 		c.off += n
 	}
 	if c.state == stWriting {
-		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(l.index(c))}
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.idx)}
 		_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev)
 	}
 	c.state = stWaiting
 	return OK
-}
-
-func (l *Loop) index(c *loopConn) int {
-	for i, x := range l.conns {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // event handles readiness of connection i.
@@ -329,7 +342,7 @@ func (l *Loop) event(i int, events uint32, d Driver) {
 		if events&(syscall.EPOLLOUT|syscall.EPOLLERR|syscall.EPOLLHUP) == 0 {
 			return
 		}
-		if k := l.write(c); k != OK {
+		if k := l.write(c, c.out); k != OK {
 			l.fail(i, c, k, time.Now(), d)
 		}
 	case c.state == stWaiting:

@@ -3,87 +3,133 @@
 package client
 
 import (
+	"bytes"
 	"syscall"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
-// read reads what arrived and completes the exchange once the response is
-// whole.
+// read reads what arrived on connection i into the loop's shared buffer
+// and takes it: the response head (kept in c.hdr only while incomplete),
+// then the body, counted and discarded (c.body). The exchange completes
+// once the response is whole.
 func (l *Loop) read(i int, c *loopConn, d Driver) {
-	if cap(c.in)-len(c.in) < 4096 {
-		grown := make([]byte, len(c.in), 2*cap(c.in))
-		copy(grown, c.in)
-		c.in = grown
-	}
-	n, err := syscall.Read(c.fd, c.in[len(c.in):cap(c.in)])
+	n, err := syscall.Read(c.fd, l.buf)
 	if err == syscall.EAGAIN || err == syscall.EINTR {
 		return
 	}
 	now := time.Now()
 	if err != nil || n == 0 {
+		if err == nil && c.inBody && c.body.closed() {
+			l.complete(i, c, now, true, d) // the body lasted until the close
+			return
+		}
 		kind := Classify(err)
 		if err == nil {
-			kind = Reset // closed before a whole response
-			if len(c.in) > 0 {
-				kind = IO
+			kind = Reset // closed before any of the response
+			if c.got {
+				kind = IO // closed in the middle of it
 			}
 		}
 		l.fail(i, c, kind, now, d)
 		return
 	}
-	c.in = c.in[:len(c.in)+n]
-	res, done, closeAfter := l.parse(c)
-	if !done {
-		return
+	c.got = true
+	complete, extra, k := l.take(c, l.buf[:n])
+	switch {
+	case k != OK:
+		l.fail(i, c, k, now, d)
+	case complete:
+		// bytes after the response were not asked for: the connection
+		// is out of step and is not reused
+		l.complete(i, c, now, extra, d)
 	}
-	res.BytesOut = c.off
+}
+
+// take consumes p, bytes of c's response: head, then body. It reports
+// whether the response is complete, whether p held bytes beyond it, and
+// a failure that ends the exchange.
+func (l *Loop) take(c *loopConn, p []byte) (complete, extra bool, k Kind) {
+	for !c.inBody {
+		buf := p
+		if len(c.hdr) > 0 {
+			c.hdr = append(c.hdr, p...)
+			buf = c.hdr
+		}
+		n, interim, k := l.parseHead(c, buf)
+		if k != OK {
+			return false, false, k
+		}
+		if n == 0 { // the head is not all here yet
+			if len(buf) > maxHeaderBytes {
+				return false, false, IO
+			}
+			if len(c.hdr) == 0 {
+				c.hdr = append(c.hdr, p...)
+			}
+			return false, false, OK
+		}
+		p = buf[n:]
+		// p may alias c.hdr; an append to c.hdr[:0] copies it forward
+		// safely (memmove) before anything else writes there
+		c.hdr = c.hdr[:0]
+		if !interim {
+			c.inBody = true
+		} else if len(p) == 0 {
+			return false, false, OK
+		}
+	}
+	used, done, k := c.body.feed(p)
+	return done, done && used < len(p), k
+}
+
+// parseHead parses a response head at the start of buf with the loop's
+// parser. It returns the head's length (0 if the head is not complete)
+// and whether it was an interim (1xx) response.
+func (l *Loop) parseHead(c *loopConn, buf []byte) (n int, interim bool, k Kind) {
+	end := headEnd(buf)
+	if end < 0 {
+		return 0, false, OK
+	}
+	l.rd.Reset(buf[:end])
+	l.br.Reset(&l.rd)
+	if err := l.head.Read(l.br); err != nil {
+		return 0, false, IO
+	}
+	interim, c.closeAfter, k = frame(&l.head, c.req, &c.body)
+	c.status = l.head.StatusCode()
+	return end, interim, k
+}
+
+// headEnd is the length of the response head at the start of buf (up to
+// and including the empty line), or -1 if it is not complete.
+func headEnd(buf []byte) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(buf[off:], '\n')
+		if i < 0 {
+			return -1
+		}
+		off += i + 1
+		// an empty line: "\n" or "\r\n" right after a newline
+		if off < len(buf) && buf[off] == '\n' {
+			return off + 1
+		}
+		if off+1 < len(buf) && buf[off] == '\r' && buf[off+1] == '\n' {
+			return off + 2
+		}
+	}
+}
+
+// complete ends c's exchange with its response; the connection is closed
+// if the response or the request asked for it (or closeConn).
+func (l *Loop) complete(i int, c *loopConn, now time.Time, closeConn bool, d Driver) {
+	res := Result{Status: c.status, BytesIn: int(c.body.n), BytesOut: c.off}
+	closeAfter := closeConn || c.closeAfter
+	c.inBody = false
 	l.finish(i, c, res, now, d)
-	if closeAfter || res.Kind != OK {
+	if closeAfter {
 		l.closeSocket(c)
 	}
 	// The next request goes out after every response of this batch has
 	// been read and timed (see Run).
 	l.refeed = append(l.refeed, i)
-}
-
-// parse tries to read a whole response from c.in. It returns done == false
-// if more bytes are needed.
-func (l *Loop) parse(c *loopConn) (res Result, done, closeAfter bool) {
-	c.rd.Reset(c.in)
-	c.br.Reset(&c.rd)
-	h := &c.resp.Header
-	if err := h.Read(c.br); err != nil {
-		if c.rd.Len() == 0 && len(c.in) < 1<<20 {
-			return res, false, false // incomplete headers
-		}
-		return Result{Kind: IO}, true, true
-	}
-	hdrLen := len(c.in) - c.rd.Len() - c.br.Buffered()
-	status := h.StatusCode()
-	cl := h.ContentLength()
-	switch {
-	case c.req.head || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified:
-		cl = 0
-	case status < 200:
-		cl = -1 // interim responses: let fasthttp read the whole exchange
-	}
-	if cl >= 0 {
-		if len(c.in) < hdrLen+cl {
-			return res, false, false
-		}
-		return Result{Status: status, BytesIn: cl}, true, h.ConnectionClose() || c.req.r.ConnectionClose() || len(c.in) > hdrLen+cl
-	}
-	// chunked or until-close body: parse the whole response with fasthttp
-	c.rd.Reset(c.in)
-	c.br.Reset(&c.rd)
-	c.resp.SkipBody = c.req.head
-	if err := c.resp.Read(c.br); err != nil {
-		if c.rd.Len() == 0 {
-			return res, false, false
-		}
-		return Result{Kind: IO}, true, true
-	}
-	return Result{Status: c.resp.StatusCode(), BytesIn: len(c.resp.Body())}, true, c.resp.ConnectionClose() || c.req.r.ConnectionClose()
 }

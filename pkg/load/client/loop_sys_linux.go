@@ -90,7 +90,7 @@ func (l *Loop) closeSocket(c *loopConn) {
 		_ = syscall.Close(c.fd)
 	}
 	c.fd = -1
-	c.in = c.in[:0]
+	c.hdr, c.inBody = c.hdr[:0], false
 }
 
 // epollWait waits for events at most d, with epoll_pwait2's nanosecond

@@ -25,10 +25,13 @@ const (
 	Reset
 	IO
 	Other
+	// TooLarge: the response body was longer than the request's
+	// MaxResponseBytes (the rest is not read; the connection is closed).
+	TooLarge
 	NumKinds
 )
 
-var kindNames = [NumKinds]string{"ok", "timeout", "connection_refused", "connection_reset", "io", "other"}
+var kindNames = [NumKinds]string{"ok", "timeout", "connection_refused", "connection_reset", "io", "other", "response_too_large"}
 
 // String is the counter name of the kind (report.Err* for failures).
 func (k Kind) String() string {

@@ -17,6 +17,7 @@ type Request struct {
 	r        fasthttp.Request
 	head     bool
 	endpoint int
+	maxBody  int64
 }
 
 // Spec is what a Request is built from.
@@ -27,6 +28,9 @@ type Spec struct {
 	Body      []byte
 	Host      string // Host header override; empty: from URL
 	KeepAlive bool
+	// MaxResponseBytes bounds the response body (0: no bound); a longer
+	// one ends the exchange as TooLarge.
+	MaxResponseBytes int64
 	// Endpoint is the index of the request's endpoint among a Serial
 	// transport's endpoints (NewSerial); a Loop has one endpoint.
 	Endpoint int
@@ -34,7 +38,7 @@ type Spec struct {
 
 // NewRequest builds a request from s.
 func NewRequest(s Spec) *Request {
-	q := &Request{head: s.Method == fasthttp.MethodHead, endpoint: s.Endpoint}
+	q := &Request{head: s.Method == fasthttp.MethodHead, endpoint: s.Endpoint, maxBody: s.MaxResponseBytes}
 	q.r.Header.SetMethod(s.Method)
 	q.r.SetRequestURI(s.URL)
 	q.r.URI() // parse now, so that Write sends origin-form with our Host

@@ -19,6 +19,7 @@ type reporter struct {
 	totals       report.Counters
 	cumulative   *hist.Histogram
 	service      *hist.Histogram
+	names        load.NameTotals
 
 	mu      sync.Mutex
 	pending []report.Interval // unacknowledged intervals, oldest first
@@ -47,6 +48,7 @@ func (r *reporter) interval(run *load.Run, end time.Time, final bool) *report.Re
 		Interval:      iv.Counters, IntervalHist: ih,
 		Totals: r.totals, Cumulative: ch, P99Us: r.cumulative.Percentile(99),
 	}
+	rep.Names = r.names.Add(iv.Names)
 	rep.Totals.ErrorKinds = copyMap(r.totals.ErrorKinds)
 	rep.Totals.Status = copyMap(r.totals.Status)
 	if final {

@@ -15,9 +15,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/stampede-load/stampede/pkg/export"
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/load"
 	"github.com/stampede-load/stampede/pkg/plan"
+	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
 	"github.com/stampede-load/stampede/pkg/verdict"
@@ -34,7 +36,8 @@ const (
 
 // Main runs `worker run` with args (the words after "run"). Cancelling ctx
 // (Ctrl-C) stops the test: requests in flight finish and are counted, and
-// the summary of what ran is printed.
+// the summary of what ran is printed. The spec comes from -f, or from -u
+// and its sibling flags (see quickFlags).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("worker run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -43,18 +46,30 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	host, _ := os.Hostname()
 	id := fs.String("id", host, "worker id, for {{worker}} in templates")
 	quiet := fs.Bool("quiet", false, "no progress lines")
+	out := fs.String("out", "", "also write the result to FILE, by extension: .html report, .csv stats, timeline.csv, .hlog interval log, .xml JUnit, .json summary")
+	q := quickFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: worker run -f SPEC [--json] [--id ID] [--quiet]\n\nRuns a test spec on this machine without ZooKeeper.\n\n")
+		fmt.Fprintf(stderr, "Usage: worker run -f SPEC [flags]\n       worker run -u URL [-r RATE] [-c CONNS] [-d DUR] [-m METHOD] [-H 'Name: value'] [-b BODY] [flags]\n\nRuns a test on this machine without ZooKeeper. Exit status: 0 passed, 99 a threshold failed, 1 the run failed, 2 bad usage.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
 		return ExitUsage
 	}
-	if *file == "" || fs.NArg() > 0 {
+	if (*file == "") == (q.url == "") || fs.NArg() > 0 {
 		fs.Usage()
 		return ExitUsage
 	}
-	s, err := readSpec(*file)
+	if _, err := outKind(*out); err != nil {
+		fmt.Fprintf(stderr, "worker run: %v\n", err)
+		return ExitUsage
+	}
+	s, err := q.spec()
+	if *file != "" {
+		s, err = readSpec(*file)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "worker run: %v\n", err)
 		return ExitUsage
@@ -63,15 +78,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *quiet {
 		progress = io.Discard
 	}
-	sum, err := Execute(ctx, s, *id, progress)
+	t, err := Run(ctx, s, *id, progress)
 	if err != nil {
 		fmt.Fprintf(stderr, "worker run: %v\n", err)
 		return ExitRun
 	}
-	if err := printSummary(stdout, s.Name, sum, *asJSON); err != nil {
+	if err := printSummary(stdout, s.Name, *t.Summary, *asJSON); err != nil {
 		return ExitRun
 	}
-	if sum.Verdict == report.VerdictFailed {
+	if err := writeOut(*out, t); err != nil {
+		fmt.Fprintf(stderr, "worker run: %v\n", err)
+		return ExitRun
+	}
+	if t.Summary.Verdict == report.VerdictFailed {
 		return ExitThresholds
 	}
 	return ExitOK
@@ -127,10 +146,20 @@ func readSpec(path string) (spec.Spec, error) {
 // second as the leader judges them; one with abort that fails ends the run
 // (its summary then has the failed verdict).
 func Execute(ctx context.Context, s spec.Spec, workerID string, progress io.Writer) (report.Summary, error) {
+	t, err := Run(ctx, s, workerID, progress)
+	if err != nil {
+		return report.Summary{}, err
+	}
+	return *t.Summary, nil
+}
+
+// Run is Execute returning everything the exports are made of: the
+// summary, the timeline and each second's histogram.
+func Run(ctx context.Context, s spec.Spec, workerID string, progress io.Writer) (*export.Test, error) {
 	plan := load.Plan{TestID: "local", WorkerID: workerID, Spec: s, Share: plan.Split(&s, 1)[0]}
 	run, err := load.Prepare(ctx, plan)
 	if err != nil {
-		return report.Summary{}, err
+		return nil, err
 	}
 	defer run.Close()
 
@@ -165,7 +194,7 @@ loop:
 	end := time.Now()
 	acc.add(run.Collect(), second, end)
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		return report.Summary{}, runErr
+		return nil, runErr
 	}
 	elapsed := end.Sub(startAt).Seconds()
 	if elapsed < 0 {
@@ -175,7 +204,7 @@ loop:
 	if !acc.judge.Empty() {
 		sum.Verdict, sum.Thresholds = acc.judge.Final(end, verdict.Whole(&sum))
 	}
-	return sum, nil
+	return acc.export(s, workerID, startAt, end, &sum), nil
 }
 
 // accumulator keeps the cumulative histograms and counters of a run.
@@ -183,6 +212,9 @@ type accumulator struct {
 	latency, service *hist.Histogram
 	counters         report.Counters
 	judge            *verdict.Evaluator
+	names            load.NameTotals
+	points           []report.Point
+	seconds          []proto.SecondHist
 }
 
 func newAccumulator() *accumulator {
@@ -194,6 +226,8 @@ func (a *accumulator) add(iv load.Interval, second int64, end time.Time) report.
 	a.latency.Merge(iv.Latency)
 	a.service.Merge(iv.Service)
 	a.counters.Add(iv.Counters)
+	a.names.Add(iv.Names)
+	a.keep(second, iv.Latency)
 	c := iv.Counters
 	p := report.Point{
 		Second: second, T: end.UnixMilli(),
@@ -202,8 +236,14 @@ func (a *accumulator) add(iv load.Interval, second int64, end time.Time) report.
 		LatencyMs: iv.Latency.Summary(),
 	}
 	if !a.judge.Empty() {
-		a.judge.AddSecond(end, verdict.SecondOf(p, iv.Latency))
+		sec := verdict.SecondOf(p, iv.Latency)
+		sec.Names = make(map[string]verdict.Slice, len(iv.Names))
+		for _, n := range iv.Names {
+			sec.Names[n.Name] = verdict.Slice{Counters: n.Counters, Hist: n.Latency}
+		}
+		a.judge.AddSecond(end, sec)
 	}
+	a.points = append(a.points, p)
 	return p
 }
 
@@ -215,6 +255,7 @@ func (a *accumulator) check(now time.Time, elapsed float64) *report.ThresholdRes
 	}
 	sofar := report.Summary{Requests: a.counters.Requests, Errors: a.counters.Errors,
 		LatencyMs: a.latency.Summary(), StatusCodes: a.counters.Status}
+	sofar.Names = a.names.Summaries(elapsed)
 	if elapsed > 0 {
 		sofar.RPS = float64(a.counters.Requests) / elapsed
 	}
@@ -223,6 +264,7 @@ func (a *accumulator) check(now time.Time, elapsed float64) *report.ThresholdRes
 
 func (a *accumulator) summary(run *load.Run, workerID string, elapsed float64) report.Summary {
 	sum := report.Summarize(a.latency, a.counters, elapsed)
+	sum.Names = a.names.Summaries(elapsed)
 	info := run.Info()
 	skewMs := float64(run.Skew().Microseconds()) / 1000
 	if info.TargetRate > 0 {
