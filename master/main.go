@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string) error {
 	listen := fs.String("listen", ":8080", "address of the API, dashboard, health and metrics")
 	id := fs.String("id", host, "master id shown in the cluster view")
 	apiURL := fs.String("api-url", "", "URL other masters and users reach this master at (default http://<host>:<port>)")
-	session := fs.Duration("session-timeout", coord.DefaultConfig("").SessionTimeout, "ZooKeeper session timeout")
+	session := fs.Duration("session-timeout", coord.MasterSessionTimeout, "ZooKeeper session timeout (short, so that failover is quick)")
 	readyTimeout := fs.Duration("ready-timeout", def.ReadyTimeout, "how long the leader waits for every chosen worker to be ready")
 	finalGrace := fs.Duration("final-grace", def.FinalGrace, "how long the leader waits for a missing worker's final report")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")

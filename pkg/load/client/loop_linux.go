@@ -64,6 +64,7 @@ const (
 // is counted and discarded as it arrives (body).
 type loopConn struct {
 	fd         int // -1: no socket
+	idx        int // the connection's number in the loop
 	state      connState
 	retired    bool
 	inBody     bool // the head has been read; body follows
@@ -111,7 +112,7 @@ func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
 		return nil, err
 	}
 	for range n {
-		l.conns = append(l.conns, &loopConn{fd: -1})
+		l.conns = append(l.conns, &loopConn{fd: -1, idx: len(l.conns)})
 	}
 	l.w = sliceWriter{b: &l.out}
 	l.bw = bufio.NewWriterSize(l.w, 4096)
@@ -308,7 +309,7 @@ func (l *Loop) write(c *loopConn, p []byte) Kind {
 			if c.state != stWriting {
 				c.out = append(c.out[:0], p...)
 				c.state = stWriting
-				ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLOUT, Fd: int32(l.index(c))}
+				ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLOUT, Fd: int32(c.idx)}
 				_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev)
 			}
 			return OK
@@ -318,20 +319,11 @@ func (l *Loop) write(c *loopConn, p []byte) Kind {
 		c.off += n
 	}
 	if c.state == stWriting {
-		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(l.index(c))}
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.idx)}
 		_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev)
 	}
 	c.state = stWaiting
 	return OK
-}
-
-func (l *Loop) index(c *loopConn) int {
-	for i, x := range l.conns {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // event handles readiness of connection i.

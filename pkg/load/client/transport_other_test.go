@@ -1,0 +1,5 @@
+//go:build !linux
+
+package client
+
+func transportCases() []transportCase { return []transportCase{serialCase()} }
