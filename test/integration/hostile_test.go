@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -218,7 +219,12 @@ func TestRetentionPrunesTheOldestTests(t *testing.T) {
 // budget the API answers 429 with Retry-After, and ZooKeeper stays alive
 // and within the budget.
 func TestSpecFloodLeavesZooKeeperAliveAndUnderBudget(t *testing.T) {
-	const budget = 16 << 20
+	budget := int64(16 << 20)
+	if v := os.Getenv("STAMPEDE_FLOOD_BUDGET"); v != "" { // e.g. the default, 67108864
+		if _, err := fmt.Sscan(v, &budget); err != nil {
+			t.Fatalf("STAMPEDE_FLOOD_BUDGET=%q: %v", v, err)
+		}
+	}
 	c := tc.New(t, tc.Options{Masters: 1, MasterArgs: []string{"--retain-bytes", fmt.Sprint(budget)}})
 	url := c.TargetURL("/ping")
 	// a spec just under the 256 KiB stored limit
