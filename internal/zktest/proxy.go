@@ -3,6 +3,7 @@ package zktest
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -18,6 +19,14 @@ type Proxy struct {
 	conns   map[net.Conn]struct{}
 	closed  bool
 	wg      sync.WaitGroup
+	// toServer and toClient count the bytes forwarded each way.
+	toServer, toClient atomic.Int64
+}
+
+// Bytes is how many bytes the proxy forwarded to the server (written by
+// its clients) and to the clients (read by them) so far.
+func (p *Proxy) Bytes() (toServer, toClient int64) {
+	return p.toServer.Load(), p.toClient.Load()
 }
 
 // NewProxy listens on a free loopback port and forwards to target.
@@ -90,13 +99,14 @@ func (p *Proxy) accept() {
 		p.conns[c], p.conns[u] = struct{}{}, struct{}{}
 		p.mu.Unlock()
 		p.wg.Add(2)
-		go p.pipe(c, u)
-		go p.pipe(u, c)
+		go p.pipe(c, u, &p.toClient)
+		go p.pipe(u, c, &p.toServer)
 	}
 }
 
-// pipe copies src to dst, discarding what arrives while blocked.
-func (p *Proxy) pipe(dst, src net.Conn) {
+// pipe copies src to dst, discarding what arrives while blocked, and
+// counts what it forwards.
+func (p *Proxy) pipe(dst, src net.Conn, count *atomic.Int64) {
 	defer p.wg.Done()
 	defer dst.Close()
 	defer src.Close()
@@ -115,6 +125,7 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 				if _, werr := dst.Write(buf[:n]); werr != nil {
 					return
 				}
+				count.Add(int64(n))
 			}
 		}
 		if err != nil { // EOF or closed: the other direction ends too

@@ -114,11 +114,7 @@ func (h *Histogram) Equal(o *Histogram) bool { return h.h.Equals(o.h) }
 
 // Encode is the standard HdrHistogram V2 compressed encoding, base64.
 func (h *Histogram) Encode() (string, error) {
-	b, err := h.h.Encode(hdr.V2CompressedEncodingCookieBase)
-	if err != nil {
-		return "", fmt.Errorf("hist: encode: %w", err)
-	}
-	return string(b), nil
+	return encodeV2(h.h)
 }
 
 // ErrGeometry means a decoded histogram does not have Stampede's geometry.
@@ -139,6 +135,9 @@ func Decode(s string) (*Histogram, error) {
 	}
 	if len(s) > MaxEncoded {
 		return nil, fmt.Errorf("hist: decode: %d bytes encoded; the limit is %d", len(s), MaxEncoded)
+	}
+	if h, err := decodeV2(s); !errors.Is(err, errOtherGeometry) {
+		return h, err
 	}
 	if err := checkHeader(s); err != nil {
 		return nil, err

@@ -25,11 +25,14 @@ type collector struct {
 	primed  int // workers whose node has been read (or found absent) once
 	total   int
 	ready   chan struct{} // closed once every worker is primed
+	// notify gets a token whenever a report changed, so the merge loop
+	// runs when there is something to merge instead of waiting for its tick
+	notify chan struct{}
 }
 
 // collect starts watching the metrics nodes of workers until ctx ends.
 func (o *Orchestrator) collect(ctx context.Context, id string, workers []string) *collector {
-	c := &collector{o: o, id: id, changed: map[string]*report.Report{}, total: len(workers), ready: make(chan struct{})}
+	c := &collector{o: o, id: id, changed: map[string]*report.Report{}, total: len(workers), ready: make(chan struct{}), notify: make(chan struct{}, 1)}
 	if len(workers) == 0 {
 		close(c.ready)
 	}
@@ -82,6 +85,10 @@ func (c *collector) put(r *report.Report) {
 	c.mu.Lock()
 	c.changed[r.Worker] = r
 	c.mu.Unlock()
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
 }
 
 func (c *collector) markPrimed() {

@@ -18,8 +18,16 @@ import (
 )
 
 // LinesEvery is how often the leader rewrites a running test's per-worker
-// lines (the live summary and the timeline are rewritten every second).
+// lines when it has many workers (the live summary and the timeline are
+// rewritten every second, and so are the lines of up to 100 workers).
 const LinesEvery = 5 * time.Second
+
+func linesEvery(workers int) time.Duration {
+	if workers <= 100 {
+		return time.Second
+	}
+	return LinesEvery
+}
 
 // monitorRun is the leader's merge of one running test.
 type monitorRun struct {
@@ -79,7 +87,7 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		if err := m.checkLiveness(ctx, now); err != nil {
 			return err
 		}
-		if now.Sub(m.lastLines) >= LinesEvery {
+		if now.Sub(m.lastLines) >= linesEvery(len(st.Workers)) {
 			if err := m.lines.write(ctx, m.l, m.currentLines()); err != nil {
 				return err
 			}
@@ -90,11 +98,18 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		}
 		select {
 		case <-tick.C:
+		case <-m.col.notify:
+			// reports of one second arrive together: merge them as one batch
+			sleep(ctx, mergeBatch)
 		case <-ctx.Done():
 		}
 	}
 	return ctx.Err()
 }
+
+// mergeBatch is how long the merge loop lets changed reports gather
+// before merging them.
+const mergeBatch = 20 * time.Millisecond
 
 // startMonitor restores what a previous leader persisted, starts following
 // the workers' reports and waits until each has been read once.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/load"
 	"github.com/stampede-load/stampede/pkg/policy"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/spec"
@@ -33,6 +34,9 @@ type Config struct {
 	// run ends while ZooKeeper is unreachable (the report is kept in memory
 	// until then).
 	PublishGrace time.Duration
+	// Transports, if set, carries the load instead of the network (the
+	// fleet simulator's in-process transport); nil: the engine's own.
+	Transports load.OpenTransports
 	// Policy, if set, is the worker's --allow-targets: a plan aimed
 	// elsewhere is refused (voted not ready with the reason).
 	Policy *policy.Policy

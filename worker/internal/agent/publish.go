@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
 )
@@ -28,7 +29,42 @@ type publisher struct {
 func newPublisher(base context.Context, a *Agent, test string, rep *reporter) *publisher {
 	p := &publisher{a: a, test: test, rep: rep, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go p.loop(base)
+	go p.followAck(base)
 	return p
+}
+
+// followAck follows the leader's merged-through watermark with a watch and
+// forgets what it acknowledges, off the publishing path (publishing never
+// waits for it). It ends with the final report's publishing.
+func (p *publisher) followAck(base context.Context) {
+	ctx, cancel := context.WithCancel(base)
+	defer cancel()
+	go func() {
+		<-p.done
+		cancel()
+	}()
+	path := p.a.p.Merged(p.test)
+	for ctx.Err() == nil {
+		d, _, w, err := p.a.c.GetW(ctx, path)
+		if err != nil {
+			if ok, ew, err := p.a.c.ExistsW(ctx, path); err == nil && !ok {
+				wait(ctx, ew)
+			} else {
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+		p.takeAck(d)
+		wait(ctx, w)
+	}
+}
+
+// takeAck applies a merged-through payload.
+func (p *publisher) takeAck(d []byte) {
+	var m proto.Merged
+	if len(d) > 0 && json.Unmarshal(d, &m) == nil {
+		p.rep.ack(m.Through)
+	}
 }
 
 func (p *publisher) offer(r *report.Report) {
@@ -80,13 +116,13 @@ func (p *publisher) loop(base context.Context) {
 	}
 }
 
-// publish learns the leader's merged-through watermark, then writes r with
-// every interval after it to metrics/<worker> (and done/<worker> if final).
+// publish writes r with every interval after the leader's merged-through
+// watermark to metrics/<worker> (and done/<worker> if final).
 func (p *publisher) publish(ctx context.Context, r *report.Report, final bool) error {
-	if d, _, err := p.a.c.Get(ctx, p.a.p.Merged(p.test)); err == nil && len(d) > 0 {
-		var m proto.Merged
-		if json.Unmarshal(d, &m) == nil {
-			p.rep.ack(m.Through)
+	if final {
+		// the last word: drop what the leader has merged since the watch said
+		if d, _, err := p.a.c.Get(ctx, p.a.p.Merged(p.test)); err == nil {
+			p.takeAck(d)
 		}
 	}
 	data := p.rep.withPending(r).Encode()
@@ -117,5 +153,12 @@ func (p *publisher) finish(ctx context.Context, final *report.Report, grace time
 			return
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func wait(ctx context.Context, w <-chan coord.WatchEvent) {
+	select {
+	case <-w:
+	case <-ctx.Done():
 	}
 }

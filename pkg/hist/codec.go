@@ -1,0 +1,232 @@
+package hist
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// A fast codec for the V2 compressed encoding, byte for byte what
+// hdrhistogram-go writes (a test holds it to that), without its costs: the
+// library allocates a new best-compression zlib writer (about 800 KB) and
+// writes every count through reflection, about 1 ms per histogram, which a
+// worker pays twice a second and the leader once per worker-second. Here
+// the zlib writers and readers and the buffers are pooled.
+
+const (
+	v2Cookie           = hdr.V2EncodingCookieBase | 0x10
+	v2CompressedCookie = hdr.V2CompressedEncodingCookieBase | 0x10
+)
+
+var (
+	zwPool = sync.Pool{New: func() any {
+		w, _ := zlib.NewWriterLevel(nil, zlib.BestCompression) // a valid level
+		return w
+	}}
+	zrPool     sync.Pool // zlib readers (io.ReadCloser + zlib.Resetter)
+	bufPool    = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	countsPool = sync.Pool{New: func() any { c := make([]int64, countsLen); return &c }}
+	// countsLen is the length of every Stampede histogram's counts array.
+	countsLen = len(hdr.New(Lowest, Highest, SigFigs).Export().Counts)
+)
+
+// encodeV2 is the V2 compressed encoding of h, base64.
+func encodeV2(h *hdr.Histogram) (string, error) {
+	snap := h.Export()
+	limit := 1 // an empty histogram writes one zero count
+	for i := len(snap.Counts) - 1; i >= 0; i-- {
+		if snap.Counts[i] != 0 {
+			limit = i + 1
+			break
+		}
+	}
+	counts := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(counts)
+	counts.Reset()
+	var vb [9]byte
+	for i := 0; i < limit; {
+		c := snap.Counts[i]
+		i++
+		if c == 0 {
+			zeros := int64(1)
+			for i < limit && snap.Counts[i] == 0 {
+				zeros++
+				i++
+			}
+			if zeros > 1 {
+				c = -zeros
+			}
+		}
+		counts.Write(vb[:putZigZag(vb[:], c)])
+	}
+	ratio := snap.IntegerToDoubleConversionRatio
+	if ratio == 0 {
+		ratio = 1
+	}
+	var head [headerBytes]byte
+	binary.BigEndian.PutUint32(head[0:], uint32(v2Cookie))
+	binary.BigEndian.PutUint32(head[4:], uint32(counts.Len()))
+	binary.BigEndian.PutUint32(head[8:], 0) // normalizing index offset
+	binary.BigEndian.PutUint32(head[12:], uint32(snap.SignificantFigures))
+	binary.BigEndian.PutUint64(head[16:], uint64(snap.LowestTrackableValue))
+	binary.BigEndian.PutUint64(head[24:], uint64(snap.HighestTrackableValue))
+	binary.BigEndian.PutUint64(head[32:], math.Float64bits(ratio))
+
+	out := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(out)
+	out.Reset()
+	out.Write(make([]byte, 8)) // cookie and length, filled below
+	zw := zwPool.Get().(*zlib.Writer)
+	defer zwPool.Put(zw)
+	zw.Reset(out)
+	if _, err := zw.Write(head[:]); err != nil {
+		return "", fmt.Errorf("hist: encode: %w", err)
+	}
+	if _, err := zw.Write(counts.Bytes()); err != nil {
+		return "", fmt.Errorf("hist: encode: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return "", fmt.Errorf("hist: encode: %w", err)
+	}
+	raw := out.Bytes()
+	binary.BigEndian.PutUint32(raw[0:], uint32(v2CompressedCookie))
+	binary.BigEndian.PutUint32(raw[4:], uint32(len(raw)-8))
+	return base64.StdEncoding.EncodeToString(raw), nil
+}
+
+// putZigZag writes v as hdrhistogram's ZigZag LEB128-64b9B and returns
+// its length: 7 bits a byte, the ninth byte carrying the last 8.
+func putZigZag(b []byte, v int64) int {
+	u := uint64((v << 1) ^ (v >> 63))
+	for i := range 8 {
+		if u>>7 == 0 {
+			b[i] = byte(u)
+			return i + 1
+		}
+		b[i] = byte(u&0x7f) | 0x80
+		u >>= 7
+	}
+	b[8] = byte(u)
+	return 9
+}
+
+// readZigZag is putZigZag's reverse; n is 0 for a truncated value.
+func readZigZag(b []byte) (v int64, n int) {
+	var u uint64
+	for i := range 9 {
+		if i >= len(b) {
+			return 0, 0
+		}
+		if i == 8 {
+			u |= uint64(b[i]) << 56
+			n = 9
+			break
+		}
+		u |= uint64(b[i]&0x7f) << (7 * i)
+		if b[i]&0x80 == 0 {
+			n = i + 1
+			break
+		}
+	}
+	return int64(u>>1) ^ -int64(u&1), n
+}
+
+// errOtherGeometry sends Decode to the library's slower, general path.
+var errOtherGeometry = errors.New("hist: not Stampede's exact geometry")
+
+// decodeV2 decodes a histogram of exactly Stampede's geometry, checking
+// everything the library checks; errOtherGeometry for any other geometry.
+func decodeV2(s string) (*Histogram, error) {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(raw) < 8 {
+		return nil, errors.New("hist: decode: not a V2 compressed histogram")
+	}
+	// anything unusual (another cookie, trailing bytes) is the library's to
+	// judge
+	if int32(binary.BigEndian.Uint32(raw[0:]))&^0xf0 != hdr.V2CompressedEncodingCookieBase ||
+		int(binary.BigEndian.Uint32(raw[4:])) != len(raw)-8 {
+		return nil, errOtherGeometry
+	}
+	z, err := zlibReader(raw[8:])
+	if err != nil {
+		return nil, fmt.Errorf("hist: decode: %w", err)
+	}
+	defer zrPool.Put(z)
+	var head [headerBytes]byte
+	if _, err := io.ReadFull(z, head[:]); err != nil {
+		return nil, fmt.Errorf("hist: decode: header: %w", err)
+	}
+	payloadLen := int64(int32(binary.BigEndian.Uint32(head[4:])))
+	if int32(binary.BigEndian.Uint32(head[0:]))&^0xf0 != hdr.V2EncodingCookieBase ||
+		int32(binary.BigEndian.Uint32(head[12:])) != SigFigs ||
+		int64(binary.BigEndian.Uint64(head[16:])) != Lowest ||
+		int64(binary.BigEndian.Uint64(head[24:])) != Highest ||
+		payloadLen < 0 || payloadLen > int64(countsLen)*9 {
+		return nil, errOtherGeometry
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	buf.Reset()
+	if _, err := io.Copy(buf, io.LimitReader(z, payloadLen+1)); err != nil {
+		return nil, fmt.Errorf("hist: decode: %w", err)
+	}
+	if int64(buf.Len()) != payloadLen {
+		return nil, fmt.Errorf("hist: decode: payload is %d bytes, header says %d", buf.Len(), payloadLen)
+	}
+	cp := countsPool.Get().(*[]int64)
+	defer func() { clear(*cp); countsPool.Put(cp) }()
+	if err := fillCounts(*cp, buf.Bytes()); err != nil {
+		return nil, err
+	}
+	// Import copies the counts into the histogram's own array
+	return &Histogram{h: hdr.Import(&hdr.Snapshot{LowestTrackableValue: Lowest, HighestTrackableValue: Highest,
+		SignificantFigures: SigFigs, Counts: *cp})}, nil
+}
+
+// fillCounts decodes a V2 payload into counts, refusing runs past the end,
+// negative counts and totals past int64.
+func fillCounts(counts []int64, p []byte) error {
+	idx, total := 0, int64(0)
+	for len(p) > 0 {
+		c, n := readZigZag(p)
+		if n == 0 {
+			return errors.New("hist: decode: truncated count")
+		}
+		p = p[n:]
+		if c < 0 {
+			if c == math.MinInt64 || -c > int64(len(counts)-idx) {
+				return fmt.Errorf("hist: decode: a run of %d zeros at index %d overflows %d counts", -c, idx, len(counts))
+			}
+			idx += int(-c)
+			continue
+		}
+		if idx >= len(counts) {
+			return fmt.Errorf("hist: decode: count index %d overflows %d counts", idx, len(counts))
+		}
+		if c > math.MaxInt64-total {
+			return errors.New("hist: decode: counts sum past int64")
+		}
+		counts[idx], total = c, total+c
+		idx++
+	}
+	return nil
+}
+
+// zlibReader is a pooled zlib reader over b.
+func zlibReader(b []byte) (io.ReadCloser, error) {
+	if r, ok := zrPool.Get().(io.ReadCloser); ok {
+		if err := r.(zlib.Resetter).Reset(bytes.NewReader(b), nil); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	return zlib.NewReader(bytes.NewReader(b))
+}

@@ -1,0 +1,91 @@
+package hist
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// The fast codec writes exactly what hdrhistogram-go writes, and reads it
+// back to the same counts, for empty, sparse, wide and huge-count
+// histograms.
+func TestCodecMatchesTheLibrary(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	cases := map[string]func(h *Histogram){
+		"empty":  func(*Histogram) {},
+		"one":    func(h *Histogram) { h.RecordMicros(1) },
+		"max":    func(h *Histogram) { h.RecordMicros(Highest) },
+		"sparse": func(h *Histogram) { h.RecordN(900, 10); h.RecordN(25_000, 3) },
+		"wide": func(h *Histogram) {
+			for range 5000 {
+				h.RecordMicros(1 + r.Int64N(Highest))
+			}
+		},
+		"huge counts": func(h *Histogram) { h.RecordN(1234, 1<<50); h.RecordN(5, 1<<40) },
+	}
+	for name, fill := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := New()
+			fill(h)
+			want, err := h.h.Encode(hdr.V2CompressedEncodingCookieBase)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := h.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Fatalf("encoding differs from the library's:\n got %s\nwant %s", got, want)
+			}
+			back, err := Decode(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !back.Equal(h) || back.Count() != h.Count() {
+				t.Errorf("decoded %d values, want %d (equal %v)", back.Count(), h.Count(), back.Equal(h))
+			}
+		})
+	}
+}
+
+// Corrupt payloads are refused, never decoded into wrong counts.
+func TestCodecRefusesCorruptCounts(t *testing.T) {
+	counts := make([]int64, 10)
+	var b [9]byte
+	run := b[:putZigZag(b[:], -11)]
+	if err := fillCounts(counts, run); err == nil {
+		t.Error("a zero run past the end was accepted")
+	}
+	if err := fillCounts(counts, []byte{0x80}); err == nil {
+		t.Error("a truncated count was accepted")
+	}
+	for _, v := range []int64{0, 1, -1, 63, -64, 1 << 40, -(1 << 55), 1<<62 + 7} {
+		n := putZigZag(b[:], v)
+		if got, m := readZigZag(b[:n]); got != v || m != n {
+			t.Errorf("zigzag %d -> %d (%d of %d bytes)", v, got, m, n)
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	h := New()
+	for i := range int64(1000) {
+		h.RecordMicros(1000 + i*37)
+	}
+	for b.Loop() {
+		_, _ = h.Encode()
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	h := New()
+	for i := range int64(1000) {
+		h.RecordMicros(1000 + i*37)
+	}
+	s, _ := h.Encode()
+	for b.Loop() {
+		_, _ = Decode(s)
+	}
+}

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tc "github.com/stampede-load/stampede/internal/testcluster"
+	"github.com/stampede-load/stampede/internal/zktest"
+	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/report"
+)
+
+// ratePerWorker is the constant rate every simulated worker runs.
+const ratePerWorker = 10
+
+// row is what one fleet size measured (a line of the docs/scale.md table).
+type row struct {
+	workers          int
+	duration         time.Duration
+	postToRunning    time.Duration
+	lagP50, lagP99   time.Duration
+	leaderCPU        float64 // cores, over the running window
+	followerCPU      float64
+	fleetCPU         float64 // the simulator process
+	zkWrittenPerWS   float64 // bytes clients wrote to ZooKeeper per worker-second
+	zkReadPerWS      float64
+	largest          int
+	largestPath      string
+	requests         int64
+	planned          int64
+	apiP50, apiP99   time.Duration
+	gaps             []int64
+	timelineRequests int64
+	fleetStop        time.Duration
+}
+
+// scaleRun starts a real ZooKeeper (behind a byte-counting proxy), two real
+// masters and the fleet simulator with n workers, runs one constant-rate
+// test of d and measures it.
+func scaleRun(t *testing.T, n int, d time.Duration) row {
+	zk := zktest.Standalone(t)
+	proxy := zktest.NewProxy(t, zk.Addr())
+	c := tc.New(t, tc.Options{ZK: proxy.Addr(), Masters: 2, NoTarget: true, MasterArgs: []string{"--log-level", "info"}})
+	z := observer(t, zk.Addr(), c.ZKAuthFile)
+	p := proto.Paths{Root: c.Root}
+	sim := startFleet(t, c, n)
+	waitIdle(t, z, p, n, 60*time.Second+time.Duration(n)*20*time.Millisecond)
+
+	r := row{workers: n, duration: d, planned: int64(n) * ratePerWorker * int64(d/time.Second)}
+	spec := map[string]any{
+		"name":    fmt.Sprintf("scale-%d", n),
+		"request": map[string]any{"url": "http://127.0.0.1:9/simulated"}, // never contacted: the transport is in-process
+		"load":    map[string]any{"model": "constant-rate", "rate_per_worker": ratePerWorker, "duration": d.String(), "concurrency": 1},
+		"workers": n,
+	}
+	posted := time.Now()
+	id := c.Submit(spec)
+	st := waitRunning(t, z, p, id, 60*time.Second)
+	r.postToRunning = time.Since(posted)
+
+	leader, follower := masters(t, c)
+	cpu0 := []float64{cpuSeconds(t, leader.Pid()), cpuSeconds(t, follower.Pid()), cpuSeconds(t, sim.Pid())}
+	wall0 := time.Now()
+	w0, r0 := proxy.Bytes()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var lags, api []time.Duration
+	wg.Go(func() { lags = mergeLags(ctx, z, p, id, time.Unix(0, st.StartAt), int64(d/time.Second)) })
+	wg.Go(func() { api = apiLatencies(ctx, c, id) })
+
+	res := c.WaitPhase(id, "completed|stopped|aborted|failed", d+90*time.Second)
+	cancel()
+	wg.Wait()
+	wall := time.Since(wall0).Seconds()
+	r.leaderCPU = (cpuSeconds(t, leader.Pid()) - cpu0[0]) / wall
+	r.followerCPU = (cpuSeconds(t, follower.Pid()) - cpu0[1]) / wall
+	r.fleetCPU = (cpuSeconds(t, sim.Pid()) - cpu0[2]) / wall
+	w1, r1 := proxy.Bytes()
+	ws := float64(n) * d.Seconds()
+	r.zkWrittenPerWS, r.zkReadPerWS = float64(w1-w0)/ws, float64(r1-r0)/ws
+	if res.Phase != proto.PhaseCompleted || res.Summary == nil {
+		t.Fatalf("test ended %s (%s), want completed with a result", res.Phase, res.Reason)
+	}
+	r.requests = res.Summary.Requests
+	if per := r.planned / int64(n); r.requests != r.planned {
+		short := 0
+		for _, w := range res.Workers {
+			if w.Requests != per {
+				short++
+				if short <= 5 {
+					t.Logf("worker %s: %s, %d requests, want %d", w.ID, w.State, w.Requests, per)
+				}
+			}
+		}
+		t.Logf("%d of %d workers did not send their planned %d requests; %d requests late, max start skew %.1f ms, fleet CPU %.2f cores",
+			short, len(res.Workers), per, res.Summary.Late, res.Summary.MaxSkewMs, r.fleetCPU)
+	}
+	r.lagP50, r.lagP99 = pct(lags, 50), pct(lags, 99)
+	r.apiP50, r.apiP99 = pct(api, 50), pct(api, 99)
+	r.gaps, r.timelineRequests = timeline(t, c, id)
+	r.largest, r.largestPath = largestNode(t, z, p.Test(id))
+	r.fleetStop = sim.Stop(60 * time.Second)
+	if b, err := os.ReadFile(sim.Log); err != nil || !strings.Contains(string(b), "fleet stopped") {
+		t.Errorf("the fleet did not stop cleanly on SIGTERM (err %v): %s", err, sim.LogTail(20))
+	}
+	return r
+}
+
+// startFleet builds and starts the simulator and waits for its ready line.
+func startFleet(t *testing.T, c *tc.Cluster, n int) *tc.Proc {
+	bin := filepath.Join(t.TempDir(), "fleet")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the fleet simulator: %v\n%s", err, out)
+	}
+	sim := tc.Start(t, c.Dir, "fleet", bin, "", "--zk", c.ZK, "--zk-root", c.Root, "--workers", strconv.Itoa(n),
+		"--id-prefix", "sim-", "--zk-auth-file", c.ZKAuthFile)
+	tc.Eventually(t, 60*time.Second+time.Duration(n)*30*time.Millisecond, "the fleet registers", func() bool {
+		b, _ := os.ReadFile(sim.Log)
+		if sim.Exited() {
+			t.Fatalf("the fleet exited: %s", sim.LogTail(20))
+		}
+		return strings.Contains(string(b), "fleet ready")
+	})
+	return sim
+}
+
+// observer is the harness's own ZooKeeper session, straight to the server
+// (not counted by the proxy).
+func observer(t *testing.T, addr, authFile string) *coord.Client {
+	cfg := coord.DefaultConfig(addr)
+	if authFile != "" {
+		a, err := coord.ReadAuthFile(authFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Auth = a
+	}
+	z, err := coord.Dial(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(z.Close)
+	return z
+}
+
+// waitIdle waits until n worker registrations exist.
+func waitIdle(t *testing.T, z *coord.Client, p proto.Paths, n int, d time.Duration) {
+	tc.Eventually(t, d, fmt.Sprintf("%d workers registered", n), func() bool {
+		kids, err := z.Children(context.Background(), p.Workers())
+		return err == nil && len(kids) >= n
+	})
+}
+
+// waitRunning polls the test's state until it runs.
+func waitRunning(t *testing.T, z *coord.Client, p proto.Paths, id string, d time.Duration) proto.TestState {
+	var st proto.TestState
+	tc.Eventually(t, d, "the test runs", func() bool {
+		b, _, err := z.Get(context.Background(), p.State(id))
+		if err != nil || json.Unmarshal(b, &st) != nil {
+			return false
+		}
+		if proto.Terminal(st.Phase) {
+			t.Fatalf("test ended %s (%s) before running", st.Phase, st.Reason)
+		}
+		return st.Phase == proto.PhaseRunning
+	})
+	return st
+}
+
+// masters returns the leading master and the other one.
+func masters(t *testing.T, c *tc.Cluster) (leader, follower *tc.Proc) {
+	var v struct {
+		Leader *struct{ ID string } `json:"leader"`
+	}
+	tc.GetJSON(t, c.API()+"/cluster", &v)
+	if v.Leader == nil || len(c.Masters) != 2 {
+		t.Fatalf("no leader among %d masters", len(c.Masters))
+	}
+	if c.Masters[0].Name == v.Leader.ID {
+		return c.Masters[0], c.Masters[1]
+	}
+	return c.Masters[1], c.Masters[0]
+}
+
+// cpuSeconds is a process's user + system CPU time.
+func cpuSeconds(t *testing.T, pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // fields from 3 (state) on
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
+}
+
+// mergeLags follows the merged-through watermark and returns, for each
+// whole second of the run, how long after its end it was persisted.
+func mergeLags(ctx context.Context, z *coord.Client, p proto.Paths, id string, startAt time.Time, seconds int64) []time.Duration {
+	var out []time.Duration
+	last := int64(-1)
+	for ctx.Err() == nil {
+		b, _, w, err := z.GetW(ctx, p.Merged(id))
+		now := time.Now()
+		var m proto.Merged
+		if err == nil && len(b) > 0 && json.Unmarshal(b, &m) == nil {
+			for k := last + 1; k <= m.Through && k < seconds; k++ {
+				out = append(out, now.Sub(startAt.Add(time.Duration(k+1)*time.Second)))
+			}
+			last = max(last, m.Through)
+		}
+		if err != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		select {
+		case <-w:
+		case <-ctx.Done():
+		}
+	}
+	return out
+}
+
+// apiLatencies times GET /api/v1/tests/{id} on each master in turn, twice a
+// second, until ctx ends.
+func apiLatencies(ctx context.Context, c *tc.Cluster, id string) []time.Duration {
+	var out []time.Duration
+	client := &http.Client{Timeout: 10 * time.Second}
+	for i := 0; ctx.Err() == nil; i++ {
+		m := c.Masters[i%len(c.Masters)]
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL()+"/api/v1/tests/"+id, nil)
+		if err != nil {
+			return out
+		}
+		req.Header.Set("Authorization", "Bearer "+tc.OperatorToken)
+		began := time.Now()
+		resp, err := client.Do(req)
+		if err == nil {
+			var v tc.Test
+			if json.NewDecoder(resp.Body).Decode(&v) == nil && resp.StatusCode == http.StatusOK {
+				out = append(out, time.Since(began))
+			}
+			resp.Body.Close()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return out
+}
+
+// timeline reads the persisted timeline: its gap seconds and the sum of its
+// per-second requests; seconds must appear once each, in order.
+func timeline(t *testing.T, c *tc.Cluster, id string) ([]int64, int64) {
+	var tl struct{ Points []report.Point }
+	tc.GetJSON(t, c.API()+"/tests/"+id+"/timeline", &tl)
+	var gaps []int64
+	var sum int64
+	for i, p := range tl.Points {
+		if p.Second != int64(i) {
+			t.Errorf("timeline point %d is second %d", i, p.Second)
+		}
+		if p.Gap {
+			gaps = append(gaps, p.Second)
+		}
+		sum += p.Requests
+	}
+	if len(tl.Points) == 0 {
+		t.Error("empty timeline")
+	}
+	return gaps, sum
+}
+
+// largestNode walks the tree under root and returns its largest node.
+func largestNode(t *testing.T, z *coord.Client, root string) (int, string) {
+	ctx := context.Background()
+	best, bestPath := 0, ""
+	stack := []string{root}
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		b, _, err := z.Get(ctx, p)
+		if err != nil {
+			continue // an ephemeral vote that just went
+		}
+		if len(b) > best {
+			best, bestPath = len(b), p
+		}
+		kids, err := z.Children(ctx, p)
+		if err != nil {
+			continue
+		}
+		for _, k := range kids {
+			stack = append(stack, path.Join(p, k))
+		}
+	}
+	return best, strings.TrimPrefix(bestPath, root+"/")
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(float64(len(s))*p/100+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
