@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -58,6 +59,28 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 		return created.ID
 	}
 
+	del := func(concrete string, want int) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodDelete, c.API()+concrete, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tc.OperatorToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("DELETE %s: %v", concrete, err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("DELETE %s: %v", concrete, err)
+		}
+		if resp.StatusCode != want {
+			t.Errorf("DELETE %s = %d, want %d (%s)", concrete, resp.StatusCode, want, b)
+		}
+		check("DELETE", "/tests/{id}", concrete, resp.StatusCode, b)
+	}
+
 	get("/openapi.json", "/openapi.json", 200)
 	get("/cluster", "/cluster", 200)
 	get("/workers", "/workers", 200)
@@ -78,12 +101,16 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 	get("/tests", "/tests", 200)
 	websocket(t, c, "/tests/"+long+"/live", func(code int) { check("GET", "/tests/{id}/live", "/tests/"+long+"/live", code, nil) })
 	websocket(t, c, "/live", func(code int) { check("GET", "/live", "/live", code, nil) })
+	del("/tests/"+long, http.StatusConflict) // running: stop it first
 	post("/tests/{id}/stop", "/tests/"+long+"/stop", nil, 202)
 	c.WaitPhase(long, "stopped", 30*time.Second)
 	post("/tests/{id}/stop", "/tests/"+long+"/stop", nil, 409)
 	get("/tests/{id}", "/tests/"+long, 200)
 	get("/tests/{id}/timeline", "/tests/"+long+"/timeline", 200)
 	get("/tests", "/tests", 200)
+	get("/tests/compare", "/tests/compare?base="+long+"&head="+long, 200)
+	get("/tests/compare", "/tests/compare?base="+long+"&head=nope", 404)
+	get("/tests/compare", "/tests/compare?base="+long, 400)
 	for _, kind := range export.Kinds { // not JSON: the status is checked
 		for concrete, want := range map[string]int{"/tests/nope/" + kind: 404, "/tests/" + long + "/" + kind: 200} {
 			code, _, body := rawGet(t, c.API()+concrete)
@@ -93,6 +120,8 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 			check("GET", "/tests/{id}/"+kind, concrete, code, body)
 		}
 	}
+	del("/tests/"+long, http.StatusNoContent)
+	del("/tests/"+long, http.StatusNotFound)
 
 	for _, rt := range doc.Routes() {
 		if !checked[rt] {
