@@ -127,6 +127,9 @@ func PrepareWith(ctx context.Context, p Plan, opts Options) (*Run, error) {
 	}
 	openT := opts.Transports
 	if openT == nil {
+		if err := checkFDs(r.conns, len(r.reqs.endpoints)); err != nil {
+			return nil, err
+		}
 		openT, r.onLoops = r.serialTransports, r.canLoop()
 		if r.onLoops {
 			openT = r.loopTransports
