@@ -101,6 +101,9 @@ export interface Point {
   second: number; t: number; requests: number; rps: number; errors: number;
   error_kinds?: Record<string, number>; status_codes?: Record<string, number>;
   late?: number; latency_ms: Latency; workers?: Record<string, WorkerPoint>; gap?: boolean;
+  // others sums the workers beyond the top ones kept per point; partial marks
+  // the run's last, shorter second (seconds long)
+  others?: WorkerPoint; other_workers?: number; partial?: boolean; seconds?: number;
 }
 
 export interface FieldError { field: string; problem: string }

@@ -8,6 +8,7 @@ import { TimelineCharts } from "../charts";
 import { mergePoint } from "../timeline";
 import { h, phaseBadge, replace, stateBadge, table } from "../dom";
 import * as fmt from "../format";
+import { paged } from "../pager";
 import { Report } from "./report";
 import { exportButtons, namesTable, verdictCard } from "../answers";
 
@@ -46,16 +47,16 @@ function progress(t: TestDetail, now: number): HTMLElement {
   return h("span", null, parts, bar);
 }
 
-function workersTable(t: TestDetail): HTMLElement {
-  const ws = [...(t.workers ?? [])].sort((a, b) => a.id.localeCompare(b.id));
-  if (ws.length === 0) return h("p", { class: "muted" }, "No workers assigned yet.");
-  return h("div", { class: "scroll" }, table(
+function workersTable(t: TestDetail, redraw: () => void): HTMLElement {
+  const all = [...(t.workers ?? [])].sort((a, b) => a.id.localeCompare(b.id));
+  if (all.length === 0) return h("p", { class: "muted" }, "No workers assigned yet.");
+  return paged(`test/${t.id}`, all, (w) => w.state, (ws) => h("div", { class: "scroll" }, table(
     ["Worker", "State", ["Requests", "num"], ["Throughput (avg)", "num"], ["p99", "num"], ["Errors", "num"], ["Start skew", "num"]],
     ws.map((w) => [w.id, stateBadge(w.state), fmt.countUnit(w.requests ?? 0, "req"), fmt.rps(w.rps ?? 0),
       fmt.ms(w.p99_ms ?? 0), fmt.countUnit(w.errors ?? 0, "err"),
       w.start_skew_ms != null && w.state !== "planned" ? fmt.ms(w.start_skew_ms) : "–"]),
     { class: "grid", "data-test": "live-workers" },
-  ));
+  )), redraw);
 }
 
 function specLine(t: TestDetail): string {
@@ -137,7 +138,8 @@ export function testView(el: HTMLElement, id: string): () => void {
         : tile("Workers", "workers", `${(t.workers ?? []).filter((w) => w.state === "running").length} running / ${(t.workers ?? []).length}`),
     );
     replace(answersEl, verdictCard(s, !ended), namesTable(s), exportButtons(t.id));
-    replace(workers, workersTable(t));
+    const drawWorkers = () => replace(workers, workersTable(t, drawWorkers));
+    drawWorkers();
     workersCard.hidden = ended && !!s;
     charts.update(points);
   };
