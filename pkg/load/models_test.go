@@ -2,6 +2,9 @@ package load
 
 import (
 	"context"
+	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,6 +148,21 @@ func TestPrepareRejectsBadPlans(t *testing.T) {
 	s = testSpec("http://127.0.0.1:1/", spec.Load{Model: spec.ModelAvalanche, Requests: 1})
 	if _, err := Prepare(context.Background(), Plan{Spec: s, Share: plan.Share{Index: 3, Of: 2}}); err == nil {
 		t.Errorf("Prepare with share 3 of 2 succeeded, want an error")
+	}
+}
+
+// TestPrepareRefusesMoreConnectionsThanFDs: a plan needing more sockets
+// than the process may open is refused at prepare, naming the limit,
+// rather than failing its connections once load has started.
+func TestPrepareRefusesMoreConnectionsThanFDs(t *testing.T) {
+	limit, ok := fdLimit()
+	if !ok {
+		t.Skip("no file descriptor limit on this platform")
+	}
+	s := testSpec("http://127.0.0.1:1/", spec.Load{Model: spec.ModelAvalanche, Concurrency: limit, Duration: spec.D(time.Second)})
+	_, err := Prepare(context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
+	if !errors.Is(err, ErrInvalidPlan) || !strings.Contains(err.Error(), "load.concurrency") || !strings.Contains(err.Error(), strconv.Itoa(limit)) {
+		t.Errorf("Prepare with %d connections = %v, want ErrInvalidPlan naming load.concurrency and the limit %d", limit, err, limit)
 	}
 }
 
