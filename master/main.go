@@ -6,11 +6,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/stampede-load/stampede/master/internal/submit"
 	"github.com/stampede-load/stampede/pkg/config"
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/version"
 )
 
 func main() { os.Exit(realMain()) }
@@ -26,10 +30,23 @@ func main() { os.Exit(realMain()) }
 func realMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(os.Args) > 1 && os.Args[1] == "submit" {
-		return submit.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	if len(os.Args) > 1 {
+		switch cmd := os.Args[1]; {
+		case cmd == "submit":
+			return submit.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		case slices.Contains(submit.Commands, cmd):
+			return submit.Sibling(ctx, cmd, os.Args[2:], os.Stdout, os.Stderr)
+		case cmd == "--version" || cmd == "-version" || cmd == "version":
+			fmt.Println("stampede master", version.Version)
+			return 0
+		}
 	}
-	if err := run(ctx, os.Args[1:]); err != nil {
+	err := run(ctx, os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "\nSubcommands: submit -f SPEC, list, show ID, stop ID, delete ID, export ID --out FILE (each with --help).")
+		return 0
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "master:", err)
 		return 1
 	}

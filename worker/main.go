@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -27,10 +29,21 @@ func main() { os.Exit(realMain()) }
 func realMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(os.Args) > 1 && os.Args[1] == "run" {
-		return standalone.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "run":
+			return standalone.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		case "--version", "-version", "version":
+			fmt.Println("stampede worker", version.Version)
+			return 0
+		}
 	}
-	if err := run(ctx, os.Args[1:]); err != nil {
+	err := run(ctx, os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "\nSubcommand: run -f SPEC | run -u URL [-r RATE] [-c CONNS] [-d DUR] (see worker run --help).")
+		return 0
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		return 1
 	}

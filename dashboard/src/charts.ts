@@ -135,8 +135,11 @@ export class TimelineCharts {
   }
 
   private drawThroughput(points: Point[], xs: number[]): void {
-    const workers = keysOf(points, (p) => p.workers);
-    const raw = workers.map((w) => points.map((p) => p.workers?.[w]?.rps ?? 0));
+    const othersKey = "other workers";
+    // the top workers of each second, and the rest summed as one series
+    const perWorker = (p: Point) => (p.others ? { ...p.workers, [othersKey]: p.others } : p.workers);
+    const workers = keysOf(points, perWorker);
+    const raw = workers.map((w) => points.map((p) => perWorker(p)?.[w]?.rps ?? 0));
     // Stack: series i (from the top) is the sum of workers i..n-1 from the
     // bottom; each is filled to zero and drawn over the one above it.
     const stacked: number[][] = [];

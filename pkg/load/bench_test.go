@@ -19,17 +19,54 @@ func BenchmarkRecord(b *testing.B) {
 			name = "open"
 		}
 		b.Run(name, func(b *testing.B) {
-			var ln lane
-			ln.cur.Store(newSlot(open))
-			var expected [600]bool
-			expected[200] = true
-			now := time.Now()
-			o := outcome{res: client.Result{Status: 200, BytesIn: 4, BytesOut: 40}, scheduled: now, sent: now, done: now.Add(123 * time.Microsecond), expected: &expected}
+			ln, o := recordFixture(open)
 			b.ReportAllocs()
 			for b.Loop() {
-				ln.record(&o)
+				ln.record(o)
 			}
 		})
+	}
+}
+
+// recordFixture is a lane and a successful outcome to record on it.
+func recordFixture(open bool) (*lane, *outcome) {
+	ln := new(lane)
+	ln.cur.Store(newSlot(open))
+	expected := new([600]bool)
+	expected[200] = true
+	now := time.Now()
+	return ln, &outcome{res: client.Result{Status: 200, BytesIn: 4, BytesOut: 40}, scheduled: now, sent: now, done: now.Add(123 * time.Microsecond), expected: expected}
+}
+
+// engineCase is a variant of the engine's request path; mod changes an
+// avalanche spec (and may switch useEventLoop off, restored by the caller).
+type engineCase struct {
+	name string
+	mod  func(*spec.Spec)
+}
+
+// engineCases are the request paths BenchmarkEngine and the allocation
+// test cover, against the canned server at url.
+func engineCases(url string) []engineCase {
+	return []engineCase{
+		{"avalanche", func(s *spec.Spec) {}},
+		{"avalanche-goroutines", func(s *spec.Spec) { useEventLoop = false }},
+		{"avalanche-templates", func(s *spec.Spec) {
+			s.Request.URL = url + "/item/{{seq}}?r={{randInt 1 1000}}&id={{uuid}}"
+			s.Request.Headers = map[string]string{"X-Worker": "{{worker}}", "X-Color": "{{choice red green blue}}"}
+		}},
+		{"avalanche-mix", func(s *spec.Spec) {
+			s.RequestsMix = []spec.MixEntry{{Weight: 3}, {Weight: 1, URL: url + "/other?{{seq}}"}}
+		}},
+		{"constant-rate", func(s *spec.Spec) {
+			s.Load.Model = spec.ModelConstantRate
+			s.Load.Rate = 1e9 // always behind: measures the open loop's own cost
+		}},
+		{"constant-rate-goroutines", func(s *spec.Spec) {
+			useEventLoop = false
+			s.Load.Model = spec.ModelConstantRate
+			s.Load.Rate = 1e9
+		}},
 	}
 }
 
@@ -43,29 +80,7 @@ func BenchmarkEngine(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer srv.Close()
-	cases := []struct {
-		name string
-		mod  func(*spec.Spec)
-	}{
-		{"avalanche", func(s *spec.Spec) {}},
-		{"avalanche-goroutines", func(s *spec.Spec) { useEventLoop = false }},
-		{"avalanche-templates", func(s *spec.Spec) {
-			s.Request.URL = srv.URL() + "/item/{{seq}}?r={{randInt 1 1000}}&id={{uuid}}"
-			s.Request.Headers = map[string]string{"X-Worker": "{{worker}}", "X-Color": "{{choice red green blue}}"}
-		}},
-		{"avalanche-mix", func(s *spec.Spec) {
-			s.RequestsMix = []spec.MixEntry{{Weight: 3}, {Weight: 1, URL: srv.URL() + "/other?{{seq}}"}}
-		}},
-		{"constant-rate", func(s *spec.Spec) {
-			s.Load.Model = spec.ModelConstantRate
-			s.Load.Rate = 1e9 // always behind: measures the open loop's own cost
-		}},
-		{"constant-rate-goroutines", func(s *spec.Spec) {
-			useEventLoop = false
-			s.Load.Model = spec.ModelConstantRate
-			s.Load.Rate = 1e9
-		}},
-	}
+	cases := engineCases(srv.URL())
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			defer func() { useEventLoop = true }()

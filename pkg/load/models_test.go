@@ -2,6 +2,9 @@ package load
 
 import (
 	"context"
+	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,8 +12,11 @@ import (
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
-// TestTsunamiPaces: with a 20 ms pause between requests, 2 connections make
-// at most 2 × (1 s / 20 ms) = 100 requests per second.
+// TestTsunamiPaces: with a 20 ms pause after each response, each of 2
+// connections starts a request at most every 20 ms, so 1 s holds at most
+// 2 × 50 = 100; and at least as many as fit when each cycle is the pause
+// plus the measured mean service time plus 3 ms of scheduling slack — a
+// run that stopped early or paused too long falls below.
 func TestTsunamiPaces(t *testing.T) {
 	tp := startTarget(t)
 	engines(t, func(t *testing.T) { tsunamiPaces(t, tp) })
@@ -21,8 +27,9 @@ func tsunamiPaces(t *testing.T, tp *targetProc) {
 	s := testSpec(tp.URL+"/ping", spec.Load{Model: spec.ModelTsunami, Concurrency: 2, Delay: spec.D(20 * time.Millisecond), Duration: spec.D(time.Second)})
 	got, _ := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
 	n := got.Counters.Requests
-	if n < 10 || n > 102 {
-		t.Errorf("tsunami 2 connections, 20 ms delay, 1 s: %d requests, want between 10 and 102", n)
+	cycle := 20*time.Millisecond + meanService(got) + 3*time.Millisecond
+	if lo := 2 * int64(time.Second/cycle); n < lo || n > 100 {
+		t.Errorf("tsunami 2 connections, 20 ms delay, 1 s: %d requests, want between %d (cycles of %v) and 100", n, lo, cycle)
 	}
 	if ts := tp.stats(t); ts.Requests != n {
 		t.Errorf("target saw %d requests, engine counted %d", ts.Requests, n)
@@ -72,13 +79,20 @@ func rampingConcurrency(t *testing.T, tp *targetProc) {
 	if in := r.Info(); in.Connections != 4 {
 		t.Errorf("Info().Connections = %d, want 4", in.Connections)
 	}
-	// Connection j works while the level is above j: 0→4 over 1 s gives
-	// 0.25 s × (1+2+3+4) = 2.5 connection-seconds, 4→0 over 0.5 s gives
-	// 1.25; 3.75 s at 50 ms per request is at most 75 requests, plus the
-	// 4 that may be in flight when their connection is retired.
+	// Connection j works while the level is above j: from j/4 s (rising
+	// 4/s) to 1 + (4-j)/8 s (falling 8/s), that is 1.5, 1.125, 0.75 and
+	// 0.375 s. Each request takes at least 50 ms, so connection j starts at
+	// most ceil(active/50 ms): 30 + 23 + 15 + 8 = 76; and at least
+	// floor(active/cycle) with a cycle of the measured mean service time
+	// plus 3 ms of slack.
 	n := got.Counters.Requests
-	if n < 20 || n > 79 {
-		t.Errorf("requests = %d, want between 20 and 79", n)
+	cycle := meanService(got) + 3*time.Millisecond
+	var lo int64
+	for _, active := range []time.Duration{1500 * time.Millisecond, 1125 * time.Millisecond, 750 * time.Millisecond, 375 * time.Millisecond} {
+		lo += int64(active / cycle)
+	}
+	if n < lo || n > 76 {
+		t.Errorf("requests = %d, want between %d (cycles of %v) and 76", n, lo, cycle)
 	}
 	if ts := tp.stats(t); ts.Requests != n {
 		t.Errorf("target saw %d requests, engine counted %d", ts.Requests, n)
@@ -135,4 +149,24 @@ func TestPrepareRejectsBadPlans(t *testing.T) {
 	if _, err := Prepare(context.Background(), Plan{Spec: s, Share: plan.Share{Index: 3, Of: 2}}); err == nil {
 		t.Errorf("Prepare with share 3 of 2 succeeded, want an error")
 	}
+}
+
+// TestPrepareRefusesMoreConnectionsThanFDs: a plan needing more sockets
+// than the process may open is refused at prepare, naming the limit,
+// rather than failing its connections once load has started.
+func TestPrepareRefusesMoreConnectionsThanFDs(t *testing.T) {
+	limit, ok := fdLimit()
+	if !ok {
+		t.Skip("no file descriptor limit on this platform")
+	}
+	s := testSpec("http://127.0.0.1:1/", spec.Load{Model: spec.ModelAvalanche, Concurrency: limit, Duration: spec.D(time.Second)})
+	_, err := Prepare(context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
+	if !errors.Is(err, ErrInvalidPlan) || !strings.Contains(err.Error(), "load.concurrency") || !strings.Contains(err.Error(), strconv.Itoa(limit)) {
+		t.Errorf("Prepare with %d connections = %v, want ErrInvalidPlan naming load.concurrency and the limit %d", limit, err, limit)
+	}
+}
+
+// meanService is the mean service time of what a run recorded.
+func meanService(iv Interval) time.Duration {
+	return time.Duration(iv.Service.Summary().Mean * float64(time.Millisecond))
 }

@@ -34,11 +34,17 @@ func TestStallShowsInPercentiles(t *testing.T) {
 			engines(t, func(t *testing.T) {
 				tp.post(t, "/stats/reset")
 				s := testSpec(tp.URL+"/ping", m.load)
+				// the stall is posted from another goroutine, which must
+				// not fail the test itself: its error comes back here
+				stalled := make(chan error, 1)
 				go func() {
 					time.Sleep(2 * time.Second)
-					tp.post(t, "/control/stall?for="+stall.String())
+					stalled <- tp.postErr("/control/stall?for=" + stall.String())
 				}()
 				got, r := runAll(t, context.Background(), Plan{Spec: s, Share: plan.Share{Of: 1}})
+				if err := <-stalled; err != nil {
+					t.Fatalf("stalling the target: %v", err)
+				}
 				lat := got.Latency.Summary()
 				t.Logf("%s: %d requests, late %d, latency %+v", m.name, got.Counters.Requests, got.Counters.Late, lat)
 				if ts := tp.stats(t); ts.Requests != got.Counters.Requests {

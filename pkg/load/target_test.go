@@ -2,7 +2,7 @@ package load
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -27,41 +27,32 @@ func startTarget(t testing.TB) *targetProc {
 	return &targetProc{URL: p.URL()}
 }
 
-type targetStats struct {
-	Requests  int64            `json:"requests"`
-	Completed int64            `json:"completed"`
-	Status    map[string]int64 `json:"status_codes"`
-	HandlerMs struct {
-		P50 float64 `json:"p50"`
-		P99 float64 `json:"p99"`
-		Max float64 `json:"max"`
-	} `json:"handler_ms"`
-}
+// targetStats is the target's GET /stats.
+type targetStats = testcluster.TargetStats
 
 func (tp *targetProc) stats(t *testing.T) targetStats {
 	t.Helper()
-	resp, err := http.Get(tp.URL + "/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var s targetStats
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testcluster.StatsOf(t, tp.URL)
 }
 
 func (tp *targetProc) post(t *testing.T, path string) {
 	t.Helper()
-	resp, err := http.Post(tp.URL+path, "text/plain", nil)
-	if err != nil {
+	if err := tp.postErr(path); err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST %s = %d", path, resp.StatusCode)
+}
+
+// postErr posts to a control endpoint; usable off the test goroutine.
+func (tp *targetProc) postErr(path string) error {
+	resp, err := http.Post(tp.URL+path, "text/plain", nil)
+	if err != nil {
+		return err
 	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s = %d", path, resp.StatusCode)
+	}
+	return nil
 }
 
 // runAll prepares and runs a plan to its end, collecting every second like

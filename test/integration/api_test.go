@@ -103,16 +103,7 @@ func TestWorkerSessionExpiryReregistersAndRunsNextTest(t *testing.T) {
 	c.AddWorker("wp", proxy.Addr())
 	c.WaitWorkers(2, 30*time.Second)
 
-	proxy.Block()
-	tc.Eventually(t, 30*time.Second, "the cut-off worker's session expires and it leaves GET /workers", func() bool {
-		for _, w := range c.LiveWorkers() {
-			if w.ID == "wp" {
-				return false
-			}
-		}
-		return true
-	})
-	proxy.Unblock()
+	expireWorkerSession(t, c, proxy, "wp")
 	c.WaitWorkers(2, 60*time.Second) // re-registered with a new session
 
 	c.ResetTarget()

@@ -108,6 +108,9 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 	get("/tests/{id}", "/tests/"+long, 200)
 	get("/tests/{id}/timeline", "/tests/"+long+"/timeline", 200)
 	get("/tests", "/tests", 200)
+	get("/tests/compare", "/tests/compare?base="+long+"&head="+long, 200)
+	get("/tests/compare", "/tests/compare?base="+long+"&head=nope", 404)
+	get("/tests/compare", "/tests/compare?base="+long, 400)
 	for _, kind := range export.Kinds { // not JSON: the status is checked
 		for concrete, want := range map[string]int{"/tests/nope/" + kind: 404, "/tests/" + long + "/" + kind: 200} {
 			code, _, body := rawGet(t, c.API()+concrete)

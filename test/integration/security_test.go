@@ -4,10 +4,14 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tc "github.com/stampede-load/stampede/internal/testcluster"
+	"github.com/stampede-load/stampede/internal/zktest"
 )
 
 // apiCall is one request to the API and what a user would check of it.
@@ -149,5 +153,58 @@ func TestWebsocketNeedsAToken(t *testing.T) {
 			t.Errorf("%s: selected subprotocol %q, want stampede (a browser fails the connection otherwise)", tt.name, got)
 		}
 		conn.Close()
+	}
+}
+
+// startMaster starts a master on ZooKeeper zk with args after the usual
+// ones.
+func startMaster(t *testing.T, zk, name string, args ...string) *tc.Proc {
+	t.Helper()
+	addr := tc.FreeAddr(t)
+	all := append([]string{"--id", name, "--zk", zk, "--listen", addr, "--session-timeout", "4s"}, args...)
+	return tc.Start(t, t.TempDir(), name, filepath.Join(tc.Binaries(t), "master"), addr, all...)
+}
+
+// A master without a tokens file refuses to start unless told --no-auth
+// (or STAMPEDE_NO_AUTH=true), and then warns; an unreadable or malformed
+// tokens file stops it too. Without authentication the Origin and
+// content-type checks still hold.
+func TestMasterRefusesToStartWithoutTokens(t *testing.T) {
+	zk := zktest.Standalone(t)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad-tokens")
+	if err := os.WriteFile(bad, []byte("admin 0123456789abcdef0123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		log  string
+	}{
+		{"no tokens file", nil, "refusing to start without --tokens-file"},
+		{"missing tokens file", []string{"--tokens-file", filepath.Join(dir, "none")}, "no such file"},
+		{"unknown role", []string{"--tokens-file", bad}, `line 1: unknown role "admin"`},
+	} {
+		m := startMaster(t, zk.Addr(), "m-"+strings.ReplaceAll(tt.name, " ", "-"), tt.args...)
+		tc.Eventually(t, 30*time.Second, tt.name+": the master exits", m.Exited)
+		if out := m.LogTail(20); !strings.Contains(out, tt.log) {
+			t.Errorf("%s: log lacks %q:\n%s", tt.name, tt.log, out)
+		}
+	}
+
+	t.Setenv("STAMPEDE_NO_AUTH", "true")
+	m := startMaster(t, zk.Addr(), "m-no-auth")
+	tc.WaitReady(t, m.URL()+"/readyz", 30*time.Second)
+	if out := m.LogTail(50); !strings.Contains(out, "level=WARN") || !strings.Contains(out, "authentication is OFF") {
+		t.Errorf("no warning that authentication is off:\n%s", out)
+	}
+	for _, a := range []apiCall{
+		{name: "read without token", method: "GET", path: "/api/v1/cluster", want: 200},
+		{name: "the attack", method: "POST", path: "/api/v1/tests", contentType: "text/plain", origin: "http://evil.example", body: "{}", want: 403},
+		{name: "text/plain", method: "POST", path: "/api/v1/tests", contentType: "text/plain", body: "{}", want: 415},
+	} {
+		if code, _, body := a.do(t, m.URL()); code != a.want {
+			t.Errorf("--no-auth, %s: %d %.200s, want %d", a.name, code, body, a.want)
+		}
 	}
 }

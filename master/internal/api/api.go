@@ -54,7 +54,7 @@ func (s *Server) Routes(r chi.Router) {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(auth.Middleware)
 		r.Group(func(r chi.Router) {
-			r.Use(func(h http.Handler) http.Handler { return Limit(s.MaxRequests, h) })
+			r.Use(Limit(s.MaxRequests))
 			r.Get("/cluster", s.getCluster)
 			r.Get("/workers", s.getWorkers)
 			r.Post("/tests", s.createTest)

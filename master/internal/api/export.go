@@ -16,6 +16,7 @@ import (
 // stats.csv, timeline.csv, latency.hlog and junit.xml (see package export).
 // A running test's export is of what has been merged so far.
 func (s *Server) exportRoutes(r chi.Router) {
+	r.Get("/tests/compare", s.getCompare)
 	for _, kind := range export.Kinds {
 		r.Get("/tests/{id}/"+kind, func(w http.ResponseWriter, r *http.Request) { s.getExport(w, r, kind) })
 	}
@@ -79,4 +80,27 @@ func (s *Server) exportData(r *http.Request, id string) (*export.Test, error) {
 		t.Summary = &sum
 	}
 	return t, nil
+}
+
+// getCompare is GET /tests/compare?base=A&head=B (see export.Comparison).
+func (s *Server) getCompare(w http.ResponseWriter, r *http.Request) {
+	ids := [2]string{r.URL.Query().Get("base"), r.URL.Query().Get("head")}
+	if ids[0] == "" || ids[1] == "" {
+		writeError(w, http.StatusBadRequest, "compare needs ?base=<test id>&head=<test id>")
+		return
+	}
+	var ts [2]*export.Test
+	for i, id := range ids {
+		t, err := s.exportData(r, id)
+		if errors.Is(err, view.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "no test "+id)
+			return
+		}
+		if err != nil {
+			s.unavailable(w, err)
+			return
+		}
+		ts[i] = t
+	}
+	writeJSON(w, http.StatusOK, export.Compare(ts[0], ts[1]))
 }

@@ -9,25 +9,28 @@ import (
 // RetryAfter is what a refused caller is told to wait.
 const RetryAfter = time.Second
 
-// Limit serves at most n API requests at a time; one more is answered 503
-// with a Retry-After header at once instead of queueing, so a flood of
-// requests cannot pile up goroutines, ZooKeeper reads and memory. The
-// websocket routes are not behind it: the live hub caps its connections.
-// n <= 0 means no limit.
-func Limit(n int, next http.Handler) http.Handler {
+// Limit returns a middleware that serves at most n requests at a time
+// across every handler it wraps; one more is answered 503 with a
+// Retry-After header at once instead of queueing, so a flood of requests
+// cannot pile up goroutines, ZooKeeper reads and memory. The websocket
+// routes are not behind it: the live hub caps its connections. n <= 0
+// means no limit.
+func Limit(n int) func(http.Handler) http.Handler {
 	if n <= 0 {
-		return next
+		return func(next http.Handler) http.Handler { return next }
 	}
-	slots := make(chan struct{}, n)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-			next.ServeHTTP(w, r)
-		default:
-			Busy(w, "too many concurrent API requests; retry shortly")
-		}
-	})
+	slots := make(chan struct{}, n) // shared by every wrapped route
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				next.ServeHTTP(w, r)
+			default:
+				Busy(w, "too many concurrent API requests; retry shortly")
+			}
+		})
+	}
 }
 
 // Busy answers 503 with Retry-After.

@@ -27,8 +27,9 @@ type SnapshotFunc func(topic string) (msgs [][]byte, final bool)
 // a protocol violation and closes the connection. The handler returns when
 // the connection ends: the topic finished, the client left or was dropped,
 // or the hub closed. Beyond Options.MaxConns connections it answers 503
-// with Retry-After. The HTTP server's read and write deadlines are lifted
-// from an accepted connection: the hub bounds each write itself.
+// with Retry-After. An accepted connection is free of the HTTP server's
+// read and write timeouts (net/http clears a hijacked connection's
+// deadlines); the hub bounds each write itself.
 func (h *Hub) Handler(topicOf TopicFunc, snapshot SnapshotFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !h.admit() {
@@ -50,9 +51,6 @@ func (h *Hub) Handler(topicOf TopicFunc, snapshot SnapshotFunc) http.Handler {
 			writeError(w, http.StatusServiceUnavailable, "shutting down")
 			return
 		}
-		rc := http.NewResponseController(w)
-		_ = rc.SetReadDeadline(time.Time{})
-		_ = rc.SetWriteDeadline(time.Time{})
 		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: h.opts.Subprotocols})
 		if err != nil {
 			return // Accept has answered the request

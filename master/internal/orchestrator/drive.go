@@ -69,7 +69,7 @@ func (o *Orchestrator) drive(ctx context.Context, l *coord.Leader, id string) {
 			return
 		}
 		failures++
-		if o.giveUp(ctx, l, id, st, ver, err, failures) {
+		if o.giveUp(ctx, l, id, st, err, failures) {
 			return
 		}
 		log.Warn("step failed; retrying", "phase", st.Phase, "err", err, "failures", failures)
@@ -99,7 +99,7 @@ const maxFailures = 120
 // can change (a payload too large for ZooKeeper, a report that cannot be
 // trusted, invalid data), when the user asked to stop it, or after
 // maxFailures in a row. It reports whether the test ended.
-func (o *Orchestrator) giveUp(ctx context.Context, l *coord.Leader, id string, st *proto.TestState, ver int32, err error, failures int) bool {
+func (o *Orchestrator) giveUp(ctx context.Context, l *coord.Leader, id string, st *proto.TestState, err error, failures int) bool {
 	reason := ""
 	switch {
 	case permanent(err):
@@ -112,7 +112,16 @@ func (o *Orchestrator) giveUp(ctx context.Context, l *coord.Leader, id string, s
 		}
 		reason = fmt.Sprintf("stop requested while the %s step was failing: %v", st.Phase, err)
 	}
-	return o.fail(ctx, l, id, st, ver, reason) == nil
+	// the step may have written the state meanwhile (lost workers): fail
+	// the current version
+	cur, ver, rerr := o.view.State(ctx, id)
+	if rerr != nil {
+		return false
+	}
+	if proto.Terminal(cur.Phase) {
+		return true
+	}
+	return o.fail(ctx, l, id, cur, ver, reason) == nil
 }
 
 // permanent reports whether retrying cannot make err go away.

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,7 +55,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	token := fs.String("token", "", "API token (an operator's, to submit), sent as Authorization: Bearer")
 	out := fs.String("out", "", "also write the result to FILE, by extension: .html report, .csv stats, timeline.csv, .hlog interval log, .xml JUnit, .json test")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
 	}
 	if _, err := outKind(*out); err != nil {
 		fmt.Fprintln(stderr, "master submit:", err)

@@ -42,7 +42,7 @@ func quickFlags(fs *flag.FlagSet) *quick {
 func (q *quick) spec() (spec.Spec, error) {
 	s := spec.Spec{Request: spec.Request{URL: q.url, Method: q.method, Body: q.body},
 		Load: spec.Load{Model: spec.ModelAvalanche, Concurrency: q.conns, Duration: spec.D(q.dur)}}
-	if q.rate > 0 {
+	if q.rate != 0 { // a negative rate is reported by Validate
 		s.Load.Model, s.Load.Rate = spec.ModelConstantRate, q.rate
 	}
 	for _, h := range q.headers {
