@@ -60,6 +60,7 @@ func DialWS(t testing.TB, rawURL string) *WS {
 	if err != nil {
 		t.Fatalf("websocket %s: %v", rawURL, err)
 	}
+	defer resp.Body.Close() // a 101's body is empty: the connection is the websocket
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		t.Fatalf("websocket %s: handshake answered %s %s", rawURL, resp.Status, body)
