@@ -10,6 +10,7 @@ import { h, phaseBadge, replace, stateBadge, table } from "../dom";
 import * as fmt from "../format";
 import { paged } from "../pager";
 import { Report } from "./report";
+import { exportButtons, namesTable, verdictCard } from "../answers";
 
 const terminal = new Set(["completed", "stopped", "aborted", "failed"]);
 
@@ -93,11 +94,12 @@ export function testView(el: HTMLElement, id: string): () => void {
   const stopMsg = h("span", { class: "muted small" });
   const live = h("span", { class: "live-dot", title: "live feed" });
   const reportEl = h("div");
+  const answersEl = h("div");
   const workersCard = h("section", { class: "card" }, h("h3", null, "Workers"), workers);
 
   replace(el,
     h("section", { class: "card test-head" }, head),
-    tiles, charts.el, workersCard, reportEl);
+    tiles, answersEl, charts.el, workersCard, reportEl);
 
   stopBtn.addEventListener("click", async () => {
     stopBtn.disabled = true;
@@ -135,6 +137,7 @@ export function testView(el: HTMLElement, id: string): () => void {
         ? tile("Workers", "workers", fmt.countUnit((t.workers ?? []).length, "workers"))
         : tile("Workers", "workers", `${(t.workers ?? []).filter((w) => w.state === "running").length} running / ${(t.workers ?? []).length}`),
     );
+    replace(answersEl, verdictCard(s, !ended), namesTable(s), exportButtons(t.id));
     const drawWorkers = () => replace(workers, workersTable(t, drawWorkers));
     drawWorkers();
     workersCard.hidden = ended && !!s;
