@@ -238,9 +238,12 @@ function ninesLabel(x: number): string {
 // percentile (max) is drawn one step right of the last finite point.
 export class DistributionChart {
   readonly el: HTMLElement;
-  private readonly chart = new Chart("Latency by percentile (HdrHistogram log axis)", "chart-distribution", 260);
+  private readonly chart: Chart;
 
-  constructor(dist: { percentile: number; ms: number }[]) {
+  // title names a request name's curve; without it, the whole test's.
+  constructor(dist: { percentile: number; ms: number }[], title = "") {
+    this.chart = new Chart(title ? `${title}: latency by percentile` : "Latency by percentile (HdrHistogram log axis)",
+      title ? "chart-name-distribution" : "chart-distribution", 220);
     this.el = this.chart.el;
     const finite = dist.filter((d) => d.percentile < 100);
     const xs = finite.map((d) => nines(d.percentile));

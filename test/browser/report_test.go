@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,7 +37,8 @@ func TestHTMLReportIsSelfContained(t *testing.T) {
 	page := filepath.Join(dir, "report.html")
 	cmd := exec.Command(filepath.Join(bin, "worker"), "run", "-f", specFile, "--quiet", "--out", page)
 	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 99 {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 99 {
 		t.Fatalf("worker run: %v (want exit 99)\n%s", err, out)
 	}
 	html, err := os.ReadFile(page)
@@ -112,6 +114,9 @@ func TestDashboardAnswers(t *testing.T) {
 		`document.querySelector('[data-test=phase]')?.innerText === 'completed' &&
 		 document.querySelector('[data-test=verdict]')?.innerText === 'failed' &&
 		 document.querySelector('[data-test=names-table]').innerText.includes('checkout')`, pageText)
+	b.waitUntil("each name's percentile curve in the report",
+		`document.querySelectorAll('[data-test=name-curves] [data-test=chart-name-distribution]').length === 2`, pageText)
+	b.shot("answers-report")
 	for _, kind := range export.Kinds {
 		ok := eval[bool](b, `(async () => {
 			const r = await fetch('api/v1/tests/`+id+`/`+kind+`', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('stampede.token')}});
