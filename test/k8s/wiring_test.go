@@ -291,11 +291,5 @@ func getJSON(url string, v any) error {
 // targetRequests reads the target's request count through its Service.
 func targetRequests(t *testing.T, base string) int64 {
 	t.Helper()
-	var s struct {
-		Requests int64 `json:"requests"`
-	}
-	if err := getJSON(base+"/stats", &s); err != nil {
-		t.Fatal(err)
-	}
-	return s.Requests
+	return testcluster.StatsOf(t, base).Requests
 }
