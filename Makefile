@@ -9,6 +9,7 @@
 #   make bench   the load engine against wrk on the same target
 #   make chaos   the failure-handling suite
 #   make k8s-check  the Kubernetes manifests against a real kube-apiserver
+#   make mutate  deliberate bugs the tests must catch (docs/testing.md)
 #   make fuzz    every fuzz target for FUZZTIME (10s) each
 
 SHELL := /bin/bash

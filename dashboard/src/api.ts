@@ -37,7 +37,33 @@ export interface Summary {
   workers?: WorkerSummary[] | null;
   distribution?: { percentile: number; ms: number }[] | null;
   histogram?: string; lost_workers?: string[] | null;
+  verdict?: "passed" | "failed"; thresholds?: ThresholdResult[] | null; names?: NameSummary[] | null;
 }
+
+// ThresholdResult is one threshold's outcome (docs/results.md).
+export interface ThresholdResult {
+  expr: string; name: string; passed: boolean; observed: number;
+  abort?: boolean; aborted?: boolean; failed_at?: number;
+}
+
+// NameSummary is one request name's line of a summary.
+export interface NameSummary {
+  name: string; requests: number; errors: number; rps: number; latency_ms: Latency;
+  status_codes?: Record<string, number>; error_kinds?: Record<string, number>;
+  distribution?: { percentile: number; ms: number }[] | null;
+}
+
+// Change is one metric of a comparison (GET /api/v1/tests/compare).
+export interface Change { metric: string; unit: string; base: number; head: number; delta: number; delta_pct?: number; worse: boolean }
+export interface Comparison {
+  base: { id: string; name?: string; phase: string; verdict?: string };
+  head: { id: string; name?: string; phase: string; verdict?: string };
+  metrics: Change[];
+  names: { name: string; in: string; metrics: Change[] }[];
+}
+
+// The exports of a test, by route name.
+export const exportKinds = ["report.html", "stats.csv", "timeline.csv", "latency.hlog", "junit.xml"] as const;
 
 export interface TestListItem {
   id: string; name?: string; phase: string; reason?: string;
@@ -75,6 +101,9 @@ export interface Point {
   second: number; t: number; requests: number; rps: number; errors: number;
   error_kinds?: Record<string, number>; status_codes?: Record<string, number>;
   late?: number; latency_ms: Latency; workers?: Record<string, WorkerPoint>; gap?: boolean;
+  // others sums the workers beyond the top ones kept per point; partial marks
+  // the run's last, shorter second (seconds long)
+  others?: WorkerPoint; other_workers?: number; partial?: boolean; seconds?: number;
 }
 
 export interface FieldError { field: string; problem: string }
@@ -134,6 +163,15 @@ export const api = {
   create: (body: string, yaml: boolean) =>
     call<{ id: string }>("POST", "tests", body, yaml ? "application/yaml" : "application/json"),
   stop: (id: string) => call<{ id: string; phase: string }>("POST", `tests/${encodeURIComponent(id)}/stop`),
+  compare: (base: string, head: string) =>
+    call<Comparison>("GET", `tests/compare?base=${encodeURIComponent(base)}&head=${encodeURIComponent(head)}`),
+  // exportBlob fetches one export with the token (a plain link could not
+  // send it) for a download.
+  exportBlob: async (id: string, kind: string): Promise<Blob> => {
+    const resp = await fetch(`${base}/tests/${encodeURIComponent(id)}/${kind}`, { headers: authHeaders() });
+    if (!resp.ok) throw new ApiError(resp.status, `HTTP ${resp.status}`);
+    return resp.blob();
+  },
 };
 
 // Feed keeps one websocket open to path, reopening it (with back-off) when it

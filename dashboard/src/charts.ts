@@ -135,8 +135,11 @@ export class TimelineCharts {
   }
 
   private drawThroughput(points: Point[], xs: number[]): void {
-    const workers = keysOf(points, (p) => p.workers);
-    const raw = workers.map((w) => points.map((p) => p.workers?.[w]?.rps ?? 0));
+    const othersKey = "other workers";
+    // the top workers of each second, and the rest summed as one series
+    const perWorker = (p: Point) => (p.others ? { ...p.workers, [othersKey]: p.others } : p.workers);
+    const workers = keysOf(points, perWorker);
+    const raw = workers.map((w) => points.map((p) => perWorker(p)?.[w]?.rps ?? 0));
     // Stack: series i (from the top) is the sum of workers i..n-1 from the
     // bottom; each is filled to zero and drawn over the one above it.
     const stacked: number[][] = [];
@@ -235,9 +238,12 @@ function ninesLabel(x: number): string {
 // percentile (max) is drawn one step right of the last finite point.
 export class DistributionChart {
   readonly el: HTMLElement;
-  private readonly chart = new Chart("Latency by percentile (HdrHistogram log axis)", "chart-distribution", 260);
+  private readonly chart: Chart;
 
-  constructor(dist: { percentile: number; ms: number }[]) {
+  // title names a request name's curve; without it, the whole test's.
+  constructor(dist: { percentile: number; ms: number }[], title = "") {
+    this.chart = new Chart(title ? `${title}: latency by percentile` : "Latency by percentile (HdrHistogram log axis)",
+      title ? "chart-name-distribution" : "chart-distribution", 220);
     this.el = this.chart.el;
     const finite = dist.filter((d) => d.percentile < 100);
     const xs = finite.map((d) => nines(d.percentile));

@@ -4,6 +4,7 @@
 //   #token=<t>    logs in with t (moved to sessionStorage, removed from the URL)
 // Without a token every route shows the login form.
 
+import { compareView } from "./views/compare";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import * as auth from "./auth";
@@ -38,6 +39,9 @@ function route(): void {
   } else if (parts[0] === "new") {
     nav = "new";
     cleanup = newTestView(app, navigate);
+  } else if (parts[0] === "compare" && parts[1] && parts[2]) {
+    nav = "tests";
+    cleanup = compareView(app, decodeURIComponent(parts[1]), decodeURIComponent(parts[2]));
   } else if (parts[0] === "tests" && parts[1]) {
     nav = "tests";
     cleanup = testView(app, decodeURIComponent(parts[1]));

@@ -95,6 +95,14 @@ type Options struct {
 	// can serve the run (Linux, one plain-HTTP endpoint), else one
 	// goroutine transport per connection.
 	Transports OpenTransports
+	// Resolve, if set, maps each endpoint's host:port to the address to
+	// dial before any connection opens (the worker's target policy:
+	// pkg/policy's Resolve checks every address a name resolves to and
+	// returns the checked one, so a DNS answer that changes after the
+	// check cannot redirect the load). An error refuses the plan. TLS
+	// keeps the name for SNI and certificate checks, and requests keep
+	// their Host header.
+	Resolve func(ctx context.Context, hostport string) (string, error)
 }
 
 // Prepare compiles templates and opens connections; it does not send load.
@@ -106,6 +114,16 @@ func PrepareWith(ctx context.Context, p Plan, opts Options) (*Run, error) {
 	r, err := newRun(p)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Resolve != nil {
+		for i := range r.reqs.endpoints {
+			ep := &r.reqs.endpoints[i]
+			addr, err := opts.Resolve(ctx, ep.Addr)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %w", ErrInvalidPlan, ep.Addr, err)
+			}
+			ep.Addr = addr
+		}
 	}
 	openT := opts.Transports
 	if openT == nil {

@@ -36,3 +36,41 @@ func TestSplitExact(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitScenario: journeys split exactly like requests, and unique data
+// rows into disjoint slices that cover every row.
+func TestSplitScenario(t *testing.T) {
+	rows := "user\n"
+	for i := range 31 {
+		rows += "u" + string(rune('a'+i%26)) + "\n"
+	}
+	tests := []struct {
+		name       string
+		load       spec.Load
+		mode       string
+		n          int
+		wantIter   []int64
+		wantFirst  []int
+		wantRows   []int
+		totalIters int64
+	}{
+		{"31 unique over 3", spec.Load{Iterations: 31}, spec.DataUnique, 3, []int64{11, 10, 10}, []int{0, 11, 21}, []int{11, 10, 10}, 31},
+		{"per worker", spec.Load{IterationsPerWorker: 4}, spec.DataUnique, 2, []int64{4, 4}, []int{0, 16}, []int{16, 15}, 8},
+		{"sequential rows are shared", spec.Load{Iterations: 5}, spec.DataSequential, 2, []int64{3, 2}, []int{0, 0}, []int{0, 0}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &spec.Spec{Load: tt.load, Scenario: &spec.Scenario{Data: &spec.Data{Mode: tt.mode, Content: rows}}}
+			var iters int64
+			for i, sh := range Split(s, tt.n) {
+				if sh.Iterations != tt.wantIter[i] || sh.DataFirst != tt.wantFirst[i] || sh.DataRows != tt.wantRows[i] {
+					t.Errorf("share %d = %+v, want iterations %d rows [%d, +%d)", i, sh, tt.wantIter[i], tt.wantFirst[i], tt.wantRows[i])
+				}
+				iters += sh.Iterations
+			}
+			if iters != tt.totalIters {
+				t.Errorf("iterations sum to %d, want %d", iters, tt.totalIters)
+			}
+		})
+	}
+}

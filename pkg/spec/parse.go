@@ -120,6 +120,14 @@ func unknownFields(v any, t reflect.Type, prefix string) FieldErrors {
 			}
 			errs = append(errs, unknownFields(obj[k], ft, join(prefix, k))...)
 		}
+	case reflect.Map:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		for _, k := range sortedKeys(obj) {
+			errs = append(errs, unknownFields(obj[k], t.Elem(), join(prefix, k))...)
+		}
 	case reflect.Slice:
 		arr, ok := v.([]any)
 		if !ok {

@@ -51,6 +51,8 @@ type Spec struct {
 	OnWorkerLoss string     `json:"on_worker_loss,omitempty"`
 	// Thresholds are the test's pass/fail criteria (see Threshold).
 	Thresholds []Threshold `json:"thresholds,omitempty"`
+	// Scenario, when set, makes the unit of load a journey (scenario.go).
+	Scenario *Scenario `json:"scenario,omitempty"`
 }
 
 // Request describes the HTTP request every load goroutine sends (or the
@@ -102,6 +104,10 @@ type Load struct {
 	Duration          Duration `json:"duration,omitzero"`
 	Requests          int64    `json:"requests,omitempty"`
 	RequestsPerWorker int64    `json:"requests_per_worker,omitempty"`
+	// Iterations bounds a scenario by journeys (split exactly over the
+	// workers), or IterationsPerWorker by journeys per worker.
+	Iterations          int64 `json:"iterations,omitempty"`
+	IterationsPerWorker int64 `json:"iterations_per_worker,omitempty"`
 	// MaxDuration is the hard bound of a run that has no duration (a
 	// request-count run); a worker never runs longer than this.
 	MaxDuration Duration `json:"max_duration,omitzero"`

@@ -90,7 +90,7 @@ func (s *Spec) Validate() FieldErrors {
 	}
 
 	r := &s.Request
-	checkURL("request.url", r.URL, len(s.RequestsMix) == 0)
+	checkURL("request.url", r.URL, len(s.RequestsMix) == 0 && s.Scenario == nil)
 	checkMethod("request.method", r.Method)
 	checkBody("request.body_base64", r.Body, r.BodyBase64)
 	checkDur("request.timeout", r.Timeout, true)
@@ -124,6 +124,7 @@ func (s *Spec) Validate() FieldErrors {
 		add("name", "is longer than 200 characters")
 	}
 
+	errs = append(errs, s.validateScenario()...)
 	errs = append(errs, s.validateTemplates()...)
 	errs = append(errs, append(s.validateNames(), s.validateThresholds()...)...)
 	sortErrs(errs)
@@ -207,8 +208,8 @@ func (l *Load) validate(checkDur func(string, Duration, bool)) FieldErrors {
 		}
 	}
 	hasStages := len(l.Stages) > 0 && (l.Model == ModelRampingRate || l.Model == ModelRampingConcurrency)
-	if l.Duration.IsZero() && l.Requests == 0 && l.RequestsPerWorker == 0 && !hasStages {
-		add("load.duration", "the test has no bound: set load.duration, load.requests or load.requests_per_worker")
+	if l.Duration.IsZero() && l.Requests == 0 && l.RequestsPerWorker == 0 && l.Iterations == 0 && l.IterationsPerWorker == 0 && !hasStages {
+		add("load.duration", "the test has no bound: set load.duration, load.requests or load.requests_per_worker (load.iterations for a scenario)")
 	}
 
 	return errs

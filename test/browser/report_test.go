@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,7 +37,8 @@ func TestHTMLReportIsSelfContained(t *testing.T) {
 	page := filepath.Join(dir, "report.html")
 	cmd := exec.Command(filepath.Join(bin, "worker"), "run", "-f", specFile, "--quiet", "--out", page)
 	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 99 {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 99 {
 		t.Fatalf("worker run: %v (want exit 99)\n%s", err, out)
 	}
 	html, err := os.ReadFile(page)
@@ -74,5 +76,60 @@ func TestHTMLReportIsSelfContained(t *testing.T) {
 		t.Errorf("report text lacks the GET /ping row:\n%.2000s", text)
 	}
 	b.shot("report")
+	b.check()
+}
+
+// TestDashboardAnswers: while a 3:1 mix with thresholds runs, the test page
+// shows the live per-name table and the thresholds; once it has ended, the
+// verdict, the export buttons (each download answers) and the comparison
+// of two tests.
+func TestDashboardAnswers(t *testing.T) {
+	c := startCluster(t)
+	leader, _ := c.leader()
+	base := leader.URL() + "/"
+	mix := func(dur string) map[string]any {
+		return map[string]any{
+			"name":    "answers-" + dur,
+			"request": map[string]any{"url": c.TargetURL("/ping")},
+			"requests_mix": []any{map[string]any{"weight": 3},
+				map[string]any{"weight": 1, "name": "checkout", "url": c.TargetURL("/checkout?status=503:50")}},
+			"load":       map[string]any{"model": "constant-rate", "rate": 100, "duration": dur},
+			"thresholds": []any{"p99 < 2s", map[string]any{"expr": "error_rate < 1%", "name": "checkout"}},
+		}
+	}
+	first := c.Submit(mix("2s"))
+	c.WaitPhase(first, "completed", waitLong)
+	id := c.Submit(mix("8s"))
+
+	b := newBrowser(t, 1280, 900)
+	b.login(base, testcluster.OperatorToken)
+	b.do("open the running test", chromedp.Navigate(base+"#/tests/"+id))
+	b.waitUntil("the live per-name table and thresholds",
+		`document.querySelector('[data-test=phase]')?.innerText === 'running' &&
+		 document.querySelectorAll('[data-test=names-table] tbody tr').length === 2 &&
+		 document.querySelectorAll('[data-test=thresholds] tbody tr').length === 2 &&
+		 !!document.querySelector('[data-threshold=failed]')`, pageText)
+	b.shot("answers-live")
+	b.waitUntil("the verdict of the finished test",
+		`document.querySelector('[data-test=phase]')?.innerText === 'completed' &&
+		 document.querySelector('[data-test=verdict]')?.innerText === 'failed' &&
+		 document.querySelector('[data-test=names-table]').innerText.includes('checkout')`, pageText)
+	b.waitUntil("each name's percentile curve in the report",
+		`document.querySelectorAll('[data-test=name-curves] [data-test=chart-name-distribution]').length === 2`, pageText)
+	b.shot("answers-report")
+	for _, kind := range export.Kinds {
+		ok := eval[bool](b, `(async () => {
+			const r = await fetch('api/v1/tests/`+id+`/`+kind+`', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('stampede.token')}});
+			return r.ok && (await r.text()).length > 0 && !!document.querySelector('[data-test="export-`+kind+`"]');
+		})()`)
+		if !ok {
+			t.Errorf("export %s: no button or no answer", kind)
+		}
+	}
+	b.do("compare with the first test", chromedp.SendKeys(chromedp.CSS(`[data-test=compare-id]`), first),
+		chromedp.Click(chromedp.CSS(`[data-test=compare]`)))
+	b.waitUntil("the comparison", `document.querySelectorAll('[data-test=compare-metrics] tbody tr').length >= 12 &&
+		document.querySelectorAll('[data-test=compare-name]').length === 2`, pageText)
+	b.shot("answers-compare")
 	b.check()
 }

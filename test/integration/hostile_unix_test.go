@@ -115,3 +115,25 @@ func TestNonRetryableStepErrorFailsTheTest(t *testing.T) {
 	next := c.Submit(spec("avalanche", map[string]any{"requests": 20}, c.TargetURL("/ping")))
 	c.WaitPhase(next, "completed", 60*time.Second)
 }
+
+// TestStopWorksWhilePreparing: a test waiting for a worker that cannot
+// vote (frozen) is stopped at once by a stop request, long before its
+// ready timeout, and the other worker runs the next test.
+func TestStopWorksWhilePreparing(t *testing.T) {
+	c := tc.New(t, tc.Options{Masters: 1, Workers: 2, SessionTimeout: 10 * time.Second,
+		MasterArgs: []string{"--ready-timeout", "60s"}})
+	frozen := c.Workers[1]
+	if err := frozen.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = frozen.Signal(syscall.SIGCONT) }()
+	id := c.Submit(spec("avalanche", map[string]any{"requests": 10}, c.TargetURL("/ping")))
+	c.WaitPhase(id, "preparing", 30*time.Second)
+	start := time.Now()
+	if code := tc.PostJSON(t, c.API()+"/tests/"+id+"/stop", nil, nil); code != 202 {
+		t.Fatalf("stop = %d, want 202", code)
+	}
+	res := c.WaitPhase(id, "stopped", 10*time.Second)
+	t.Logf("stopped in %v: %s", time.Since(start), res.Reason)
+	allAlive(t, c)
+}

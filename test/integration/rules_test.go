@@ -1,10 +1,14 @@
 package integration
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
 	tc "github.com/stampede-load/stampede/internal/testcluster"
+	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/proto"
 )
 
 // workers: N runs a test on exactly N of the idle workers (the others send
@@ -31,4 +35,39 @@ func TestWorkersNChoosesExactlyNWithRatePerWorker(t *testing.T) {
 		t.Errorf("result %d requests, target %d; want exactly 800", res.Summary.Requests, ts.Requests)
 	}
 	c.WaitWorkers(3, 20*time.Second)
+}
+
+// A spec stored in ZooKeeper that no longer validates (written by another
+// version, or by hand) fails its test with the reason naming the field,
+// instead of being retried forever; nothing is planned or sent.
+func TestStoredInvalidSpecFailsItsTest(t *testing.T) {
+	c := tc.New(t, tc.Options{Masters: 1, Workers: 1})
+	c.ResetTarget()
+	z := c.ZKClient()
+	p := c.Paths()
+	const id = "20260101-000000-invalid"
+	bad := `{"request":{"url":"ftp://` + c.Target.Addr + `/ping"},"load":{"model":"avalanche","duration":"1s"}}`
+	state := proto.Marshal(proto.TestState{Phase: proto.PhasePending, CreatedAt: time.Now().UnixNano()})
+	if err := z.Multi(context.Background(),
+		coord.CreateOp{Path: p.Test(id), Data: []byte(bad)},
+		coord.CreateOp{Path: p.State(id), Data: state},
+		coord.CreateOp{Path: p.Plans(id)},
+		coord.CreateOp{Path: p.ReadyDir(id)},
+		coord.CreateOp{Path: p.MetricsDir(id)},
+		coord.CreateOp{Path: p.DoneDir(id)},
+	); err != nil {
+		t.Fatalf("writing the test by hand: %v", err)
+	}
+	res := c.WaitPhase(id, "failed", 30*time.Second)
+	if !strings.Contains(res.Reason, "stored spec is invalid") || !strings.Contains(res.Reason, "request.url") {
+		t.Errorf("reason %q, want it to say the stored spec is invalid and name request.url", res.Reason)
+	}
+	tc.Absent(t, z, p.Start(id), "a start barrier for a test whose spec is invalid")
+	kids, err := z.Children(context.Background(), p.Plans(id))
+	if err != nil || len(kids) != 0 {
+		t.Errorf("plans of the invalid test: %v (%v), want none", kids, err)
+	}
+	if n := c.TargetRequests(); n != 0 {
+		t.Errorf("the target saw %d requests", n)
+	}
 }

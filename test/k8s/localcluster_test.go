@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -40,7 +41,8 @@ type localCluster struct {
 type localPod struct {
 	name, workload, target string
 	container              Container
-	ports                  map[int]int // container port -> loopback port
+	ports                  map[int]int       // container port -> loopback port
+	mounts                 map[string]string // Secret mountPath -> local directory
 	grace                  time.Duration
 	cmd                    *exec.Cmd
 	log                    string
@@ -177,6 +179,11 @@ func (lc *localCluster) rewrite(pod *localPod, s string) string {
 		re := regexp.MustCompile(`(^|[^\w.:-])(?:127\.0\.0\.1|0\.0\.0\.0)?:` + strconv.Itoa(cp) + `\b`)
 		s = re.ReplaceAllString(s, "${1}127.0.0.1:"+strconv.Itoa(hp))
 	}
+	for mountPath, dir := range pod.mounts {
+		if s == mountPath || strings.HasPrefix(s, mountPath+"/") {
+			s = dir + s[len(mountPath):]
+		}
+	}
 	return lc.rewriteServices(s)
 }
 
@@ -198,6 +205,7 @@ func (lc *localCluster) rewriteServices(s string) string {
 // start launches every pod's process, as the kubelet would start containers.
 func (lc *localCluster) start(im *Images) {
 	for _, pod := range lc.pods {
+		pod.mounts = lc.mountSecrets(pod)
 		env := resolveEnv(lc.t, lc.m, pod.container, Pod{Name: pod.name, IP: "127.0.0.1"})
 		// what the image and the runtime add: the host name and PATH
 		vars := []string{"HOSTNAME=" + pod.name, "PATH=/usr/local/bin:/usr/bin:/bin"}

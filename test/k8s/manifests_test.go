@@ -32,10 +32,11 @@ func kindNames(m *Manifests) []string {
 func TestRenderedObjects(t *testing.T) {
 	base := []string{
 		"ConfigMap/stampede", "ConfigMap/zookeeper", "Deployment/master", "Deployment/worker",
-		"Namespace/stampede", "PodDisruptionBudget/master", "PodDisruptionBudget/zk", "Service/master", "Service/zk", "Service/zk-hs",
+		"Namespace/stampede", "NetworkPolicy/default-deny-ingress", "NetworkPolicy/master", "NetworkPolicy/worker",
+		"NetworkPolicy/zookeeper", "PodDisruptionBudget/master", "PodDisruptionBudget/zk", "Service/master", "Service/zk", "Service/zk-hs",
 		"ServiceAccount/stampede", "StatefulSet/zk",
 	}
-	withTarget := append(slices.Clone(base), "Deployment/target", "Service/target")
+	withTarget := append(slices.Clone(base), "Deployment/target", "NetworkPolicy/target", "Service/target")
 	sort.Strings(withTarget)
 	for _, tc := range []struct {
 		dir  string

@@ -73,18 +73,37 @@ type PodSpec struct {
 	SecurityContext               SecurityContext `json:"securityContext"`
 	Containers                    []Container     `json:"containers"`
 	InitContainers                []Container     `json:"initContainers"`
-	Volumes                       []struct {
-		Name      string `json:"name"`
-		ConfigMap *struct {
-			Name string `json:"name"`
-		} `json:"configMap"`
-	} `json:"volumes"`
+	Volumes                       []Volume        `json:"volumes"`
+}
+
+// Volume is a pod volume (the kinds Stampede's manifests use).
+type Volume struct {
+	Name      string `json:"name"`
+	ConfigMap *struct {
+		Name string `json:"name"`
+	} `json:"configMap"`
+	Secret *struct {
+		SecretName  string `json:"secretName"`
+		DefaultMode *int   `json:"defaultMode"`
+		Items       []struct {
+			Key  string `json:"key"`
+			Path string `json:"path"`
+		} `json:"items"`
+	} `json:"secret"`
+}
+
+// VolumeMount is a container's mount of a pod volume.
+type VolumeMount struct {
+	Name      string `json:"name"`
+	MountPath string `json:"mountPath"`
+	ReadOnly  bool   `json:"readOnly"`
 }
 
 // SecurityContext covers both the pod and the container variant.
 type SecurityContext struct {
 	RunAsNonRoot             *bool  `json:"runAsNonRoot"`
 	RunAsUser                *int64 `json:"runAsUser"`
+	FSGroup                  *int64 `json:"fsGroup"`
 	ReadOnlyRootFilesystem   *bool  `json:"readOnlyRootFilesystem"`
 	AllowPrivilegeEscalation *bool  `json:"allowPrivilegeEscalation"`
 	Privileged               *bool  `json:"privileged"`
@@ -124,6 +143,7 @@ type Container struct {
 		Limits   map[string]string `json:"limits"`
 	} `json:"resources"`
 	SecurityContext *SecurityContext `json:"securityContext"`
+	VolumeMounts    []VolumeMount    `json:"volumeMounts"`
 }
 
 // EnvVar is one container environment variable.

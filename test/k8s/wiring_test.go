@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/internal/testcluster"
 	"github.com/stampede-load/stampede/internal/zktest"
 )
 
@@ -145,7 +146,13 @@ type testView struct {
 // postTest creates a test from a JSON spec and returns its id.
 func postTest(t *testing.T, api, spec string) string {
 	t.Helper()
-	resp, err := http.Post(api+"/api/v1/tests", "application/json", bytes.NewBufferString(spec))
+	req, err := http.NewRequest(http.MethodPost, api+"/api/v1/tests", bytes.NewBufferString(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testcluster.OperatorToken) // from the Secret stampede-tokens
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,8 +266,14 @@ func eventually(t *testing.T, timeout time.Duration, f func() error) {
 	}
 }
 
+// getJSON GETs url with the operator token of the Secret stampede-tokens.
 func getJSON(url string, v any) error {
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+testcluster.OperatorToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
@@ -278,11 +291,5 @@ func getJSON(url string, v any) error {
 // targetRequests reads the target's request count through its Service.
 func targetRequests(t *testing.T, base string) int64 {
 	t.Helper()
-	var s struct {
-		Requests int64 `json:"requests"`
-	}
-	if err := getJSON(base+"/stats", &s); err != nil {
-		t.Fatal(err)
-	}
-	return s.Requests
+	return testcluster.StatsOf(t, base).Requests
 }

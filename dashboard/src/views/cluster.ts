@@ -3,6 +3,7 @@
 // feed changes.
 
 import { h, replace, stateBadge, table } from "../dom";
+import { paged } from "../pager";
 import { ClusterState, subscribe } from "../store";
 import { testsTable } from "./history";
 
@@ -31,11 +32,11 @@ function masters(s: ClusterState): HTMLElement {
   );
 }
 
-function workers(s: ClusterState): HTMLElement {
+function workers(s: ClusterState, redraw: () => void): HTMLElement {
   if (!s.cluster && s.workers.length === 0) return h("p", { class: "muted" }, "Loading…");
   if (s.workers.length === 0) return h("p", { class: "empty" }, "No live workers. Start one with `worker --zk …`.");
-  const ws = [...s.workers].sort((a, b) => a.id.localeCompare(b.id));
-  return h("div", { class: "scroll" }, table(
+  const all = [...s.workers].sort((a, b) => a.id.localeCompare(b.id));
+  return paged("cluster", all, (w) => w.state || "idle", (ws) => h("div", { class: "scroll" }, table(
     ["Worker", "State", "Test", "Host", "IP", ["Cores", "num"], "Version"],
     ws.map((w) => [
       w.id, stateBadge(w.state || "idle"),
@@ -43,7 +44,7 @@ function workers(s: ClusterState): HTMLElement {
       w.host ?? "–", w.ip ?? "–", w.cores != null ? `${w.cores}` : "–", w.version ?? "–",
     ]),
     { class: "grid", "data-test": "workers-table" },
-  ));
+  )), redraw);
 }
 
 export function clusterView(el: HTMLElement): () => void {
@@ -61,7 +62,8 @@ export function clusterView(el: HTMLElement): () => void {
   );
   return subscribe((s) => {
     replace(m, masters(s));
-    replace(w, workers(s));
+    const draw = () => replace(w, workers(s, draw));
+    draw();
     wCount.textContent = s.workers.length ? `(${s.workers.length} live)` : "";
     replace(t, testsTable(s.tests.slice(0, 8)));
   });

@@ -91,6 +91,7 @@ function timelineTable(points: Point[]): HTMLElement {
 export class Report {
   readonly el: HTMLElement;
   private dist: DistributionChart | null = null;
+  private names: DistributionChart[] = [];
   // url holds the result (the test as GET /api/v1/tests/{id} gives it and
   // its timeline) for the download link; it never leaves the browser.
   private readonly url: string;
@@ -109,6 +110,9 @@ export class Report {
       return;
     }
     this.dist = s.distribution?.length ? new DistributionChart(s.distribution) : null;
+    // each request name's curve (the first ones: the result has them all)
+    this.names = (s.names ?? []).filter((n) => n.distribution?.length).slice(0, 12)
+      .map((n) => new DistributionChart(n.distribution!, n.name));
     this.el = h("div", { class: "report", "data-test": "report" },
       h("section", { class: "card" },
         h("h2", null, "Report", h("span", { class: "right" }, download())),
@@ -121,12 +125,14 @@ export class Report {
         ),
         h("h3", null, "Latency"), latencyTable(s)),
       this.dist ? this.dist.el : null,
+      this.names.length ? h("div", { class: "cols", "data-test": "name-curves" }, this.names.map((c) => c.el)) : null,
       h("section", { class: "card" }, h("h3", null, "Workers"), workersSummaryTable(s), timelineTable(points)),
     );
   }
 
   destroy(): void {
     this.dist?.destroy();
+    for (const c of this.names) c.destroy();
     URL.revokeObjectURL(this.url);
   }
 }

@@ -8,7 +8,9 @@ import { TimelineCharts } from "../charts";
 import { mergePoint } from "../timeline";
 import { h, phaseBadge, replace, stateBadge, table } from "../dom";
 import * as fmt from "../format";
+import { paged } from "../pager";
 import { Report } from "./report";
+import { exportButtons, namesTable, verdictCard } from "../answers";
 
 const terminal = new Set(["completed", "stopped", "aborted", "failed"]);
 
@@ -45,16 +47,16 @@ function progress(t: TestDetail, now: number): HTMLElement {
   return h("span", null, parts, bar);
 }
 
-function workersTable(t: TestDetail): HTMLElement {
-  const ws = [...(t.workers ?? [])].sort((a, b) => a.id.localeCompare(b.id));
-  if (ws.length === 0) return h("p", { class: "muted" }, "No workers assigned yet.");
-  return h("div", { class: "scroll" }, table(
+function workersTable(t: TestDetail, redraw: () => void): HTMLElement {
+  const all = [...(t.workers ?? [])].sort((a, b) => a.id.localeCompare(b.id));
+  if (all.length === 0) return h("p", { class: "muted" }, "No workers assigned yet.");
+  return paged(`test/${t.id}`, all, (w) => w.state, (ws) => h("div", { class: "scroll" }, table(
     ["Worker", "State", ["Requests", "num"], ["Throughput (avg)", "num"], ["p99", "num"], ["Errors", "num"], ["Start skew", "num"]],
     ws.map((w) => [w.id, stateBadge(w.state), fmt.countUnit(w.requests ?? 0, "req"), fmt.rps(w.rps ?? 0),
       fmt.ms(w.p99_ms ?? 0), fmt.countUnit(w.errors ?? 0, "err"),
       w.start_skew_ms != null && w.state !== "planned" ? fmt.ms(w.start_skew_ms) : "–"]),
     { class: "grid", "data-test": "live-workers" },
-  ));
+  )), redraw);
 }
 
 function specLine(t: TestDetail): string {
@@ -92,11 +94,12 @@ export function testView(el: HTMLElement, id: string): () => void {
   const stopMsg = h("span", { class: "muted small" });
   const live = h("span", { class: "live-dot", title: "live feed" });
   const reportEl = h("div");
+  const answersEl = h("div");
   const workersCard = h("section", { class: "card" }, h("h3", null, "Workers"), workers);
 
   replace(el,
     h("section", { class: "card test-head" }, head),
-    tiles, charts.el, workersCard, reportEl);
+    tiles, answersEl, charts.el, workersCard, reportEl);
 
   stopBtn.addEventListener("click", async () => {
     stopBtn.disabled = true;
@@ -134,7 +137,9 @@ export function testView(el: HTMLElement, id: string): () => void {
         ? tile("Workers", "workers", fmt.countUnit((t.workers ?? []).length, "workers"))
         : tile("Workers", "workers", `${(t.workers ?? []).filter((w) => w.state === "running").length} running / ${(t.workers ?? []).length}`),
     );
-    replace(workers, workersTable(t));
+    replace(answersEl, verdictCard(s, !ended), namesTable(s), exportButtons(t.id));
+    const drawWorkers = () => replace(workers, workersTable(t, drawWorkers));
+    drawWorkers();
     workersCard.hidden = ended && !!s;
     charts.update(points);
   };

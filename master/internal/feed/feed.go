@@ -105,8 +105,12 @@ func (f *Feed) testTick(ctx context.Context, id string) {
 	if proto.Terminal(t.Phase) {
 		f.mu.Lock()
 		f.terminal[id] = true
+		tf := f.running[id]
 		delete(f.running, id)
 		f.mu.Unlock()
+		if tf != nil {
+			f.flushPoints(ctx, id, t, tf.sent)
+		}
 		msg, _ := json.Marshal(map[string]any{"type": "final", "test": t})
 		f.pub.Finish(TestTopic(id), msg)
 		return
@@ -134,6 +138,23 @@ func (f *Feed) testTick(ctx context.Context, id string) {
 	if len(newPts) == 0 {
 		msg, _ := json.Marshal(map[string]any{"type": "update", "test": t})
 		f.pub.Publish(TestTopic(id), msg)
+	}
+}
+
+// flushPoints publishes the persisted points after second sent: those the
+// leader merged between the last tick and the end of the test, which a
+// subscriber would otherwise never receive.
+func (f *Feed) flushPoints(ctx context.Context, id string, t any, sent int64) {
+	pts, err := f.view.Timeline(ctx, id)
+	if err != nil {
+		f.log.Warn("live feed: reading the final timeline", "test", id, "err", err)
+		return
+	}
+	for _, p := range pts {
+		if p.Second > sent {
+			msg, _ := json.Marshal(map[string]any{"type": "update", "test": t, "point": p})
+			f.pub.Publish(TestTopic(id), msg)
+		}
 	}
 }
 

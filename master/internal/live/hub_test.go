@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/stampede-load/stampede/internal/testcluster"
 )
 
 // wait is the generous bound of every readiness wait: the machine is shared.
@@ -77,18 +79,6 @@ func readUntilClosed(t *testing.T, c *websocket.Conn) websocket.StatusCode {
 			}
 			return websocket.CloseStatus(err)
 		}
-	}
-}
-
-// eventually polls cond until it holds or the generous bound passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after %v", what, wait)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -180,7 +170,7 @@ func TestSlowClientDroppedWithoutDelayingOthers(t *testing.T) {
 	srv := startServer(t, h, nil)
 	slow := dial(t, srv, "feed") // never reads until the end
 	fast := dial(t, srv, "feed")
-	eventually(t, "two subscribers", func() bool { return h.Subscribers("feed") == 2 })
+	testcluster.Eventually(t, wait, "two subscribers", func() bool { return h.Subscribers("feed") == 2 })
 
 	const n = 400 // 400 × 128 KiB = 50 MiB, far beyond loopback socket buffers
 	payload := bytes.Repeat([]byte("x"), 128<<10)
@@ -209,12 +199,12 @@ func TestStalledWriteTimesOut(t *testing.T) {
 	h := NewHub(Options{Buffer: 100000, WriteTimeout: 300 * time.Millisecond})
 	srv := startServer(t, h, nil)
 	stalled := dial(t, srv, "feed")
-	eventually(t, "one subscriber", func() bool { return h.Subscribers("feed") == 1 })
+	testcluster.Eventually(t, wait, "one subscriber", func() bool { return h.Subscribers("feed") == 1 })
 	payload := bytes.Repeat([]byte("y"), 128<<10)
 	for range 400 {
 		h.Publish("feed", payload)
 	}
-	eventually(t, "stalled client removed", func() bool { return h.Subscribers("feed") == 0 })
+	testcluster.Eventually(t, wait, "stalled client removed", func() bool { return h.Subscribers("feed") == 0 })
 	if got := h.Dropped(); got != 0 {
 		t.Errorf("Dropped() = %d, want 0: the queue never filled, the write timed out", got)
 	}
@@ -229,8 +219,8 @@ func TestUnansweredPingDropsClient(t *testing.T) {
 	h := NewHub(Options{WriteTimeout: 300 * time.Millisecond, PingInterval: 50 * time.Millisecond})
 	srv := startServer(t, h, nil)
 	dial(t, srv, "idle") // never reads: pongs are sent by the reader
-	eventually(t, "one subscriber", func() bool { return h.Subscribers("idle") == 1 })
-	eventually(t, "silent client removed", func() bool { return h.Subscribers("idle") == 0 })
+	testcluster.Eventually(t, wait, "one subscriber", func() bool { return h.Subscribers("idle") == 1 })
+	testcluster.Eventually(t, wait, "silent client removed", func() bool { return h.Subscribers("idle") == 0 })
 	if got := h.Dropped(); got != 0 {
 		t.Errorf("Dropped() = %d, want 0: nothing was queued", got)
 	}
@@ -242,7 +232,7 @@ func TestAnsweredPingsKeepClient(t *testing.T) {
 	srv := startServer(t, h, nil)
 	c := dial(t, srv, "idle")
 	ctx := c.CloseRead(context.Background()) // reads, so pongs go out
-	eventually(t, "one subscriber", func() bool { return h.Subscribers("idle") == 1 })
+	testcluster.Eventually(t, wait, "one subscriber", func() bool { return h.Subscribers("idle") == 1 })
 	time.Sleep(300 * time.Millisecond) // ~15 pings
 	if got := h.Subscribers("idle"); got != 1 || ctx.Err() != nil {
 		t.Fatalf("after pings: Subscribers = %d, connection error %v; want 1 and open", got, ctx.Err())
@@ -282,7 +272,7 @@ func TestCloseClosesEveryConnection(t *testing.T) {
 	h := NewHub(Options{})
 	srv := startServer(t, h, nil)
 	conns := []*websocket.Conn{dial(t, srv, "a"), dial(t, srv, "a"), dial(t, srv, "cluster")}
-	eventually(t, "three subscribers", func() bool {
+	testcluster.Eventually(t, wait, "three subscribers", func() bool {
 		return h.Subscribers("a") == 2 && h.Subscribers("cluster") == 1
 	})
 	// Read concurrently: Close waits for the close handshakes.
@@ -322,9 +312,9 @@ func TestClientLeavingUnsubscribes(t *testing.T) {
 	h := NewHub(Options{})
 	srv := startServer(t, h, nil)
 	c := dial(t, srv, "a")
-	eventually(t, "one subscriber", func() bool { return h.Subscribers("a") == 1 })
+	testcluster.Eventually(t, wait, "one subscriber", func() bool { return h.Subscribers("a") == 1 })
 	if err := c.Close(websocket.StatusNormalClosure, "bye"); err != nil && !errors.Is(err, context.Canceled) {
 		t.Logf("client Close: %v", err)
 	}
-	eventually(t, "subscriber gone", func() bool { return h.Subscribers("a") == 0 })
+	testcluster.Eventually(t, wait, "subscriber gone", func() bool { return h.Subscribers("a") == 0 })
 }

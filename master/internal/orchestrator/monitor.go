@@ -58,6 +58,8 @@ type monitorRun struct {
 	lastLiveness time.Time
 	lastLines    time.Time
 	quietSince   time.Time // when the last non-lost worker finished
+	names        []report.NameSummary
+	namesAt      time.Time
 }
 
 // monitor merges a running test's reports into the persisted timeline and
@@ -219,7 +221,13 @@ func (m *monitorRun) persist(ctx context.Context, now time.Time, final bool) ([]
 func (m *monitorRun) live(now time.Time) proto.Live {
 	sum := aggregate.Running(m.s, m.st, m.tr)
 	sum.LostWorkers = sortedSet(m.lost)
-	m.ans.decorate(&sum, m.tr.Latest())
+	// the per-name lines merge every worker's cumulative histogram of each
+	// name: with a large fleet they are refreshed less often than the rest
+	if m.names == nil || now.Sub(m.namesAt) >= linesEvery(len(m.st.Workers)) {
+		m.ans.decorate(&sum, m.tr.Latest())
+		m.names, m.namesAt = sum.Names, now
+	}
+	sum.Names = m.names
 	return proto.Live{MergedThrough: m.tl.last, UpdatedAt: now.UnixNano(), Points: m.tl.recent(proto.LivePoints), Summary: &sum}
 }
 

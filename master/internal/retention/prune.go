@@ -111,6 +111,9 @@ func (pr *Pruner) pruneOnce(ctx context.Context) (int64, error) {
 		}
 	}
 	pr.forget(present)
+	// newest first by end (ids sort by creation; a test that ran long may
+	// end after a later one, and junk with no end sorts last)
+	sort.SliceStable(fin, func(i, j int) bool { return fin[i].ended.After(fin[j].ended) })
 	cutoff := pr.now().Add(-pr.cfg.RetainFor)
 	low := pr.cfg.Budget / 10 * 9
 	var drop, kept []done

@@ -34,9 +34,12 @@ type Config struct {
 }
 
 // DefaultConfig keeps the last 1,000 finished tests for 30 days, in at most
-// 64 MiB.
+// 32 MiB. ZooKeeper holds every node in memory, with copies of recent
+// transactions besides: keep the budget to about an eighth of its heap (a
+// 256 MB heap survived floods of maximum-size specs at 32 MiB, and lost its
+// clients once at 64 MiB).
 func DefaultConfig() Config {
-	return Config{RetainTests: 1000, RetainFor: 30 * 24 * time.Hour, Budget: 64 << 20, Reserve: 64 << 10}
+	return Config{RetainTests: 1000, RetainFor: 30 * 24 * time.Hour, Budget: 32 << 20, Reserve: 64 << 10}
 }
 
 // Validate reports every bad setting.

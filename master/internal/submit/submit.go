@@ -19,6 +19,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/config"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
+	"github.com/stampede-load/stampede/pkg/spec"
 	"github.com/stampede-load/stampede/pkg/verdict"
 )
 
@@ -69,6 +70,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	body, err := os.ReadFile(*file)
+	if err == nil {
+		body, err = spec.InlineDataFile(body, *file)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "master submit:", err)
 		return 2

@@ -169,7 +169,7 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 			out = append(out, it)
 			continue
 		}
-		s, err := r.spec(ctx, id)
+		name, err := r.name(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			continue // deleted meanwhile
 		}
@@ -183,7 +183,7 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 		if err != nil {
 			return nil, err
 		}
-		it = ListItem{ID: id, Name: s.Name, Phase: st.Phase, Reason: st.Reason,
+		it = ListItem{ID: id, Name: name, Phase: st.Phase, Reason: st.Reason,
 			CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt)}
 		if proto.Terminal(st.Phase) {
 			res, err := r.Result(ctx, id)

@@ -47,8 +47,34 @@ func ValidID(id string) bool {
 func (r *Reader) Forget(id string) {
 	r.mu.Lock()
 	delete(r.finished, id)
+	delete(r.names, id)
 	r.mu.Unlock()
 }
+
+// name is a test's name, read from its spec once (a spec is at most the
+// stored spec limit, and a list of unfinished tests would otherwise read
+// every one of them each time).
+func (r *Reader) name(ctx context.Context, id string) (string, error) {
+	r.mu.Lock()
+	n, ok := r.names[id]
+	r.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	s, err := r.spec(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	if r.names == nil || len(r.names) >= maxNames {
+		r.names = map[string]string{} // a simple bound: start over
+	}
+	r.names[id] = s.Name
+	r.mu.Unlock()
+	return s.Name, nil
+}
+
+const maxNames = 10000
 
 // Reader reads cluster and test state. It is safe for concurrent use.
 type Reader struct {
@@ -57,6 +83,7 @@ type Reader struct {
 
 	mu       sync.Mutex
 	finished map[string]ListItem // list items of terminal tests never change
+	names    map[string]string   // test names (a spec never changes), so a list reads no spec twice
 }
 
 // Worker is a live worker registration.

@@ -12,15 +12,21 @@
 //	                            second waits until that second has passed
 //	GET  /metrics               Prometheus
 //	GET  /healthz, /readyz      liveness, readiness (503 while shutting down)
+//
+// Load endpoints also include the shop API (POST /shop/login, /shop/cart,
+// /shop/checkout; see shop.go). With UseTLS the target serves HTTPS and
+// HTTP/2.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +44,7 @@ const ShutdownGrace = 5 * time.Second
 type Server struct {
 	stats    *Stats
 	stall    stall
+	tls      *tls.Config
 	metrics  http.Handler
 	draining atomic.Bool
 }
@@ -52,6 +59,10 @@ func New() *Server {
 	s.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return s
 }
+
+// UseTLS makes Serve answer HTTPS with cfg (HTTP/2 and HTTP/1.1 offered by
+// ALPN). Call it before Serve.
+func (s *Server) UseTLS(cfg *tls.Config) { s.tls = cfg }
 
 // Stats is the server's request accounting.
 func (s *Server) Stats() *Stats { return s.stats }
@@ -83,8 +94,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	default:
-		if len(r.URL.Path) >= len("/control/") && r.URL.Path[:len("/control/")] == "/control/" {
+		if strings.HasPrefix(r.URL.Path, "/control/") {
 			http.NotFound(w, r)
+			return
+		}
+		s.stats.proto(r.ProtoMajor)
+		if strings.HasPrefix(r.URL.Path, "/shop/") {
+			s.shop(w, r)
 			return
 		}
 		s.echo(w, r)
@@ -120,9 +136,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ConnState:         fresh.track,
+		TLSConfig:         s.tls,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if s.tls != nil {
+			errc <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("target: serve: %w", err)

@@ -20,6 +20,13 @@ func startTarget(t *testing.T) (*Server, string) {
 		t.Fatal(err)
 	}
 	srv := New()
+	serveOn(t, srv, ln)
+	return srv, "http://" + ln.Addr().String()
+}
+
+// serveOn serves srv on ln until the test ends.
+func serveOn(t *testing.T, srv *Server, ln net.Listener) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
@@ -29,7 +36,6 @@ func startTarget(t *testing.T) (*Server, string) {
 			t.Errorf("Serve returned %v after cancel, want nil", err)
 		}
 	})
-	return srv, "http://" + ln.Addr().String()
 }
 
 func get(t *testing.T, url string) (int, string) {

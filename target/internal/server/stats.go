@@ -28,6 +28,12 @@ type Stats struct {
 	byWorker sync.Map
 	workers  atomic.Int64 // distinct values in byWorker
 
+	// shop is what the shop API saw (see shop.go).
+	shop shopStats
+	// protos counts load requests by HTTP major version (index 1 or 2;
+	// anything else at 0).
+	protos [3]atomic.Int64
+
 	mu      sync.Mutex
 	handler *hist.Histogram // µs, guarded by mu
 	since   time.Time       // guarded by mu
@@ -72,6 +78,14 @@ func (p *span) reset() {
 	p.n.Store(0)
 	p.first.Store(0)
 	p.last.Store(0)
+}
+
+// proto counts one load request of HTTP major version major.
+func (s *Stats) proto(major int) {
+	if major < 0 || major >= len(s.protos) {
+		major = 0
+	}
+	s.protos[major].Add(1)
 }
 
 // begin counts one load request; worker is its WorkerHeader value, if any.
@@ -130,6 +144,10 @@ type Snapshot struct {
 	// ByWorkerSpan is the same per X-Stampede-Worker value: when each
 	// worker's first and last request reached the target.
 	ByWorkerSpan map[string]Span `json:"by_worker_span,omitempty"`
+	// Shop is what the shop API (POST /shop/*) saw.
+	Shop ShopSnapshot `json:"shop"`
+	// Protocols splits Requests by HTTP version ("HTTP/1", "HTTP/2").
+	Protocols map[string]int64 `json:"protocols,omitempty"`
 }
 
 // Span is when the first and the last request of one worker began (unix
@@ -162,6 +180,15 @@ func (s *Stats) Snapshot() Snapshot {
 		snap.ByWorkerSpan[k.(string)] = Span{FirstUnixNs: p.first.Load(), LastUnixNs: p.last.Load()}
 		return true
 	})
+	snap.Shop = s.shop.snapshot()
+	for major, name := range [...]string{"other", "HTTP/1", "HTTP/2"} {
+		if n := s.protos[major].Load(); n > 0 {
+			if snap.Protocols == nil {
+				snap.Protocols = map[string]int64{}
+			}
+			snap.Protocols[name] = n
+		}
+	}
 	s.mu.Lock()
 	snap.HandlerMs = s.handler.Summary()
 	snap.Completed = s.handler.Count()
@@ -183,6 +210,10 @@ func (s *Stats) Reset() {
 		return true
 	})
 	s.workers.Store(0)
+	s.shop.reset()
+	for i := range s.protos {
+		s.protos[i].Store(0)
+	}
 	for i := range s.status {
 		s.status[i].Store(0)
 	}

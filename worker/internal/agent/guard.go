@@ -39,3 +39,16 @@ func (a *Agent) refuse(ctx context.Context, plan *load.Plan) error {
 	}
 	return fmt.Errorf("worker %s refuses its plan: %w", a.cfg.ID, errors.Join(errs...))
 }
+
+// resolve is the engine's dial address of a target: the address the
+// policy checked (nil policy: the target as it is).
+func (a *Agent) resolve(ctx context.Context, hostport string) (string, error) {
+	if a.cfg.Policy == nil {
+		return hostport, nil
+	}
+	ap, err := a.cfg.Policy.Resolve(ctx, hostport)
+	if err != nil {
+		return "", err
+	}
+	return ap.String(), nil
+}

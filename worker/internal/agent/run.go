@@ -27,7 +27,7 @@ func (a *Agent) runTest(ctx context.Context, id string) {
 	}
 	a.setState(ctx, proto.WorkerPreparing, id)
 	defer a.setState(context.WithoutCancel(ctx), proto.WorkerIdle, "")
-	run, err := load.PrepareWith(ctx, plan, load.Options{Transports: a.cfg.Transports})
+	run, err := load.PrepareWith(ctx, plan, load.Options{Transports: a.cfg.Transports, Resolve: a.resolve})
 	if err != nil {
 		log.Warn("prepare failed", "err", err)
 		a.vote(ctx, id, proto.Ready{Error: err.Error()})

@@ -126,6 +126,9 @@ func readSpec(path string) (spec.Spec, error) {
 	if err != nil {
 		return spec.Spec{}, err
 	}
+	if data, err = spec.InlineDataFile(data, path); err != nil {
+		return spec.Spec{}, fmt.Errorf("%s: %w", path, err)
+	}
 	s, errs := spec.ParseFile(data)
 	if len(errs) > 0 {
 		msg := fmt.Sprintf("%s: invalid spec:", path)

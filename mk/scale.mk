@@ -1,0 +1,22 @@
+# make scale — the master and ZooKeeper side at fleet sizes one machine could
+# never run as processes (docs/scale.md).
+#
+# For each size of SCALE_SIZES it starts a real ZooKeeper (behind a
+# byte-counting proxy), two real masters and the fleet simulator (test/fleet:
+# that many real worker agents in one process, each with its own ZooKeeper
+# session, on an in-process transport), runs a constant-rate test of
+# 10 req/s per worker for SCALE_DURATION and prints one line of the table:
+# POST → running, merge lag p50/p99, leader and follower CPU, ZooKeeper bytes
+# per worker-second, largest znode, result requests vs planned, and the
+# latency of GET /api/v1/tests/{id}. The table is also written to
+# artifacts/scale-table.md and the log to artifacts/scale.log.
+#
+#   make scale                                  100, 500, 1000 and 2000 workers, 30 s each
+#   make scale SCALE_SIZES=100,300 SCALE_DURATION=10s
+
+SCALE_SIZES ?= 100,500,1000,2000
+SCALE_DURATION ?= 30s
+
+.PHONY: scale
+scale: zookeeper
+	@SCALE_SIZES=$(SCALE_SIZES) SCALE_DURATION=$(SCALE_DURATION) GO=$(GO) scripts/scale.sh

@@ -1,0 +1,208 @@
+package server
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testCA is a throwaway certificate authority for TLS tests.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newTestCA(t *testing.T) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// issue writes a leaf certificate and key signed by ca into dir and returns
+// their paths; server certificates are for 127.0.0.1.
+func (ca *testCA) issue(t *testing.T, dir, name string, server bool) (string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	if server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+	} else {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath := filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certPath, keyPath
+}
+
+// startTLSTarget serves a target over TLS with files; it returns the base URL.
+func startTLSTarget(t *testing.T, files TLSFiles) string {
+	t.Helper()
+	cfg, err := files.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := New()
+	srv.UseTLS(cfg)
+	serveOn(t, srv, ln)
+	return "https://" + ln.Addr().String()
+}
+
+func tlsClient(t *testing.T, ca *testCA, client *tls.Certificate, h2 bool) *http.Client {
+	t.Helper()
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.cert)
+	tc := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if client != nil {
+		tc.Certificates = []tls.Certificate{*client}
+	}
+	tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: h2}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
+// TestTLSServesHTTP2: over TLS the target answers HTTP/2 to a client that
+// offers it and HTTP/1.1 to one that does not, and /stats says which.
+func TestTLSServesHTTP2(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t)
+	cert, key := ca.issue(t, dir, "server", true)
+	base := startTLSTarget(t, TLSFiles{Cert: cert, Key: key})
+	for _, h2 := range []bool{true, false, true} {
+		resp, err := tlsClient(t, ca, nil, h2).Get(base + "/ping")
+		if err != nil {
+			t.Fatalf("GET /ping (h2 %v): %v", h2, err)
+		}
+		resp.Body.Close()
+		if want := map[bool]int{true: 2, false: 1}[h2]; resp.ProtoMajor != want {
+			t.Errorf("GET /ping (h2 %v) answered over HTTP/%d, want %d", h2, resp.ProtoMajor, want)
+		}
+	}
+	resp, err := tlsClient(t, ca, nil, false).Get(base + "/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var snap Snapshot
+	if err := decodeJSON(resp, &snap); err != nil {
+		t.Fatal(err)
+	}
+	if snap.Protocols["HTTP/2"] != 2 || snap.Protocols["HTTP/1"] != 1 || snap.Requests != 3 {
+		t.Errorf("stats: requests %d protocols %v, want 3 with HTTP/2: 2, HTTP/1: 1", snap.Requests, snap.Protocols)
+	}
+}
+
+// TestTLSClientCertificate: with a client CA the target answers a client
+// that presents a certificate signed by it and refuses one that does not.
+func TestTLSClientCertificate(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t)
+	cert, key := ca.issue(t, dir, "server", true)
+	caPath := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caPath, ca.pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := startTLSTarget(t, TLSFiles{Cert: cert, Key: key, ClientCA: caPath})
+	ccert, ckey := ca.issue(t, dir, "client", false)
+	pair, err := tls.LoadX509KeyPair(ccert, ckey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := tlsClient(t, ca, &pair, true).Get(base + "/ping")
+	if err != nil {
+		t.Fatalf("GET /ping with a client certificate: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /ping with a client certificate = %d, want 200", resp.StatusCode)
+	}
+	resp, err = tlsClient(t, ca, nil, true).Get(base + "/ping")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("GET /ping without a client certificate answered %d, want a TLS error", resp.StatusCode)
+	}
+	if !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("GET /ping without a client certificate: %v, want an error about the certificate", err)
+	}
+}
+
+func TestTLSFilesErrors(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "x.pem")
+	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ca := newTestCA(t)
+	cert, key := ca.issue(t, dir, "server", true)
+	for _, tt := range []struct {
+		files TLSFiles
+		want  string
+	}{
+		{TLSFiles{Cert: cert}, "need both"},
+		{TLSFiles{Cert: notPEM, Key: notPEM}, "target: tls:"},
+		{TLSFiles{Cert: cert, Key: key, ClientCA: notPEM}, "no PEM certificate"},
+		{TLSFiles{Cert: cert, Key: key, ClientCA: filepath.Join(dir, "missing")}, "client CA"},
+	} {
+		if _, err := tt.files.Config(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Config(%+v) = %v, want an error with %q", tt.files, err, tt.want)
+		}
+	}
+}
+
+func decodeJSON(resp *http.Response, v any) error {
+	return json.NewDecoder(resp.Body).Decode(v)
+}
