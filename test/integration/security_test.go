@@ -208,3 +208,46 @@ func TestMasterRefusesToStartWithoutTokens(t *testing.T) {
 		}
 	}
 }
+
+// Tokens rotate without a restart: a changed tokens file is read again
+// within seconds (a new token works, a removed one gets 401), and a broken
+// file keeps the tokens last read.
+func TestTokensFileRotatesWithoutRestart(t *testing.T) {
+	c := tc.New(t, tc.Options{Masters: 1, Workers: 1})
+	base := c.Masters[0].URL()
+	write := func(content string) { // atomically, as a Kubernetes Secret volume is updated
+		tmp := c.TokensFile + ".new"
+		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, c.TokensFile); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status := func(token string) int {
+		code, _, _ := apiCall{method: "GET", path: "/api/v1/tests", token: token}.do(t, base)
+		return code
+	}
+	rotated := "rotated-operator-token-0123456789"
+	write("operator " + rotated + "\nviewer " + tc.ViewerToken + "\n")
+	tc.Eventually(t, 15*time.Second, "the new token accepted and the removed one refused", func() bool {
+		return status(rotated) == 200 && status(tc.OperatorToken) == 401
+	})
+	if code := status(tc.ViewerToken); code != 200 {
+		t.Errorf("the kept viewer token after the rotation: %d, want 200", code)
+	}
+
+	write("operator short\n")
+	tc.Eventually(t, 15*time.Second, "the broken file reported in the log", func() bool {
+		status(rotated) // a lookup looks at the file
+		return strings.Contains(c.Masters[0].LogTail(50), "tokens file unusable")
+	})
+	if code := status(rotated); code != 200 {
+		t.Errorf("after a broken tokens file, the token last read: %d, want 200 (kept)", code)
+	}
+	if strings.Contains(c.Masters[0].LogTail(1000), rotated) {
+		t.Error("the master logged a token")
+	}
+	write(tc.TokensFileContent())
+	tc.Eventually(t, 15*time.Second, "the original tokens back", func() bool { return status(tc.OperatorToken) == 200 })
+}

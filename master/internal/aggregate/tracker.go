@@ -129,12 +129,12 @@ func (t *Tracker) add(worker string, w *workerTrack, iv report.Interval) {
 	if iv.Seq < t.next && !toTotal {
 		return
 	}
-	h, err := hist.Decode(iv.Hist)
+	h, err := hist.DecodeSparse(iv.Hist) // an interval: a few buckets, merged without a dense copy
 	if err != nil {
 		return
 	}
 	if toTotal {
-		t.total.Merge(h)
+		t.total.MergeSparse(h)
 		t.totals.Add(iv.Counters)
 		w.totalSeq = iv.Seq
 		t.end = max(t.end, iv.End)
@@ -150,7 +150,7 @@ func (t *Tracker) add(worker string, w *workerTrack, iv report.Interval) {
 	if _, dup := a.workers[worker]; dup {
 		return
 	}
-	a.h.Merge(h)
+	a.h.MergeSparse(h)
 	a.c.Add(iv.Counters)
 	secs := float64(iv.End-iv.Start) / 1e9
 	a.secs = max(a.secs, secs)

@@ -34,13 +34,21 @@ const (
 // which makes every caller an operator but keeps checks 1 and 4. Tokens are
 // never logged.
 type Auth struct {
-	Tokens   *Tokens
+	Tokens   RoleChecker
 	Disabled bool
 	// Origins are further allowed origins (the master's advertised URL,
 	// when users reach it through another name).
 	Origins []string
 	Log     *slog.Logger
 }
+
+// RoleChecker tells a token's role (RoleNone for an unknown one): *Tokens,
+// or a *TokenFile that follows its file.
+type RoleChecker interface {
+	Role(token string) Role
+}
+
+var _ RoleChecker = (*Tokens)(nil)
 
 // Middleware wraps next with the checks above.
 func (a *Auth) Middleware(next http.Handler) http.Handler {

@@ -40,7 +40,7 @@ type Config struct {
 	Logger *slog.Logger
 	// Tokens authenticate API callers; nil refuses every API request
 	// unless NoAuth is set (see api.Auth).
-	Tokens *api.Tokens
+	Tokens api.RoleChecker
 	NoAuth bool
 	// ZKAuth is the ZooKeeper secret "user:password" ("" for none).
 	ZKAuth string

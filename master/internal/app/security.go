@@ -79,7 +79,7 @@ type SecurityFlags struct {
 func BindSecurityFlags(fs *config.Set) *SecurityFlags {
 	d := DefaultHTTPLimits()
 	f := &SecurityFlags{
-		tokensFile: fs.String("tokens-file", "", `API tokens, lines "<role> <token>" with role viewer or operator (required unless --no-auth)`),
+		tokensFile: fs.String("tokens-file", "", `API tokens, lines "<role> <token>" with role viewer or operator (required unless --no-auth); read again within 2 s of a change`),
 		noAuth:     fs.Bool("no-auth", false, "serve the API without authentication (every caller is an operator); logs a warning"),
 		zkAuthFile: fs.String("zk-auth-file", "", `ZooKeeper secret "user:password": authenticate and create every node with a digest ACL for it only`),
 	}
@@ -105,7 +105,7 @@ func (f *SecurityFlags) Apply(cfg *Config, log *slog.Logger) error {
 	case *f.tokensFile != "" && *f.noAuth:
 		return errors.New("--tokens-file and --no-auth exclude each other")
 	case *f.tokensFile != "":
-		t, err := api.LoadTokens(*f.tokensFile)
+		t, err := api.OpenTokenFile(*f.tokensFile, log)
 		if err != nil {
 			return err
 		}
