@@ -1,0 +1,258 @@
+package journey
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/plan"
+	"github.com/stampede-load/stampede/pkg/spec"
+)
+
+// Error kinds of a journey step, besides transport failures ("io").
+const (
+	KindCheck   = "check"
+	KindExtract = "extract"
+	KindIO      = "io"
+)
+
+// MaxSamples is how many distinct messages are kept per step and kind.
+const MaxSamples = 5
+
+// maxBody bounds the response body a step reads for checks and extraction.
+const maxBody = 1 << 20
+
+// StepStats are one step name's numbers.
+type StepStats struct {
+	Latency  *hist.Histogram
+	Requests int64
+	Errors   map[string]int64    // by kind
+	Samples  map[string][]string // by kind, distinct, at most MaxSamples
+}
+
+// Result is what a Runner measured.
+type Result struct {
+	Steps map[string]*StepStats
+	// Iteration is the duration of every completed journey.
+	Iteration         *hist.Histogram
+	Completed, Failed int64
+}
+
+// Runner runs one worker's share of a scenario in the closed model: Users
+// virtual users, each with its own variables and cookie jar, loop through
+// the steps until the share's iterations are done (or, with no iteration
+// budget, until ctx ends), or the unique rows are used up. It sends over
+// net/http: this is the reference executor of a journey's semantics, not
+// the engine's allocation-free request path.
+type Runner struct {
+	sc     *spec.Scenario
+	users  int
+	budget int64 // 0: no bound
+	rows   *Rows
+	client *http.Transport
+	timout time.Duration
+	ex     [][]namedExtractor
+
+	mu  sync.Mutex
+	res Result
+}
+
+type namedExtractor struct {
+	name string
+	x    *Extractor
+}
+
+// NewRunner prepares s (a validated spec with a scenario) for the worker
+// share sh, with users virtual users.
+func NewRunner(s *spec.Spec, sh plan.Share, users int) (*Runner, error) {
+	r := &Runner{sc: s.Scenario, users: max(users, 1), budget: sh.Iterations, timout: s.Request.Timeout.D,
+		client: &http.Transport{MaxIdleConnsPerHost: max(users, 1)},
+		res:    Result{Steps: map[string]*StepStats{}, Iteration: hist.New()}}
+	if d := s.Scenario.Data; d != nil {
+		t, err := d.Table()
+		if err != nil {
+			return nil, fmt.Errorf("scenario.data: %w", err)
+		}
+		r.rows = NewRows(t, d.Mode, sh.DataFirst, sh.DataRows)
+	}
+	for i, st := range s.Scenario.Steps {
+		var xs []namedExtractor
+		for _, name := range sortedNames(st.Extract) {
+			x, err := NewExtractor(st.Extract[name])
+			if err != nil {
+				return nil, fmt.Errorf("scenario.steps[%d].extract.%s: %w", i, name, err)
+			}
+			xs = append(xs, namedExtractor{name, x})
+		}
+		r.ex = append(r.ex, xs)
+		if st.Request != nil && r.res.Steps[st.Name] == nil {
+			r.res.Steps[st.Name] = &StepStats{Latency: hist.New(), Errors: map[string]int64{}, Samples: map[string][]string{}}
+		}
+	}
+	return r, nil
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Run runs the journeys and returns what they measured.
+func (r *Runner) Run(ctx context.Context) Result {
+	defer r.client.CloseIdleConnections()
+	var left atomic.Int64
+	left.Store(r.budget)
+	var wg sync.WaitGroup
+	for u := range r.users {
+		wg.Go(func() {
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Transport: r.client, Jar: jar, Timeout: r.timout}
+			rng := rand.New(rand.NewPCG(uint64(u), uint64(time.Now().UnixNano())))
+			for ctx.Err() == nil && (r.budget == 0 || left.Add(-1) >= 0) {
+				v := &Vars{Extracted: map[string]string{}}
+				if r.rows != nil {
+					row, ok := r.rows.Next(rng)
+					if !ok {
+						return
+					}
+					v.Columns, v.Row = r.rows.Columns(), row
+				}
+				r.iterate(ctx, c, v, rng)
+			}
+		})
+	}
+	wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.res
+}
+
+// iterate runs one journey.
+func (r *Runner) iterate(ctx context.Context, c *http.Client, v *Vars, rng *rand.Rand) {
+	start := time.Now()
+	for i, st := range r.sc.Steps {
+		if st.Request != nil && !r.step(ctx, c, i, &st, v) {
+			r.mu.Lock()
+			r.res.Failed++
+			r.mu.Unlock()
+			return
+		}
+		if d := Think(st.Think, rng); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+			}
+		}
+	}
+	r.mu.Lock()
+	r.res.Completed++
+	r.res.Iteration.Record(time.Since(start))
+	r.mu.Unlock()
+}
+
+// step sends one step's request and reports whether the journey goes on:
+// a failed check is counted and the journey continues; a failed
+// extraction is counted and ends it.
+func (r *Runner) step(ctx context.Context, c *http.Client, i int, st *spec.Step, v *Vars) bool {
+	req, err := r.build(ctx, st.Request, v)
+	if err != nil {
+		r.record(st.Name, 0, false, KindExtract, err.Error())
+		return false
+	}
+	sent := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		r.record(st.Name, time.Since(sent), true, KindIO, err.Error())
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp.Body.Close()
+	took := time.Since(sent)
+	if err != nil {
+		r.record(st.Name, took, true, KindIO, err.Error())
+		return false
+	}
+	kind, msg := "", ""
+	if msg = Check(st.Check, resp.StatusCode, body); msg != "" {
+		kind = KindCheck
+	}
+	for _, nx := range r.ex[i] {
+		val, err := nx.x.Extract(body, resp.Header.Get)
+		if err != nil {
+			if kind != "" {
+				r.record(st.Name, took, true, kind, msg)
+				r.record(st.Name, 0, false, KindExtract, nx.name+": "+err.Error())
+			} else {
+				r.record(st.Name, took, true, KindExtract, nx.name+": "+err.Error())
+			}
+			return false
+		}
+		v.Extracted[nx.name] = val
+	}
+	r.record(st.Name, took, true, kind, msg)
+	return true
+}
+
+func (r *Runner) build(ctx context.Context, sr *spec.StepRequest, v *Vars) (*http.Request, error) {
+	u, err := v.Render(sr.URL)
+	if err != nil {
+		return nil, err
+	}
+	body, err := v.Render(sr.Body)
+	if err != nil {
+		return nil, err
+	}
+	method := strings.ToUpper(sr.Method)
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, hv := range sr.Headers {
+		val, err := v.Render(hv)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set(k, val)
+	}
+	return req, nil
+}
+
+// record counts one step outcome; sent says a request went out (its
+// latency took), kind is "" for success.
+func (r *Runner) record(name string, took time.Duration, sent bool, kind, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.res.Steps[name]
+	if sent {
+		s.Requests++
+		s.Latency.Record(took)
+	}
+	if kind == "" {
+		return
+	}
+	s.Errors[kind]++
+	for _, m := range s.Samples[kind] {
+		if m == msg {
+			return
+		}
+	}
+	if len(s.Samples[kind]) < MaxSamples {
+		s.Samples[kind] = append(s.Samples[kind], msg)
+	}
+}
