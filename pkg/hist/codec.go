@@ -145,24 +145,44 @@ var errOtherGeometry = errors.New("hist: not Stampede's exact geometry")
 // decodeV2 decodes a histogram of exactly Stampede's geometry, checking
 // everything the library checks; errOtherGeometry for any other geometry.
 func decodeV2(s string) (*Histogram, error) {
+	payload, release, err := inflate(s)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	cp := countsPool.Get().(*[]int64)
+	defer func() { clear(*cp); countsPool.Put(cp) }()
+	counts := *cp
+	if err := eachCount(payload, len(counts), func(i int, c int64) { counts[i] = c }); err != nil {
+		return nil, err
+	}
+	// Import copies the counts into the histogram's own array
+	return &Histogram{h: hdr.Import(&hdr.Snapshot{LowestTrackableValue: Lowest, HighestTrackableValue: Highest,
+		SignificantFigures: SigFigs, Counts: counts})}, nil
+}
+
+// inflate checks the envelope and header of an encoded histogram of
+// exactly Stampede's geometry and returns its counts payload (valid until
+// release); errOtherGeometry for any other geometry.
+func inflate(s string) (payload []byte, release func(), err error) {
 	raw, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || len(raw) < 8 {
-		return nil, errors.New("hist: decode: not a V2 compressed histogram")
+		return nil, nil, errors.New("hist: decode: not a V2 compressed histogram")
 	}
 	// anything unusual (another cookie, trailing bytes) is the library's to
 	// judge
 	if int32(binary.BigEndian.Uint32(raw[0:]))&^0xf0 != hdr.V2CompressedEncodingCookieBase ||
 		int(binary.BigEndian.Uint32(raw[4:])) != len(raw)-8 {
-		return nil, errOtherGeometry
+		return nil, nil, errOtherGeometry
 	}
 	z, err := zlibReader(raw[8:])
 	if err != nil {
-		return nil, fmt.Errorf("hist: decode: %w", err)
+		return nil, nil, fmt.Errorf("hist: decode: %w", err)
 	}
 	defer zrPool.Put(z)
 	var head [headerBytes]byte
 	if _, err := io.ReadFull(z, head[:]); err != nil {
-		return nil, fmt.Errorf("hist: decode: header: %w", err)
+		return nil, nil, fmt.Errorf("hist: decode: header: %w", err)
 	}
 	payloadLen := int64(int32(binary.BigEndian.Uint32(head[4:])))
 	if int32(binary.BigEndian.Uint32(head[0:]))&^0xf0 != hdr.V2EncodingCookieBase ||
@@ -170,54 +190,58 @@ func decodeV2(s string) (*Histogram, error) {
 		int64(binary.BigEndian.Uint64(head[16:])) != Lowest ||
 		int64(binary.BigEndian.Uint64(head[24:])) != Highest ||
 		payloadLen < 0 || payloadLen > int64(countsLen)*9 {
-		return nil, errOtherGeometry
+		return nil, nil, errOtherGeometry
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(buf)
+	release = func() { bufPool.Put(buf) }
 	buf.Reset()
 	if _, err := io.Copy(buf, io.LimitReader(z, payloadLen+1)); err != nil {
-		return nil, fmt.Errorf("hist: decode: %w", err)
+		release()
+		return nil, nil, fmt.Errorf("hist: decode: %w", err)
 	}
 	if int64(buf.Len()) != payloadLen {
-		return nil, fmt.Errorf("hist: decode: payload is %d bytes, header says %d", buf.Len(), payloadLen)
+		release()
+		return nil, nil, fmt.Errorf("hist: decode: payload is %d bytes, header says %d", buf.Len(), payloadLen)
 	}
-	cp := countsPool.Get().(*[]int64)
-	defer func() { clear(*cp); countsPool.Put(cp) }()
-	if err := fillCounts(*cp, buf.Bytes()); err != nil {
-		return nil, err
-	}
-	// Import copies the counts into the histogram's own array
-	return &Histogram{h: hdr.Import(&hdr.Snapshot{LowestTrackableValue: Lowest, HighestTrackableValue: Highest,
-		SignificantFigures: SigFigs, Counts: *cp})}, nil
+	return buf.Bytes(), release, nil
 }
 
-// fillCounts decodes a V2 payload into counts, refusing runs past the end,
-// negative counts and totals past int64.
-func fillCounts(counts []int64, p []byte) error {
+// eachCount decodes a V2 payload of n counts, calling f for each non-zero
+// one in index order; it refuses runs past the end, negative counts and
+// totals past int64.
+func eachCount(p []byte, n int, f func(i int, c int64)) error {
 	idx, total := 0, int64(0)
 	for len(p) > 0 {
-		c, n := readZigZag(p)
-		if n == 0 {
+		c, k := readZigZag(p)
+		if k == 0 {
 			return errors.New("hist: decode: truncated count")
 		}
-		p = p[n:]
+		p = p[k:]
 		if c < 0 {
-			if c == math.MinInt64 || -c > int64(len(counts)-idx) {
-				return fmt.Errorf("hist: decode: a run of %d zeros at index %d overflows %d counts", -c, idx, len(counts))
+			if c == math.MinInt64 || -c > int64(n-idx) {
+				return fmt.Errorf("hist: decode: a run of %d zeros at index %d overflows %d counts", -c, idx, n)
 			}
 			idx += int(-c)
 			continue
 		}
-		if idx >= len(counts) {
-			return fmt.Errorf("hist: decode: count index %d overflows %d counts", idx, len(counts))
+		if idx >= n {
+			return fmt.Errorf("hist: decode: count index %d overflows %d counts", idx, n)
 		}
 		if c > math.MaxInt64-total {
 			return errors.New("hist: decode: counts sum past int64")
 		}
-		counts[idx], total = c, total+c
+		if c > 0 {
+			f(idx, c)
+		}
+		total += c
 		idx++
 	}
 	return nil
+}
+
+// fillCounts decodes a V2 payload into counts.
+func fillCounts(counts []int64, p []byte) error {
+	return eachCount(p, len(counts), func(i int, c int64) { counts[i] = c })
 }
 
 // zlibReader is a pooled zlib reader over b.

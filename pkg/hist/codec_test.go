@@ -89,3 +89,40 @@ func BenchmarkDecode(b *testing.B) {
 		_, _ = Decode(s)
 	}
 }
+
+// A sparse decode merged into histograms gives exactly the dense decode.
+func TestSparseMergeIsExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 10, 3000} {
+		h := New()
+		for range n {
+			h.RecordMicros(1 + r.Int64N(Highest))
+		}
+		h.RecordN(777, 5)
+		s, err := h.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp, err := DecodeSparse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		into := New()
+		into.RecordMicros(42)
+		into.MergeSparse(sp)
+		want := New()
+		want.RecordMicros(42)
+		want.Merge(h)
+		if !into.Equal(want) || sp.Count() != h.Count() {
+			t.Errorf("%d values: sparse merge differs (count %d, want %d)", n, sp.Count(), h.Count())
+		}
+		for _, p := range []float64{0, 1, 50, 90, 99, 99.9, 100} {
+			if got, want := sp.Percentile(p), h.Percentile(p); got != want {
+				t.Errorf("%d values: sparse p%v = %d, dense %d", n, p, got, want)
+			}
+		}
+	}
+	if _, err := DecodeSparse("bm90IGEgaGlzdG9ncmFt"); err == nil {
+		t.Error("garbage decoded")
+	}
+}

@@ -1,8 +1,6 @@
 package hist
 
 import (
-	"bytes"
-	"compress/zlib"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -26,11 +24,11 @@ func checkHeader(s string) error {
 	if err != nil || len(raw) < 8 {
 		return fmt.Errorf("hist: decode: not a V2 compressed histogram")
 	}
-	z, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	z, err := zlibReader(raw[8:]) // pooled: the leader checks every report's histograms
 	if err != nil {
 		return fmt.Errorf("hist: decode: %w", err)
 	}
-	defer z.Close()
+	defer zrPool.Put(z)
 	var h [headerBytes]byte
 	if _, err := io.ReadFull(z, h[:]); err != nil {
 		return fmt.Errorf("hist: decode: header: %w", err)

@@ -165,6 +165,9 @@ func newRun(p Plan) (*Run, error) {
 		return nil, fmt.Errorf("%w: share index %d of %d", ErrInvalidPlan, p.Share.Index, p.Share.Of)
 	}
 	p.Spec = s
+	if s.Scenario != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, errNoJourneys)
+	}
 	reqs, err := compileRequests(&s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)

@@ -41,6 +41,9 @@ func DefaultName(method, rawURL string) string {
 
 // normalizeNames fills in default request names.
 func (s *Spec) normalizeNames() {
+	if s.Scenario != nil && len(s.Scenario.Steps) > 0 {
+		return // steps name themselves (a name is required)
+	}
 	names := s.EntryNames()
 	if len(s.RequestsMix) == 0 {
 		s.Request.Name = names[0]
@@ -54,7 +57,27 @@ func (s *Spec) normalizeNames() {
 // EntryNames is the name of every request the test sends: the request's,
 // or one per requests_mix entry in order (entries may share a name; their
 // numbers are then reported together). Defaults apply to unnamed entries.
+//
+// With a scenario, the entries are its steps that send a request, in step
+// order (the engine's entry index of a step's request is its index among
+// them), each named by its step.
 func (s *Spec) EntryNames() []string {
+	if s.Scenario != nil && len(s.Scenario.Steps) > 0 {
+		var out []string
+		for _, st := range s.Scenario.Steps {
+			if st.Request == nil {
+				continue
+			}
+			n := st.Name
+			if n == "" {
+				n = DefaultName(st.Request.Method, st.Request.URL)
+			}
+			out = append(out, n)
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
 	if len(s.RequestsMix) == 0 {
 		n := s.Request.Name
 		if n == "" {

@@ -122,3 +122,17 @@ func TestTooManyNamesRejected(t *testing.T) {
 		t.Errorf("errors %v, want requests_mix: ... at most 200", errs)
 	}
 }
+
+func TestScenarioStepsAreTheNames(t *testing.T) {
+	s, errs := ParseFile([]byte(strings.Replace(goodScenario, "iterations: 30", "iterations: 3", 1) + "thresholds: [{expr: 'p99 < 1s', name: cart}]\n"))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if got := s.RequestNames(); strings.Join(got, ",") != "login,cart" {
+		t.Errorf("names %q, want the steps with a request: login, cart", got)
+	}
+	_, errs = ParseFile([]byte(strings.Replace(goodScenario, "iterations: 30", "iterations: 3", 1) + "thresholds: [{expr: 'p99 < 1s', name: checkout}]\n"))
+	if len(errs) != 1 || errs[0].Field != "thresholds[0].name" {
+		t.Errorf("errors %v, want thresholds[0].name", errs)
+	}
+}

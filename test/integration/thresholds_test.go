@@ -194,3 +194,49 @@ func testWindowedThreshold(t *testing.T, c *tc.Cluster) {
 	}
 	t.Logf("whole p50 %.3f ms, worst 1-s window p50 %.3f ms", rs[0].Observed, rs[1].Observed)
 }
+
+// TestWindowedFailureSurvivesLeaderChange: a windowed threshold fails early
+// in a test, then the leader is killed. The new leader keeps that failure
+// (from the verdict node), although every window it judges itself passes.
+func TestWindowedFailureSurvivesLeaderChange(t *testing.T) {
+	c := tc.New(t, tc.Options{Masters: 2, Workers: 2})
+	sp := spec("constant-rate", map[string]any{"rate": 100, "duration": "14s"}, c.TargetURL("/ping"))
+	sp["request"].(map[string]any)["timeout"] = "5s"
+	sp["thresholds"] = []any{"p50[1s] < 100ms"}
+	id := c.Submit(sp)
+	var v judged
+	tc.Eventually(t, 30*time.Second, "the test's start", func() bool {
+		tc.GetJSON(t, c.API()+"/tests/"+id, &v)
+		return !v.StartAt.IsZero()
+	})
+	time.Sleep(time.Until(v.StartAt.Add(1500 * time.Millisecond)))
+	tc.PostJSON(t, c.TargetURL("/control/stall?for=2s"), nil, nil)
+	tc.Eventually(t, 15*time.Second, "the live verdict failing", func() bool {
+		tc.GetJSON(t, c.API()+"/tests/"+id, &v)
+		return v.Summary != nil && len(v.Summary.Thresholds) == 1 && !v.Summary.Thresholds[0].Passed
+	})
+	firstFail := v.Summary.Thresholds[0]
+	var cl struct {
+		Leader *struct{ ID string } `json:"leader"`
+	}
+	tc.GetJSON(t, c.API()+"/cluster", &cl)
+	var other *tc.Proc
+	for _, m := range c.Masters {
+		if m.Name == cl.Leader.ID {
+			m.Kill()
+		} else {
+			other = m
+		}
+	}
+	if other == nil || time.Since(v.StartAt) > 10*time.Second {
+		t.Fatalf("leader %v killed %v after the start; want a follower left and time for the new leader to judge", cl.Leader, time.Since(v.StartAt))
+	}
+	tc.Eventually(t, 60*time.Second, "the test completed under the new leader", func() bool {
+		tc.GetJSON(t, other.URL()+"/api/v1/tests/"+id, &v)
+		return v.Phase == "completed"
+	})
+	r := v.Summary.Thresholds[0]
+	if v.Summary.Verdict != report.VerdictFailed || r.Passed || r.Observed != firstFail.Observed || r.FailedAt != firstFail.FailedAt {
+		t.Errorf("final %s %+v, want the failure seen before the leader change (%+v)", v.Summary.Verdict, r, firstFail)
+	}
+}

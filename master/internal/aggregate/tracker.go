@@ -129,12 +129,12 @@ func (t *Tracker) add(worker string, w *workerTrack, iv report.Interval) {
 	if iv.Seq < t.next && !toTotal {
 		return
 	}
-	h, err := hist.Decode(iv.Hist)
+	h, err := hist.DecodeSparse(iv.Hist) // an interval: a few buckets, merged without a dense copy
 	if err != nil {
 		return
 	}
 	if toTotal {
-		t.total.Merge(h)
+		t.total.MergeSparse(h)
 		t.totals.Add(iv.Counters)
 		w.totalSeq = iv.Seq
 		t.end = max(t.end, iv.End)
@@ -150,7 +150,7 @@ func (t *Tracker) add(worker string, w *workerTrack, iv report.Interval) {
 	if _, dup := a.workers[worker]; dup {
 		return
 	}
-	a.h.Merge(h)
+	a.h.MergeSparse(h)
 	a.c.Add(iv.Counters)
 	secs := float64(iv.End-iv.Start) / 1e9
 	a.secs = max(a.secs, secs)
@@ -206,12 +206,20 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 }
 
 // expected says, for the next second, whether every worker that owes it an
-// interval has reported past it, how many owe one, and whether any does.
+// interval has reported past it, how many owe one (lost workers included,
+// though never waited for), and whether any live worker does.
 func (t *Tracker) expected() (complete bool, expected int, anyAlive bool) {
 	complete = true
 	for _, w := range t.workers {
-		if w.lost || (w.final >= 0 && w.final < t.next) {
+		if w.final >= 0 && w.final < t.next {
 			continue // this worker has nothing for this second
+		}
+		if w.lost {
+			// never waited for, but it may still have run this second
+			// (a partitioned worker publishes when it reconnects): a
+			// second without it is marked a gap, not passed off as whole
+			expected++
+			continue
 		}
 		anyAlive = true
 		expected++

@@ -79,33 +79,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	base := strings.TrimRight(*api, "/")
 	cl := &http.Client{Timeout: 15 * time.Second, Transport: bearer{token: *token, next: http.DefaultTransport}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/tests", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/yaml")
-	resp, err := cl.Do(req)
-	if err != nil {
-		fmt.Fprintln(stderr, "master submit:", err)
-		return 2
+	id, ok := create(ctx, cl, base, body, stderr)
+	if !ok {
+		return ExitUsage
 	}
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		var e struct {
-			Error  string `json:"error"`
-			Fields []struct{ Field, Problem string }
-		}
-		_ = json.Unmarshal(raw, &e)
-		fmt.Fprintf(stderr, "master submit: %s: %s\n", resp.Status, e.Error)
-		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			fmt.Fprintln(stderr, "  pass an operator token with --token or STAMPEDE_TOKEN")
-		}
-		for _, f := range e.Fields {
-			fmt.Fprintf(stderr, "  %s: %s\n", f.Field, f.Problem)
-		}
-		return 2
-	}
-	var created struct{ ID string }
-	_ = json.Unmarshal(raw, &created)
-	fmt.Fprintf(stderr, "test %s submitted\n", created.ID)
+	created := struct{ ID string }{id}
 	if !*wait {
 		fmt.Fprintln(stdout, created.ID)
 		return 0
@@ -216,4 +194,37 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return b.next.RoundTrip(r)
+}
+
+// create posts the spec and returns the new test's id; false (after
+// printing why, field by field) if the API refused it.
+func create(ctx context.Context, cl *http.Client, base string, body []byte, stderr io.Writer) (string, bool) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/tests", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/yaml")
+	resp, err := cl.Do(req)
+	if err != nil {
+		fmt.Fprintln(stderr, "master submit:", err)
+		return "", false
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		var e struct {
+			Error  string `json:"error"`
+			Fields []struct{ Field, Problem string }
+		}
+		_ = json.Unmarshal(raw, &e)
+		fmt.Fprintf(stderr, "master submit: %s: %s\n", resp.Status, e.Error)
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			fmt.Fprintln(stderr, "  pass an operator token with --token or STAMPEDE_TOKEN")
+		}
+		for _, f := range e.Fields {
+			fmt.Fprintf(stderr, "  %s: %s\n", f.Field, f.Problem)
+		}
+		return "", false
+	}
+	var created struct{ ID string }
+	_ = json.Unmarshal(raw, &created)
+	fmt.Fprintf(stderr, "test %s submitted\n", created.ID)
+	return created.ID, true
 }

@@ -17,13 +17,7 @@ import (
 )
 
 // startTarget runs the real target binary on a loopback port.
-func startTarget(t *testing.T) string {
-	t.Helper()
-	addr := testcluster.FreeAddr(t)
-	p := testcluster.Start(t, t.TempDir(), "target", filepath.Join(testcluster.Binaries(t), "target"), addr, "--listen", addr)
-	testcluster.WaitReady(t, p.URL()+"/readyz", 30*time.Second)
-	return p.URL()
-}
+func startTarget(t *testing.T) string { return testcluster.StartTarget(t) }
 
 func targetCount(t *testing.T, url string) int64 {
 	t.Helper()
