@@ -25,6 +25,10 @@ const (
 	KindIO      = "io"
 )
 
+// LateThreshold is how far behind its due time a step may be sent before
+// it counts as late.
+const LateThreshold = time.Millisecond
+
 // MaxSamples is how many distinct messages are kept per step and kind.
 const MaxSamples = 5
 
@@ -35,8 +39,11 @@ const maxBody = 1 << 20
 type StepStats struct {
 	Latency  *hist.Histogram
 	Requests int64
-	Errors   map[string]int64    // by kind
-	Samples  map[string][]string // by kind, distinct, at most MaxSamples
+	// Late counts open-model requests sent more than LateThreshold after
+	// they were due.
+	Late    int64
+	Errors  map[string]int64    // by kind
+	Samples map[string][]string // by kind, distinct, at most MaxSamples
 }
 
 // Result is what a Runner measured.
@@ -60,7 +67,11 @@ type Runner struct {
 	rows   *Rows
 	client *http.Transport
 	timout time.Duration
-	ex     [][]namedExtractor
+	// rate > 0: the open model, journeys started per second on this
+	// worker, for duration.
+	rate     float64
+	duration time.Duration
+	ex       [][]namedExtractor
 
 	mu  sync.Mutex
 	res Result
@@ -77,6 +88,15 @@ func NewRunner(s *spec.Spec, sh plan.Share, users int) (*Runner, error) {
 	r := &Runner{sc: s.Scenario, users: max(users, 1), budget: sh.Iterations, timout: s.Request.Timeout.D,
 		client: &http.Transport{MaxIdleConnsPerHost: max(users, 1)},
 		res:    Result{Steps: map[string]*StepStats{}, Iteration: hist.New()}}
+	switch s.Load.Model {
+	case spec.ModelConstantRate:
+		r.rate, r.duration = s.Load.RatePerWorker, s.Load.Duration.D
+		if r.rate == 0 {
+			r.rate = s.Load.Rate / float64(max(sh.Of, 1))
+		}
+	case spec.ModelRampingRate, spec.ModelRampingConcurrency:
+		return nil, fmt.Errorf("load.model: %s journeys are not supported yet", s.Load.Model)
+	}
 	if d := s.Scenario.Data; d != nil {
 		t, err := d.Table()
 		if err != nil {
@@ -115,22 +135,31 @@ func (r *Runner) Run(ctx context.Context) Result {
 	defer r.client.CloseIdleConnections()
 	var left atomic.Int64
 	left.Store(r.budget)
+	take := func() bool { return ctx.Err() == nil && (r.budget == 0 || left.Add(-1) >= 0) }
+	var tickets chan time.Time
+	if r.rate > 0 {
+		tickets = make(chan time.Time)
+		go r.schedule(ctx, take, tickets)
+	}
 	var wg sync.WaitGroup
 	for u := range r.users {
 		wg.Go(func() {
 			jar, _ := cookiejar.New(nil)
 			c := &http.Client{Transport: r.client, Jar: jar, Timeout: r.timout}
 			rng := rand.New(rand.NewPCG(uint64(u), uint64(time.Now().UnixNano())))
-			for ctx.Err() == nil && (r.budget == 0 || left.Add(-1) >= 0) {
-				v := &Vars{Extracted: map[string]string{}}
-				if r.rows != nil {
-					row, ok := r.rows.Next(rng)
-					if !ok {
+			for {
+				var due time.Time // closed model: none
+				if tickets != nil {
+					var ok bool
+					if due, ok = <-tickets; !ok {
 						return
 					}
-					v.Columns, v.Row = r.rows.Columns(), row
+				} else if !take() {
+					return
 				}
-				r.iterate(ctx, c, v, rng)
+				if !r.begin(ctx, c, rng, due) {
+					return
+				}
 			}
 		})
 	}
@@ -140,17 +169,70 @@ func (r *Runner) Run(ctx context.Context) Result {
 	return r.res
 }
 
-// iterate runs one journey.
-func (r *Runner) iterate(ctx context.Context, c *http.Client, v *Vars, rng *rand.Rand) {
+// schedule is the open model: journey k is due at start + k/rate, whatever
+// the response times; a due journey waits for a free virtual user, and its
+// steps' latencies count from when they were due.
+func (r *Runner) schedule(ctx context.Context, take func() bool, tickets chan<- time.Time) {
+	defer close(tickets)
 	start := time.Now()
-	for i, st := range r.sc.Steps {
-		if st.Request != nil && !r.step(ctx, c, i, &st, v) {
-			r.mu.Lock()
-			r.res.Failed++
-			r.mu.Unlock()
+	end := start.Add(r.duration)
+	for k := int64(0); ; k++ {
+		due := start.Add(time.Duration(float64(k) / r.rate * float64(time.Second)))
+		if (r.duration > 0 && !due.Before(end)) || !take() {
 			return
 		}
+		select {
+		case <-time.After(time.Until(due)):
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case tickets <- due:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// begin starts one journey with the next data row; false once the rows
+// are used up.
+func (r *Runner) begin(ctx context.Context, c *http.Client, rng *rand.Rand, due time.Time) bool {
+	v := &Vars{Extracted: map[string]string{}}
+	if r.rows != nil {
+		row, ok := r.rows.Next(rng)
+		if !ok {
+			return false
+		}
+		v.Columns, v.Row = r.rows.Columns(), row
+	}
+	r.iterate(ctx, c, v, rng, due)
+	return true
+}
+
+// iterate runs one journey; due is when it was due (zero in the closed
+// model, where each step is measured from its send). In the open model a
+// journey keeps its schedule: step k is due at the journey's due time plus
+// the think times before it, so a step sent late because an earlier one
+// was slow counts that lateness in its latency (no coordinated omission
+// inside a journey either).
+func (r *Runner) iterate(ctx context.Context, c *http.Client, v *Vars, rng *rand.Rand, due time.Time) {
+	start := due
+	if start.IsZero() {
+		start = time.Now()
+	}
+	for i, st := range r.sc.Steps {
+		if st.Request != nil {
+			if !r.step(ctx, c, i, &st, v, due) {
+				r.mu.Lock()
+				r.res.Failed++
+				r.mu.Unlock()
+				return
+			}
+		}
 		if d := Think(st.Think, rng); d > 0 {
+			if !due.IsZero() {
+				due = due.Add(d)
+			}
 			select {
 			case <-time.After(d):
 			case <-ctx.Done():
@@ -163,24 +245,32 @@ func (r *Runner) iterate(ctx context.Context, c *http.Client, v *Vars, rng *rand
 	r.mu.Unlock()
 }
 
-// step sends one step's request and reports whether the journey goes on:
-// a failed check is counted and the journey continues; a failed
-// extraction is counted and ends it.
-func (r *Runner) step(ctx context.Context, c *http.Client, i int, st *spec.Step, v *Vars) bool {
+// step sends one step's request and reports whether the journey goes on: a failed check is counted and the
+// journey continues; a failed extraction is counted and ends it. due, if
+// set, is when the step was due: its latency counts from then, and a send
+// more than LateThreshold after it counts as late.
+func (r *Runner) step(ctx context.Context, c *http.Client, i int, st *spec.Step, v *Vars, due time.Time) bool {
 	req, err := r.build(ctx, st.Request, v)
 	if err != nil {
 		r.record(st.Name, 0, false, KindExtract, err.Error())
 		return false
 	}
 	sent := time.Now()
+	from := sent
+	if !due.IsZero() {
+		from = due
+		if sent.Sub(due) > LateThreshold {
+			r.late(st.Name)
+		}
+	}
 	resp, err := c.Do(req)
 	if err != nil {
-		r.record(st.Name, time.Since(sent), true, KindIO, err.Error())
+		r.record(st.Name, time.Since(from), true, KindIO, err.Error())
 		return false
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
-	took := time.Since(sent)
+	took := time.Since(from)
 	if err != nil {
 		r.record(st.Name, took, true, KindIO, err.Error())
 		return false
@@ -231,6 +321,12 @@ func (r *Runner) build(ctx context.Context, sr *spec.StepRequest, v *Vars) (*htt
 		req.Header.Set(k, val)
 	}
 	return req, nil
+}
+
+func (r *Runner) late(name string) {
+	r.mu.Lock()
+	r.res.Steps[name].Late++
+	r.mu.Unlock()
 }
 
 // record counts one step outcome; sent says a request went out (its

@@ -3,6 +3,7 @@ package journey
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -27,20 +28,24 @@ type shopStats struct {
 func startTarget(t *testing.T) string { return testcluster.StartTarget(t) }
 
 func shopSpec(t *testing.T, base, loginCheck, extract string) spec.Spec {
+	return shopSpecLoad(t, base, loginCheck, extract, `{"model": "avalanche", "iterations": 30}`, "unique")
+}
+
+func shopSpecLoad(t *testing.T, base, loginCheck, extract, load, mode string) spec.Spec {
 	t.Helper()
 	rows := "user\n"
 	for i := range 30 {
 		rows += fmt.Sprintf("user%02d\n", i)
 	}
-	src := fmt.Sprintf(`{"load": {"model": "avalanche", "iterations": 30},
- "scenario": {"data": {"mode": "unique", "content": %q}, "steps": [
+	src := fmt.Sprintf(`{"load": %s,
+ "scenario": {"data": {"mode": %q, "content": %q}, "steps": [
   {"name": "login", "request": {"method": "POST", "url": "%s/shop/login", "body": "{\"user\":\"{{data.user}}\"}"},
    "extract": {"token": {"json": %q}}, "check": {"status": [%s]}},
   {"think": {"uniform": ["1ms", "5ms"]}},
   {"name": "cart", "request": {"method": "POST", "url": "%s/shop/cart", "headers": {"Authorization": "Bearer {{token}}"}},
    "check": {"status": [200], "body_contains": "\"ok\""}},
   {"name": "checkout", "request": {"method": "POST", "url": "%s/shop/checkout", "headers": {"Authorization": "Bearer {{token}}"}},
-   "check": {"status": [200]}}]}}`, rows, base, extract, loginCheck, base, base)
+   "check": {"status": [200]}}]}}`, load, mode, rows, base, extract, loginCheck, base, base)
 	s, errs := spec.ParseFile([]byte(src))
 	if len(errs) > 0 {
 		t.Fatal(errs)
@@ -153,5 +158,49 @@ func TestJourneyFailures(t *testing.T) {
 	if failed != 30 || st.Shop.Carts+st.Shop.Checkouts+st.Shop.Unauthorized != 0 || st.Requests != 30 {
 		t.Errorf("failed iterations %d, target carts+checkouts+unauthorized %d, requests %d; want 30, 0, 30",
 			failed, st.Shop.Carts+st.Shop.Checkouts+st.Shop.Unauthorized, st.Requests)
+	}
+}
+
+// TestJourneyOpenModelStall: journeys started at a fixed rate against a
+// target that stalls 1 s: every step's latency counts from when the step
+// was due, so the stall shows in every step's percentiles, and exactly
+// rate x duration journeys start.
+func TestJourneyOpenModelStall(t *testing.T) {
+	base := startTarget(t)
+	s := shopSpecLoad(t, base, "200", "$.token", `{"model": "constant-rate", "rate": 20, "duration": "3s"}`, "sequential")
+	r, err := NewRunner(&s, plan.Share{Of: 1}, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stallErr := make(chan error, 1)
+	go func() {
+		time.Sleep(time.Second)
+		resp, err := http.Post(base+"/control/stall?for=1s", "text/plain", nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+		stallErr <- err
+	}()
+	res := r.Run(ctx)
+	if err := <-stallErr; err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != 60 || res.Failed != 0 {
+		t.Errorf("completed %d, failed %d journeys; want 60, 0 (20/s for 3s)", res.Completed, res.Failed)
+	}
+	for _, step := range []string{"login", "cart", "checkout"} {
+		h := res.Steps[step].Latency
+		p99, maxUs := time.Duration(h.Percentile(99))*time.Microsecond, time.Duration(h.Max())*time.Microsecond
+		if h.Count() != 60 || p99 < 500*time.Millisecond || maxUs < 900*time.Millisecond {
+			t.Errorf("step %s: %d requests, p99 %s, max %s; want 60 with the 1s stall in p99 and max", step, h.Count(), p99, maxUs)
+		}
+	}
+	if res.Steps["cart"].Late == 0 || res.Steps["checkout"].Late == 0 {
+		t.Errorf("late cart %d, checkout %d; want the steps held up by the stall counted late", res.Steps["cart"].Late, res.Steps["checkout"].Late)
+	}
+	if it := time.Duration(res.Iteration.Max()) * time.Microsecond; it < 900*time.Millisecond {
+		t.Errorf("iteration max %s, want the stall in it", it)
 	}
 }

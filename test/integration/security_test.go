@@ -207,6 +207,15 @@ func TestMasterRefusesToStartWithoutTokens(t *testing.T) {
 			t.Errorf("--no-auth, %s: %d %.200s, want %d", a.name, code, body, a.want)
 		}
 	}
+
+	// That master made the root without a ZooKeeper secret: one given a
+	// secret later says the root is open.
+	_, zkAuth := tc.WriteSecrets(t, t.TempDir())
+	late := startMaster(t, zk.Addr(), "m-late-secret", "--zk-auth-file", zkAuth)
+	tc.WaitReady(t, late.URL()+"/readyz", 30*time.Second)
+	if out := late.LogTail(50); !strings.Contains(out, "ZooKeeper root is open to every client") {
+		t.Errorf("no warning about the open root:\n%s", out)
+	}
 }
 
 // Tokens rotate without a restart: a changed tokens file is read again

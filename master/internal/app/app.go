@@ -71,6 +71,9 @@ func Run(ctx context.Context, ln net.Listener, cfg Config) error {
 			return err
 		}
 	}
+	if open, err := c.OpenToAnyone(ctx, cfg.Root); err == nil && open && c.Authenticated() {
+		log.Warn("the ZooKeeper root is open to every client although --zk-auth-file is set: it was created without a secret; see docs/security.md to protect it", "root", cfg.Root)
+	}
 	self := proto.MasterInfo{ID: cfg.ID, APIURL: cfg.APIURL, Version: version.Version}
 	rd := &view.Reader{C: c, P: p}
 	hub := live.NewHub(live.Options{MaxConns: cfg.HTTP.MaxWebsockets, Subprotocols: []string{api.WebSocketProtocol}})
