@@ -318,6 +318,7 @@ func (o CreateOp) zkOp(acl []zk.ACL) any {
 func (o SetOp) zkOp([]zk.ACL) any {
 	return &zk.SetDataRequest{Path: o.Path, Data: o.Data, Version: o.Version}
 }
+
 // opPath is the node an op acts on.
 func opPath(o Op) string {
 	switch v := o.(type) {
