@@ -108,3 +108,22 @@ func (c *Client) addAuth(ctx context.Context) error {
 
 // Authenticated reports whether this client uses a ZooKeeper secret.
 func (c *Client) Authenticated() bool { return c.cfg.Auth != "" }
+
+// OpenToAnyone reports whether p's ACL grants anything to every client
+// (world:anyone): a node created before the cluster had a ZooKeeper secret,
+// or by a client without one.
+func (c *Client) OpenToAnyone(ctx context.Context, p string) (bool, error) {
+	acl, err := call(ctx, c, func() ([]zk.ACL, error) {
+		a, _, err := c.conn.GetACL(p)
+		return a, err
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, a := range acl {
+		if a.Scheme == "world" && a.ID == "anyone" && a.Perms != 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -318,6 +318,22 @@ func (o CreateOp) zkOp(acl []zk.ACL) any {
 func (o SetOp) zkOp([]zk.ACL) any {
 	return &zk.SetDataRequest{Path: o.Path, Data: o.Data, Version: o.Version}
 }
+
+// opPath is the node an op acts on.
+func opPath(o Op) string {
+	switch v := o.(type) {
+	case CreateOp:
+		return v.Path
+	case SetOp:
+		return v.Path
+	case DeleteOp:
+		return v.Path
+	case CheckOp:
+		return v.Path
+	}
+	return ""
+}
+
 func (o DeleteOp) zkOp([]zk.ACL) any { return &zk.DeleteRequest{Path: o.Path, Version: o.Version} }
 func (o CheckOp) zkOp([]zk.ACL) any  { return &zk.CheckVersionRequest{Path: o.Path, Version: o.Version} }
 
@@ -325,10 +341,13 @@ func (o CheckOp) zkOp([]zk.ACL) any  { return &zk.CheckVersionRequest{Path: o.Pa
 // transaction was applied.
 type MultiError struct {
 	Index int
+	Path  string // the failed op's node
 	Err   error
 }
 
-func (e *MultiError) Error() string { return fmt.Sprintf("coord: multi op %d: %v", e.Index, e.Err) }
+func (e *MultiError) Error() string {
+	return fmt.Sprintf("coord: multi op %d (%s): %v", e.Index, e.Path, e.Err)
+}
 func (e *MultiError) Unwrap() error { return e.Err }
 
 // Multi applies every op or none.
@@ -353,7 +372,7 @@ func (c *Client) Multi(ctx context.Context, ops ...Op) error {
 	}
 	for i, r := range res {
 		if r.Error != nil { // the first failure; later ops report "not run"
-			return &MultiError{Index: i, Err: translate(r.Error)}
+			return &MultiError{Index: i, Path: opPath(ops[i]), Err: translate(r.Error)}
 		}
 	}
 	return err

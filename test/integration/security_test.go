@@ -17,6 +17,7 @@ import (
 // apiCall is one request to the API and what a user would check of it.
 type apiCall struct {
 	name, method, path, token, contentType, origin, body string
+	forwardedHost                                        string // X-Forwarded-Host, as a reverse proxy sets it
 	want                                                 int
 }
 
@@ -34,6 +35,9 @@ func (a apiCall) do(t *testing.T, base string) (int, http.Header, string) {
 	}
 	if a.origin != "" {
 		req.Header.Set("Origin", a.origin)
+	}
+	if a.forwardedHost != "" {
+		req.Header.Set("X-Forwarded-Host", a.forwardedHost)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -77,6 +81,8 @@ func TestAPIAuthenticationAuthorizationAndOrigin(t *testing.T) {
 		{name: "evil.example reads", method: "GET", path: tests, token: viewer, origin: evil, want: 403},
 		{name: "null origin", method: "POST", path: tests, token: op, contentType: json, origin: "null", body: spec, want: 403},
 		{name: "same host, other port", method: "POST", path: tests, token: op, contentType: json, origin: "http://127.0.0.1:1", body: spec, want: 403},
+		{name: "evil.example behind a reverse proxy", method: "POST", path: tests, token: op, contentType: json,
+			origin: evil, forwardedHost: "stampede.example.com", body: spec, want: 403},
 		{name: "healthz open", method: "GET", path: "/healthz", want: 200},
 		{name: "readyz open", method: "GET", path: "/readyz", want: 200},
 		{name: "metrics open", method: "GET", path: "/metrics", want: 200},
@@ -105,6 +111,8 @@ func TestAPIAuthenticationAuthorizationAndOrigin(t *testing.T) {
 	// The dashboard, served by this master, may call it; so may the operator.
 	for _, a := range []apiCall{
 		{name: "own origin", method: "POST", path: tests, token: op, contentType: json, origin: base, body: spec, want: 201},
+		{name: "behind a reverse proxy", method: "POST", path: tests, token: op, contentType: json,
+			origin: "https://stampede.example.com", forwardedHost: "stampede.example.com", body: spec, want: 201},
 		{name: "YAML", method: "POST", path: tests, token: op, contentType: "application/yaml; charset=utf-8",
 			body: "request:\n  url: " + c.TargetURL("/ping") + "\nload:\n  model: avalanche\n  requests: 10\n", want: 201},
 	} {
@@ -138,6 +146,9 @@ func TestWebsocketNeedsAToken(t *testing.T) {
 		{"operator header", "/api/v1/live", []string{"Authorization: Bearer " + tc.OperatorToken}, 101},
 		{"viewer subprotocol", "/api/v1/live", []string{"Sec-WebSocket-Protocol: stampede, stampede.token." + tc.ViewerToken}, 101},
 		{"evil.example with a token", "/api/v1/live", []string{"Origin: http://evil.example", "Authorization: Bearer " + tc.ViewerToken}, 403},
+		{"own origin behind a reverse proxy", "/api/v1/live", []string{"Origin: https://stampede.example.com",
+			"X-Forwarded-Host: stampede.example.com", "Sec-WebSocket-Protocol: stampede, stampede.token." + tc.ViewerToken}, 101},
+		{"own origin", "/api/v1/live", []string{"Origin: http://" + addr, "Authorization: Bearer " + tc.ViewerToken}, 101},
 		{"a test's feed without token", "/api/v1/tests/nope/live", nil, 401},
 	}
 	for _, tt := range cases {
@@ -206,6 +217,15 @@ func TestMasterRefusesToStartWithoutTokens(t *testing.T) {
 		if code, _, body := a.do(t, m.URL()); code != a.want {
 			t.Errorf("--no-auth, %s: %d %.200s, want %d", a.name, code, body, a.want)
 		}
+	}
+
+	// That master made the root without a ZooKeeper secret: one given a
+	// secret later says the root is open.
+	_, zkAuth := tc.WriteSecrets(t, t.TempDir())
+	late := startMaster(t, zk.Addr(), "m-late-secret", "--zk-auth-file", zkAuth)
+	tc.WaitReady(t, late.URL()+"/readyz", 30*time.Second)
+	if out := late.LogTail(50); !strings.Contains(out, "ZooKeeper root is open to every client") {
+		t.Errorf("no warning about the open root:\n%s", out)
 	}
 }
 

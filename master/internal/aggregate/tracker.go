@@ -206,12 +206,20 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 }
 
 // expected says, for the next second, whether every worker that owes it an
-// interval has reported past it, how many owe one, and whether any does.
+// interval has reported past it, how many owe one (lost workers included,
+// though never waited for), and whether any live worker does.
 func (t *Tracker) expected() (complete bool, expected int, anyAlive bool) {
 	complete = true
 	for _, w := range t.workers {
-		if w.lost || (w.final >= 0 && w.final < t.next) {
+		if w.final >= 0 && w.final < t.next {
 			continue // this worker has nothing for this second
+		}
+		if w.lost {
+			// never waited for, but it may still have run this second
+			// (a partitioned worker publishes when it reconnects): a
+			// second without it is marked a gap, not passed off as whole
+			expected++
+			continue
 		}
 		anyAlive = true
 		expected++

@@ -20,8 +20,8 @@ const (
 // Auth guards every /api/v1 request, in this order:
 //
 //  1. A request whose Origin header is present and is not this master's
-//     own (the scheme and the Host the request was sent to, or one of
-//     Origins) is refused with 403: a web page elsewhere cannot drive the
+//     own (the scheme and the Host the request was sent to or its
+//     X-Forwarded-Host, or one of Origins) is refused with 403: a web page elsewhere cannot drive the
 //     API with its visitor's browser, even with --no-auth.
 //  2. Without a valid token, 401. The token is read from
 //     "Authorization: Bearer <token>", or on a websocket handshake from a
@@ -53,7 +53,7 @@ var _ RoleChecker = (*Tokens)(nil)
 // Middleware wraps next with the checks above.
 func (a *Auth) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin := r.Header.Get("Origin"); origin != "" && !a.sameOrigin(origin, r.Host) {
+		if origin := r.Header.Get("Origin"); origin != "" && !a.sameOrigin(origin, r) {
 			a.refuse(w, r, http.StatusForbidden, "cross-origin request refused: Origin "+origin+" is not this master")
 			return
 		}
@@ -89,8 +89,12 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 
 func isRead(method string) bool { return method == http.MethodGet || method == http.MethodHead }
 
-// sameOrigin reports whether origin is http(s)://host or one of a.Origins.
-func (a *Auth) sameOrigin(origin, host string) bool {
+// sameOrigin reports whether origin is one of a.Origins, or http(s):// and
+// the host r was sent to: its Host, or the X-Forwarded-Host a reverse proxy
+// in front of the master set. (A page elsewhere cannot make a browser send
+// X-Forwarded-Host without a CORS preflight, which the master never
+// grants.)
+func (a *Auth) sameOrigin(origin string, r *http.Request) bool {
 	for _, o := range a.Origins {
 		if strings.EqualFold(strings.TrimRight(o, "/"), origin) {
 			return true
@@ -100,7 +104,17 @@ func (a *Auth) sameOrigin(origin, host string) bool {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
 		return false
 	}
-	return strings.EqualFold(u.Host, host)
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, h := range r.Header.Values("X-Forwarded-Host") {
+		for _, fh := range strings.Split(h, ",") {
+			if strings.EqualFold(u.Host, strings.TrimSpace(fh)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // requestToken is the bearer token of r, or "".

@@ -71,9 +71,13 @@ func Run(ctx context.Context, ln net.Listener, cfg Config) error {
 			return err
 		}
 	}
+	if open, err := c.OpenToAnyone(ctx, cfg.Root); err == nil && open && c.Authenticated() {
+		log.Warn("the ZooKeeper root is open to every client although --zk-auth-file is set: it was created without a secret; see docs/security.md to protect it", "root", cfg.Root)
+	}
 	self := proto.MasterInfo{ID: cfg.ID, APIURL: cfg.APIURL, Version: version.Version}
 	rd := &view.Reader{C: c, P: p}
-	hub := live.NewHub(live.Options{MaxConns: cfg.HTTP.MaxWebsockets, Subprotocols: []string{api.WebSocketProtocol}})
+	hub := live.NewHub(live.Options{MaxConns: cfg.HTTP.MaxWebsockets, Subprotocols: []string{api.WebSocketProtocol},
+		OriginChecked: true}) // by api.Auth, in front of every feed
 	auth := &api.Auth{Tokens: cfg.Tokens, Disabled: cfg.NoAuth, Origins: []string{cfg.APIURL}, Log: log}
 	srv := &api.Server{C: c, P: p, View: rd, Self: self, Log: log, Auth: auth, MaxRequests: cfg.HTTP.MaxRequests, Guard: cfg.Guard}
 	fd := feed.New(rd, hub, srv.Cluster, log)

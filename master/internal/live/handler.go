@@ -51,7 +51,10 @@ func (h *Hub) Handler(topicOf TopicFunc, snapshot SnapshotFunc) http.Handler {
 			writeError(w, http.StatusServiceUnavailable, "shutting down")
 			return
 		}
-		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: h.opts.Subprotocols})
+		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+			Subprotocols:       h.opts.Subprotocols,
+			InsecureSkipVerify: h.opts.OriginChecked, // the Origin was checked before this handler
+		})
 		if err != nil {
 			return // Accept has answered the request
 		}

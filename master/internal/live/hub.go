@@ -66,6 +66,11 @@ type Options struct {
 	// Subprotocols are the websocket subprotocols the handshake selects
 	// from (a browser that offers any needs one of them answered).
 	Subprotocols []string
+	// OriginChecked says the caller has already refused requests from
+	// foreign origins (the API's middleware does, knowing about reverse
+	// proxies); otherwise the handshake accepts only an Origin whose host
+	// is the request's Host.
+	OriginChecked bool
 }
 
 // DefaultOptions returns the default options.

@@ -288,7 +288,17 @@ func (m *monitorRun) findLost(ctx context.Context) ([]string, error) {
 	}
 	var out []string
 	for _, w := range m.st.Workers {
-		if !alive[w] && !m.tr.Finished(w) && !m.lost[w] {
+		if alive[w] || m.tr.Finished(w) || m.lost[w] {
+			continue
+		}
+		// A worker deletes its vote right after writing its final report,
+		// which the report watch may not have delivered yet: a worker whose
+		// final report exists finished, it was not lost.
+		done, _, err := m.o.c.Exists(ctx, m.o.p.Done(m.id, w))
+		if err != nil {
+			return nil, err
+		}
+		if !done {
 			out = append(out, w)
 		}
 	}
