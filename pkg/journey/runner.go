@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -130,6 +132,53 @@ func sortedNames[V any](m map[string]V) []string {
 	return out
 }
 
+// noRedirects makes a redirect the step's response: a journey only talks to
+// the URLs its spec names (and the target policy checked).
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Pin makes the runner dial, for each host:port of its steps, the address
+// addrs maps it to (the worker's target policy checked it at prepare), and
+// refuse any other. Call it before Run.
+func (r *Runner) Pin(addrs map[string]string) {
+	d := &net.Dialer{Timeout: r.timout}
+	r.client.DialContext = func(ctx context.Context, network, hostport string) (net.Conn, error) {
+		a, ok := addrs[hostport]
+		if !ok {
+			return nil, fmt.Errorf("journey: %s is not a target of this test", hostport)
+		}
+		return d.DialContext(ctx, network, a)
+	}
+}
+
+// HostPorts lists the host:port of every step of s (default ports filled
+// in), each once.
+func HostPorts(s *spec.Scenario) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, st := range s.Steps {
+		if st.Request == nil {
+			continue
+		}
+		u, err := url.Parse(strings.SplitN(st.Request.URL, "{{", 2)[0])
+		if err != nil || u.Host == "" {
+			continue
+		}
+		hp := u.Host
+		if u.Port() == "" {
+			port := "80"
+			if u.Scheme == "https" {
+				port = "443"
+			}
+			hp = net.JoinHostPort(u.Hostname(), port)
+		}
+		if !seen[hp] {
+			seen[hp] = true
+			out = append(out, hp)
+		}
+	}
+	return out
+}
+
 // Run runs the journeys and returns what they measured.
 func (r *Runner) Run(ctx context.Context) Result {
 	defer r.client.CloseIdleConnections()
@@ -145,7 +194,7 @@ func (r *Runner) Run(ctx context.Context) Result {
 	for u := range r.users {
 		wg.Go(func() {
 			jar, _ := cookiejar.New(nil)
-			c := &http.Client{Transport: r.client, Jar: jar, Timeout: r.timout}
+			c := &http.Client{Transport: r.client, Jar: jar, Timeout: r.timout, CheckRedirect: noRedirects}
 			rng := rand.New(rand.NewPCG(uint64(u), uint64(time.Now().UnixNano())))
 			for {
 				var due time.Time // closed model: none

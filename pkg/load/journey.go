@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/hist"
@@ -34,6 +35,24 @@ func newJourneyRun(p Plan) (*Run, error) {
 		names:   s.RequestNames(),
 	}
 	return r, nil
+}
+
+// pinJourneys makes the journeys dial, for each step's host:port, the
+// address resolve checked (nil: the host:port as given).
+func (r *Run) pinJourneys(ctx context.Context, resolve func(context.Context, string) (string, error)) error {
+	addrs := map[string]string{}
+	for _, hp := range journey.HostPorts(r.plan.Spec.Scenario) {
+		addrs[hp] = hp
+		if resolve != nil {
+			a, err := resolve(ctx, hp)
+			if err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrInvalidPlan, hp, err)
+			}
+			addrs[hp] = a
+		}
+	}
+	r.journey.Pin(addrs)
+	return nil
 }
 
 // runJourneys is Run for a scenario.

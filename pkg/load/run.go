@@ -122,7 +122,7 @@ func PrepareWith(ctx context.Context, p Plan, opts Options) (*Run, error) {
 		return nil, err
 	}
 	if r.journey != nil {
-		return r, nil // journeys open their own connections (journey.go)
+		return r, r.pinJourneys(ctx, opts.Resolve) // journeys open their own connections
 	}
 	if opts.Resolve != nil {
 		for i := range r.reqs.endpoints {
