@@ -115,7 +115,7 @@ func NewRunner(s *spec.Spec, sh plan.Share, users int) (*Runner, error) {
 		}
 		r.ex = append(r.ex, xs)
 		if st.Request != nil && r.res.Steps[st.Name] == nil {
-			r.res.Steps[st.Name] = &StepStats{Latency: hist.New(), Errors: map[string]int64{}, Samples: map[string][]string{}}
+			r.res.Steps[st.Name] = newStepStats()
 		}
 	}
 	return r, nil
@@ -164,9 +164,25 @@ func (r *Runner) Run(ctx context.Context) Result {
 		})
 	}
 	wg.Wait()
+	return r.Collect()
+}
+
+// Collect returns what was measured since the previous Collect (or the
+// start) and starts afresh; safe to call while Run runs. Run returns the
+// last Collect.
+func (r *Runner) Collect() Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.res
+	out := r.res
+	r.res = Result{Steps: make(map[string]*StepStats, len(out.Steps)), Iteration: hist.New()}
+	for name := range out.Steps {
+		r.res.Steps[name] = newStepStats()
+	}
+	return out
+}
+
+func newStepStats() *StepStats {
+	return &StepStats{Latency: hist.New(), Errors: map[string]int64{}, Samples: map[string][]string{}}
 }
 
 // schedule is the open model: journey k is due at start + k/rate, whatever
