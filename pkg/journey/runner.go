@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -115,7 +117,7 @@ func NewRunner(s *spec.Spec, sh plan.Share, users int) (*Runner, error) {
 		}
 		r.ex = append(r.ex, xs)
 		if st.Request != nil && r.res.Steps[st.Name] == nil {
-			r.res.Steps[st.Name] = &StepStats{Latency: hist.New(), Errors: map[string]int64{}, Samples: map[string][]string{}}
+			r.res.Steps[st.Name] = newStepStats()
 		}
 	}
 	return r, nil
@@ -127,6 +129,53 @@ func sortedNames[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// noRedirects makes a redirect the step's response: a journey only talks to
+// the URLs its spec names (and the target policy checked).
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Pin makes the runner dial, for each host:port of its steps, the address
+// addrs maps it to (the worker's target policy checked it at prepare), and
+// refuse any other. Call it before Run.
+func (r *Runner) Pin(addrs map[string]string) {
+	d := &net.Dialer{Timeout: r.timout}
+	r.client.DialContext = func(ctx context.Context, network, hostport string) (net.Conn, error) {
+		a, ok := addrs[hostport]
+		if !ok {
+			return nil, fmt.Errorf("journey: %s is not a target of this test", hostport)
+		}
+		return d.DialContext(ctx, network, a)
+	}
+}
+
+// HostPorts lists the host:port of every step of s (default ports filled
+// in), each once.
+func HostPorts(s *spec.Scenario) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, st := range s.Steps {
+		if st.Request == nil {
+			continue
+		}
+		u, err := url.Parse(strings.SplitN(st.Request.URL, "{{", 2)[0])
+		if err != nil || u.Host == "" {
+			continue
+		}
+		hp := u.Host
+		if u.Port() == "" {
+			port := "80"
+			if u.Scheme == "https" {
+				port = "443"
+			}
+			hp = net.JoinHostPort(u.Hostname(), port)
+		}
+		if !seen[hp] {
+			seen[hp] = true
+			out = append(out, hp)
+		}
+	}
 	return out
 }
 
@@ -145,7 +194,7 @@ func (r *Runner) Run(ctx context.Context) Result {
 	for u := range r.users {
 		wg.Go(func() {
 			jar, _ := cookiejar.New(nil)
-			c := &http.Client{Transport: r.client, Jar: jar, Timeout: r.timout}
+			c := &http.Client{Transport: r.client, Jar: jar, Timeout: r.timout, CheckRedirect: noRedirects}
 			rng := rand.New(rand.NewPCG(uint64(u), uint64(time.Now().UnixNano())))
 			for {
 				var due time.Time // closed model: none
@@ -164,9 +213,25 @@ func (r *Runner) Run(ctx context.Context) Result {
 		})
 	}
 	wg.Wait()
+	return r.Collect()
+}
+
+// Collect returns what was measured since the previous Collect (or the
+// start) and starts afresh; safe to call while Run runs. Run returns the
+// last Collect.
+func (r *Runner) Collect() Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.res
+	out := r.res
+	r.res = Result{Steps: make(map[string]*StepStats, len(out.Steps)), Iteration: hist.New()}
+	for name := range out.Steps {
+		r.res.Steps[name] = newStepStats()
+	}
+	return out
+}
+
+func newStepStats() *StepStats {
+	return &StepStats{Latency: hist.New(), Errors: map[string]int64{}, Samples: map[string][]string{}}
 }
 
 // schedule is the open model: journey k is due at start + k/rate, whatever

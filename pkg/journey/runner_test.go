@@ -204,3 +204,32 @@ func TestJourneyOpenModelStall(t *testing.T) {
 		t.Errorf("iteration max %s, want the stall in it", it)
 	}
 }
+
+// TestJourneyPinnedDial: a pinned runner dials the checked address for a
+// step's host:port (here a name that does not resolve) and refuses hosts
+// it was not given.
+func TestJourneyPinnedDial(t *testing.T) {
+	base := startTarget(t)
+	addr := strings.TrimPrefix(base, "http://")
+	s := shopSpec(t, "http://shop.invalid", "200", "$.token")
+	if got := HostPorts(s.Scenario); len(got) != 1 || got[0] != "shop.invalid:80" {
+		t.Fatalf("HostPorts = %v, want [shop.invalid:80]", got)
+	}
+	run := func(pins map[string]string) Result {
+		r, err := NewRunner(&s, plan.Split(&s, 1)[0], 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Pin(pins)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		return r.Run(ctx)
+	}
+	if res := run(map[string]string{"shop.invalid:80": addr}); res.Completed != 30 || res.Steps["checkout"].Requests != 30 {
+		t.Errorf("pinned run: %d completed, %d checkouts; want 30, 30", res.Completed, res.Steps["checkout"].Requests)
+	}
+	res := run(map[string]string{"other:80": addr})
+	if res.Failed != 30 || res.Steps["login"].Errors[KindIO] != 30 || !strings.Contains(strings.Join(res.Steps["login"].Samples[KindIO], " "), "is not a target of this test") {
+		t.Errorf("unpinned host: %d failed, login io errors %d, samples %q; want 30 refused dials", res.Failed, res.Steps["login"].Errors[KindIO], res.Steps["login"].Samples[KindIO])
+	}
+}

@@ -1,10 +1,116 @@
 package load
 
-import "errors"
+import (
+	"context"
+	"fmt"
+	"time"
 
-// errNoJourneys refuses a scenario plan: the spec validates scenarios and
-// the plan splits their journeys and data rows, but this engine does not
-// run journeys yet (their building blocks are in pkg/journey), so a
-// scenario is refused at prepare with this message rather than run as
-// something else.
-var errNoJourneys = errors.New("scenario: this load engine does not run scenarios yet (steps, extraction and checks are validated only)")
+	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/journey"
+)
+
+// A scenario's run: its unit of load is a journey, run by pkg/journey's
+// Runner (load.concurrency virtual users; constant-rate starts load.rate
+// journeys per second over the fleet). Collect reports each step under its
+// name and the whole as the interval. The journey path sends through Go's
+// HTTP client, not the engine's transports.
+
+// newJourneyRun prepares a scenario plan (p is normalized and valid).
+func newJourneyRun(p Plan) (*Run, error) {
+	s := &p.Spec
+	jr, err := journey.NewRunner(s, p.Share, s.Load.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{
+		plan:    p,
+		journey: jr,
+		open:    s.Load.IsOpen(),
+		timeout: s.Request.Timeout.D,
+		budget:  p.Share.Iterations,
+		bounded: p.Share.Iterations > 0,
+		bound:   s.Load.RunBound(),
+		conns:   s.Load.Concurrency,
+		stopc:   make(chan struct{}),
+		names:   s.RequestNames(),
+	}
+	return r, nil
+}
+
+// pinJourneys makes the journeys dial, for each step's host:port, the
+// address resolve checked (nil: the host:port as given).
+func (r *Run) pinJourneys(ctx context.Context, resolve func(context.Context, string) (string, error)) error {
+	addrs := map[string]string{}
+	for _, hp := range journey.HostPorts(r.plan.Spec.Scenario) {
+		addrs[hp] = hp
+		if resolve != nil {
+			a, err := resolve(ctx, hp)
+			if err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrInvalidPlan, hp, err)
+			}
+			addrs[hp] = a
+		}
+	}
+	r.journey.Pin(addrs)
+	return nil
+}
+
+// runJourneys is Run for a scenario.
+func (r *Run) runJourneys(ctx context.Context, startAt time.Time) error {
+	wait := time.NewTimer(time.Until(startAt))
+	select {
+	case <-ctx.Done():
+		wait.Stop()
+		r.stop()
+		return ctx.Err()
+	case <-wait.C:
+	}
+	rctx, cancel := context.WithDeadline(ctx, startAt.Add(r.bound))
+	defer cancel()
+	go func() {
+		select {
+		case <-r.stopc:
+			cancel()
+		case <-rctx.Done():
+		}
+	}()
+	last := r.journey.Run(rctx)
+	r.mu.Lock()
+	r.collected = append(r.collected, last)
+	r.mu.Unlock()
+	return nil
+}
+
+// collectJourneys is Collect for a scenario.
+func (r *Run) collectJourneys() Interval {
+	res := []journey.Result{r.journey.Collect()}
+	r.mu.Lock()
+	res = append(res, r.collected...)
+	r.collected = nil
+	r.mu.Unlock()
+	iv := Interval{Latency: hist.New(), Service: hist.New()}
+	for _, name := range r.names {
+		ni := NameInterval{Name: name, Latency: hist.New()}
+		for _, rs := range res {
+			st := rs.Steps[name]
+			if st == nil {
+				continue
+			}
+			ni.Latency.Merge(st.Latency)
+			ni.Counters.Requests += st.Requests
+			ni.Counters.Late += st.Late
+			for k, n := range st.Errors {
+				ni.Counters.Errors += n
+				if ni.Counters.ErrorKinds == nil {
+					ni.Counters.ErrorKinds = map[string]int64{}
+				}
+				ni.Counters.ErrorKinds[k] += n
+			}
+		}
+		iv.Latency.Merge(ni.Latency)
+		iv.Counters.Add(ni.Counters)
+		iv.Names = append(iv.Names, ni)
+	}
+	iv.Service.Merge(iv.Latency)
+	return iv
+}

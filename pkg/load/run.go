@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/journey"
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
@@ -72,6 +73,11 @@ type Run struct {
 	entryName []int    // entry index -> index in names
 
 	closeOnce sync.Once
+
+	// journey runs a scenario instead of the transports (journey.go);
+	// collected holds what its Run returned, for the next Collect.
+	journey   *journey.Runner
+	collected []journey.Result
 }
 
 // Info describes a prepared run for reports.
@@ -114,6 +120,9 @@ func PrepareWith(ctx context.Context, p Plan, opts Options) (*Run, error) {
 	r, err := newRun(p)
 	if err != nil {
 		return nil, err
+	}
+	if r.journey != nil {
+		return r, r.pinJourneys(ctx, opts.Resolve) // journeys open their own connections
 	}
 	if opts.Resolve != nil {
 		for i := range r.reqs.endpoints {
@@ -166,7 +175,8 @@ func newRun(p Plan) (*Run, error) {
 	}
 	p.Spec = s
 	if s.Scenario != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, errNoJourneys)
+		p.Spec = s
+		return newJourneyRun(p)
 	}
 	reqs, err := compileRequests(&s)
 	if err != nil {
@@ -227,7 +237,7 @@ func (r *Run) canLoop() bool {
 // Info describes the run.
 func (r *Run) Info() Info {
 	in := Info{Model: r.plan.Spec.Load.Model, Connections: r.conns, Budget: r.budget, Bounded: r.bounded, Bound: r.bound}
-	if r.open {
+	if r.open && r.sched != nil {
 		exp := r.sched.Expected()
 		if r.sched.end > 0 {
 			in.TargetRate = float64(exp) / r.sched.end
@@ -248,6 +258,9 @@ func (r *Run) Plan() Plan { return r.plan }
 func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	if !r.started.CompareAndSwap(false, true) {
 		return errors.New("load: Run called twice")
+	}
+	if r.journey != nil {
+		return r.runJourneys(ctx, startAt)
 	}
 	// A timer gets within about a millisecond of startAt; the last
 	// stretch is a short spin, so that workers start within microseconds
@@ -335,6 +348,9 @@ type Interval struct {
 // For closed models Service equals Latency (both are measured from the
 // send).
 func (r *Run) Collect() Interval {
+	if r.journey != nil {
+		return r.collectJourneys()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	iv := Interval{Latency: hist.New(), Service: hist.New()}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -168,5 +169,59 @@ func TestNetworkPolicies(t *testing.T) {
 		if got := ps.allowed(tt.from, tt.to, tt.port, tt.proto); got != tt.want {
 			t.Errorf("%s -> %s:%d/%s allowed = %v, want %v", tt.from.Name, tt.to.Name, tt.port, tt.proto, got, tt.want)
 		}
+	}
+}
+
+// quantityBytes parses the Kubernetes memory quantities the manifests use
+// (Ki, Mi, Gi or plain bytes).
+func quantityBytes(t *testing.T, q string) int64 {
+	t.Helper()
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30} {
+		if strings.HasSuffix(q, suffix) {
+			q, mult = strings.TrimSuffix(q, suffix), m
+		}
+	}
+	n, err := strconv.ParseInt(q, 10, 64)
+	if err != nil {
+		t.Fatalf("memory quantity %q: %v", q, err)
+	}
+	return n * mult
+}
+
+// The containers' memory fits the bounds the binaries enforce by default:
+// ZooKeeper's heap holds eight times the tests' storage budget
+// (--retain-bytes, as docs/limits.md advises) and its container more than
+// the heap; a master holds --max-api-requests request bodies of twice
+// --max-spec-bytes, each converted from YAML (counted four times), within
+// half its limit.
+func TestMemoryLimitsMatchTheBounds(t *testing.T) {
+	m := render(t, baseDir)
+	im := buildImages(t)
+	master := binaryFlags(t, im.Binary["master"]).Defaults
+	num := func(env string) int64 {
+		n, err := strconv.ParseInt(master[env], 10, 64)
+		if err != nil {
+			t.Fatalf("master --help: %s default %q: %v", env, master[env], err)
+		}
+		return n
+	}
+	zk := workload(t, m.Find(t, "StatefulSet", "zk")).Template.Spec.Containers[0]
+	heapMB, ok := envValue(resolveEnv(t, m, zk, Pod{Name: "zk-0", IP: "10.0.0.1"}), "ZK_SERVER_HEAP")
+	if !ok {
+		t.Fatal("zk: no ZK_SERVER_HEAP")
+	}
+	heap := quantityBytes(t, heapMB+"Mi")
+	if budget := num("STAMPEDE_RETAIN_BYTES"); heap < 8*budget {
+		t.Errorf("ZooKeeper heap %d MiB < 8 x --retain-bytes %d", heap>>20, budget)
+	}
+	if limit := quantityBytes(t, zk.Resources.Limits["memory"]); limit <= heap {
+		t.Errorf("ZooKeeper memory limit %s does not exceed its heap %d MiB", zk.Resources.Limits["memory"], heap>>20)
+	}
+	mc := workload(t, m.Find(t, "Deployment", "master")).Template.Spec.Containers[0]
+	need := num("STAMPEDE_MAX_API_REQUESTS") * 2 * num("STAMPEDE_MAX_SPEC_BYTES") * 4
+	if limit := quantityBytes(t, mc.Resources.Limits["memory"]); 2*need > limit {
+		t.Errorf("master memory limit %s: %d concurrent requests need %d MiB, more than half of it", mc.Resources.Limits["memory"],
+			num("STAMPEDE_MAX_API_REQUESTS"), need>>20)
 	}
 }

@@ -28,6 +28,13 @@ func (a *Agent) refuse(ctx context.Context, plan *load.Plan) error {
 		for i, m := range plan.Spec.RequestsMix {
 			check(fmt.Sprintf("requests_mix[%d].url", i), m.URL)
 		}
+		if sc := plan.Spec.Scenario; sc != nil {
+			for i, st := range sc.Steps {
+				if st.Request != nil {
+					check(fmt.Sprintf("scenario.steps[%d].request.url", i), st.Request.URL)
+				}
+			}
+		}
 	}
 	if l := a.cfg.Limits; l != nil {
 		for _, fe := range l.CheckWorker(&plan.Spec, plan.Share.Of) {

@@ -1,0 +1,128 @@
+package integration
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	tc "github.com/stampede-load/stampede/internal/testcluster"
+)
+
+// TestScenarioUniqueUsersOverWorkers: a 3-step journey with 30 unique users
+// over 3 workers. The target saw each user log in exactly once and no
+// unauthorized request (the token was extracted and used), and each step's
+// name has 30 requests in the result.
+func TestScenarioUniqueUsersOverWorkers(t *testing.T) {
+	c := tc.New(t, tc.Options{Masters: 1, Workers: 3})
+	c.ResetTarget()
+	sp := shopScenario(c, 200, "$.token")
+	id := c.Submit(sp)
+	res := c.WaitPhase(id, "completed", 60*time.Second)
+	var st struct {
+		Requests int64 `json:"requests"`
+		Shop     struct {
+			Logins       map[string]int64 `json:"logins"`
+			Carts        int64            `json:"carts"`
+			Checkouts    int64            `json:"checkouts"`
+			Unauthorized int64            `json:"unauthorized"`
+		} `json:"shop"`
+	}
+	if code := tc.GetJSON(t, c.TargetURL("/stats"), &st); code != 200 {
+		t.Fatalf("GET /stats = %d", code)
+	}
+	if len(st.Shop.Logins) != 30 {
+		t.Errorf("%d distinct users logged in, want 30", len(st.Shop.Logins))
+	}
+	for u, n := range st.Shop.Logins {
+		if n != 1 {
+			t.Errorf("user %s logged in %d times, want once", u, n)
+		}
+	}
+	if st.Shop.Unauthorized != 0 || st.Shop.Carts != 30 || st.Shop.Checkouts != 30 || st.Requests != 90 {
+		t.Errorf("target: unauthorized %d, carts %d, checkouts %d, requests %d; want 0, 30, 30, 90",
+			st.Shop.Unauthorized, st.Shop.Carts, st.Shop.Checkouts, st.Requests)
+	}
+	sum := res.Summary
+	if sum == nil || len(sum.Names) != 3 {
+		t.Fatalf("summary names = %+v, want login, cart, checkout", sum)
+	}
+	for i, want := range []string{"login", "cart", "checkout"} {
+		n := sum.Names[i]
+		if n.Name != want || n.Requests != 30 || n.Errors != 0 {
+			t.Errorf("name %d = %s with %d requests, %d errors; want %s with 30, 0", i, n.Name, n.Requests, n.Errors, want)
+		}
+	}
+	if sum.Requests != 90 {
+		t.Errorf("summary requests = %d, want 90", sum.Requests)
+	}
+}
+
+// shopScenario is login -> cart -> checkout for 30 unique shoppers over 3
+// workers; loginStatus is the login step's expected status and tokenPath
+// where its token is taken from.
+func shopScenario(c *tc.Cluster, loginStatus int, tokenPath string) map[string]any {
+	rows := "user\n"
+	for i := range 30 {
+		rows += fmt.Sprintf("shopper%02d\n", i)
+	}
+	step := func(name, path string, extra map[string]any) map[string]any {
+		req := map[string]any{"method": "POST", "url": c.TargetURL(path)}
+		if name != "login" {
+			req["headers"] = map[string]any{"Authorization": "Bearer {{token}}"}
+		}
+		st := map[string]any{"name": name, "request": req, "check": map[string]any{"status": []int{200}}}
+		for k, v := range extra {
+			if k == "body" {
+				req[k] = v
+			} else {
+				st[k] = v
+			}
+		}
+		return st
+	}
+	return map[string]any{
+		"load":    map[string]any{"model": "avalanche", "concurrency": 2, "iterations": 30, "max_duration": "30s"},
+		"workers": 3,
+		"scenario": map[string]any{
+			"data": map[string]any{"mode": "unique", "content": rows},
+			"steps": []any{
+				step("login", "/shop/login", map[string]any{"body": `{"user":"{{data.user}}"}`,
+					"extract": map[string]any{"token": map[string]any{"json": tokenPath}},
+					"check":   map[string]any{"status": []int{loginStatus}}}),
+				step("cart", "/shop/cart", nil),
+				step("checkout", "/shop/checkout", nil),
+			},
+		},
+	}
+}
+
+// TestScenarioFailuresCounted: a login whose check fails counts 30 errors
+// of kind check under "login" and the journeys go on; a login whose
+// extraction fails counts 30 errors of kind extract and ends every journey,
+// so the target sees no cart or checkout.
+func TestScenarioFailuresCounted(t *testing.T) {
+	c := tc.New(t, tc.Options{Masters: 1, Workers: 3})
+	for _, tt := range []struct {
+		status    int
+		path      string
+		kind      string
+		wantCarts int64
+	}{
+		{201, "$.token", "check", 30},
+		{200, "$.tokn", "extract", 0},
+	} {
+		c.ResetTarget()
+		res := c.WaitPhase(c.Submit(shopScenario(c, tt.status, tt.path)), "completed", 60*time.Second)
+		sum := res.Summary
+		if sum == nil || len(sum.Names) != 3 {
+			t.Fatalf("summary names = %+v, want 3", sum)
+		}
+		login, cart := sum.Names[0], sum.Names[1]
+		if login.Requests != 30 || login.Errors != 30 || login.ErrorKinds[tt.kind] != 30 {
+			t.Errorf("%s: login %d requests, %d errors %v; want 30, 30 of kind %s", tt.kind, login.Requests, login.Errors, login.ErrorKinds, tt.kind)
+		}
+		if cart.Requests != tt.wantCarts || c.TargetRequests() != 30+2*tt.wantCarts {
+			t.Errorf("%s: %d carts, target saw %d; want %d, %d", tt.kind, cart.Requests, c.TargetRequests(), tt.wantCarts, 30+2*tt.wantCarts)
+		}
+	}
+}
