@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -124,24 +125,9 @@ func (l *Leader) Multi(ctx context.Context, ops ...Op) error {
 // lead to return before campaigning again, so two lead calls of one
 // Election never overlap. Run returns ctx.Err() or ErrClosed.
 func (e *Election) Run(ctx context.Context, lead func(ctx context.Context, l *Leader)) error {
-	var reg *Registration
-	for {
-		var err error
-		reg, err = e.c.Register(ctx, e.dir, "n_", e.data)
-		if err == nil {
-			break
-		}
-		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
-			return err
-		}
-		if errors.Is(err, ErrNoNode) {
-			_ = e.c.EnsurePath(ctx, e.dir)
-			continue
-		}
-		e.c.log.Warn("election: registering failed; retrying", "dir", e.dir, "err", err)
-		if !sleep(ctx, time.Second) {
-			return ctx.Err()
-		}
+	reg, err := e.register(ctx)
+	if err != nil {
+		return err
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -155,48 +141,70 @@ func (e *Election) Run(ctx context.Context, lead func(ctx context.Context, l *Le
 		if err := e.c.WaitConnected(ctx); err != nil {
 			return err
 		}
-		me, gen := reg.current()
-		sess := e.c.Session()
-		if me == "" || gen != sess.Generation {
-			wait(ctx, sub, 100*time.Millisecond)
-			continue
-		}
-		kids, err := e.c.Children(ctx, e.dir)
-		if err != nil {
-			wait(ctx, sub, 200*time.Millisecond)
-			continue
-		}
-		kids = candidateNames(kids)
-		idx := -1
-		for i, k := range kids {
-			if path.Join(e.dir, k) == me {
-				idx = i
-			}
-		}
-		switch {
-		case idx < 0: // our node is gone; the registration re-creates it
-			reg.kick()
-			wait(ctx, sub, 100*time.Millisecond)
-		case idx == 0:
-			e.leadWhileValid(ctx, sub, me, sess.Generation, lead)
-		default:
-			w, err := e.watchPredecessor(ctx, kids[:idx])
-			if err != nil {
-				wait(ctx, sub, 200*time.Millisecond)
-				continue
-			}
-			if w == nil { // no live candidate before this one
-				e.leadWhileValid(ctx, sub, me, sess.Generation, lead)
-				continue
-			}
-			select {
-			case <-w:
-			case <-sub:
-			case <-ctx.Done():
-			}
-		}
+		e.step(ctx, sub, reg, lead)
 	}
 	return ctx.Err()
+}
+
+// register creates this candidate's node, retrying until ctx ends.
+func (e *Election) register(ctx context.Context) (*Registration, error) {
+	for {
+		reg, err := e.c.Register(ctx, e.dir, "n_", e.data)
+		if err == nil {
+			return reg, nil
+		}
+		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
+			return nil, err
+		}
+		if errors.Is(err, ErrNoNode) {
+			_ = e.c.EnsurePath(ctx, e.dir)
+			continue
+		}
+		e.c.log.Warn("election: registering failed; retrying", "dir", e.dir, "err", err)
+		if !sleep(ctx, time.Second) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// step looks at the candidates once: it leads (until leadership may be
+// lost) if this candidate is first, or waits for its predecessor to go.
+func (e *Election) step(ctx context.Context, sub <-chan struct{}, reg *Registration, lead func(context.Context, *Leader)) {
+	me, gen := reg.current()
+	sess := e.c.Session()
+	if me == "" || gen != sess.Generation {
+		wait(ctx, sub, 100*time.Millisecond)
+		return
+	}
+	kids, err := e.c.Children(ctx, e.dir)
+	if err != nil {
+		wait(ctx, sub, 200*time.Millisecond)
+		return
+	}
+	kids = candidateNames(kids)
+	idx := slices.IndexFunc(kids, func(k string) bool { return path.Join(e.dir, k) == me })
+	switch {
+	case idx < 0: // our node is gone; the registration re-creates it
+		reg.kick()
+		wait(ctx, sub, 100*time.Millisecond)
+	case idx == 0:
+		e.leadWhileValid(ctx, sub, me, sess.Generation, lead)
+	default:
+		w, err := e.watchPredecessor(ctx, kids[:idx])
+		if err != nil {
+			wait(ctx, sub, 200*time.Millisecond)
+			return
+		}
+		if w == nil { // no live candidate before this one
+			e.leadWhileValid(ctx, sub, me, sess.Generation, lead)
+			return
+		}
+		select {
+		case <-w:
+		case <-sub:
+		case <-ctx.Done():
+		}
+	}
 }
 
 // watchPredecessor watches the nearest candidate before this one that is

@@ -242,25 +242,7 @@ func (p *Policy) CheckAddr(name string, ap netip.AddrPort) error {
 }
 
 func (p *Policy) check(name string, a netip.Addr, port int) error {
-	// explicit: an IP or CIDR entry names a, which overrides the refusals;
-	// exact: an ip:port entry names a and port, which overrides them all
-	explicit, exact := false, false
-	for _, pre := range p.prefixes {
-		explicit = explicit || pre.Contains(a)
-	}
-	allowed := p.any || explicit
-	for _, h := range p.hosts {
-		if h.port != 0 && h.port != port {
-			continue
-		}
-		if h.ip.IsValid() && h.ip == a {
-			allowed, explicit = true, true
-			exact = exact || h.port == port
-		}
-		if h.name != "" && h.name == name {
-			allowed = true
-		}
-	}
+	allowed, explicit, exact := p.allows(name, a, port)
 	target := netip.AddrPortFrom(a, uint16(port)).String()
 	if name != "" && name != a.String() {
 		target = fmt.Sprintf("%s (%s)", net.JoinHostPort(name, strconv.Itoa(port)), target)
@@ -277,4 +259,27 @@ func (p *Policy) check(name string, a netip.Addr, port int) error {
 		}
 	}
 	return nil
+}
+
+// allows matches the allow list: allowed by any entry; explicit when an IP
+// or CIDR entry names a (which overrides the refusals); exact when an
+// ip:port entry names a and port (which overrides them all).
+func (p *Policy) allows(name string, a netip.Addr, port int) (allowed, explicit, exact bool) {
+	for _, pre := range p.prefixes {
+		explicit = explicit || pre.Contains(a)
+	}
+	allowed = p.any || explicit
+	for _, h := range p.hosts {
+		if h.port != 0 && h.port != port {
+			continue
+		}
+		if h.ip.IsValid() && h.ip == a {
+			allowed, explicit = true, true
+			exact = exact || h.port == port
+		}
+		if h.name != "" && h.name == name {
+			allowed = true
+		}
+	}
+	return allowed, explicit, exact
 }

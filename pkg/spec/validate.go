@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,95 +36,12 @@ var Methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS
 // Validate reports every problem of a normalized spec. An empty result means
 // the spec can be planned and run.
 func (s *Spec) Validate() FieldErrors {
-	var errs FieldErrors
-	add := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
-	}
-
-	checkURL := func(field, raw string, required bool) {
-		if raw == "" {
-			if required {
-				add(field, "is required (an http:// or https:// URL)")
-			}
-			return
-		}
-		u, err := url.Parse(raw)
-		switch {
-		case err != nil:
-			add(field, "is not a valid URL: %v", err)
-		case u.Scheme != "http" && u.Scheme != "https":
-			add(field, "must be an http:// or https:// URL, got scheme %q", u.Scheme)
-		case u.Host == "":
-			add(field, "has no host")
-		}
-	}
-	checkMethod := func(field, m string) {
-		if m == "" {
-			return
-		}
-		for _, ok := range Methods {
-			if m == ok {
-				return
-			}
-		}
-		add(field, "unknown method %q (one of %s)", m, strings.Join(Methods, ", "))
-	}
-	checkBody := func(field, body, b64 string) {
-		if b64 == "" {
-			return
-		}
-		if body != "" {
-			add(field, "set either body or body_base64, not both")
-		}
-		if _, err := base64.StdEncoding.DecodeString(b64); err != nil {
-			add(field, "is not valid base64: %v", err)
-		}
-	}
-	checkDur := func(field string, d Duration, positive bool) {
-		if p := d.problem(); p != "" {
-			add(field, "%s", p)
-			return
-		}
-		if d.D < 0 || (positive && !d.IsZero() && d.D == 0) {
-			add(field, "must be positive, got %q", d.Raw)
-		}
-	}
-
-	r := &s.Request
-	checkURL("request.url", r.URL, len(s.RequestsMix) == 0 && s.Scenario == nil)
-	checkMethod("request.method", r.Method)
-	checkBody("request.body_base64", r.Body, r.BodyBase64)
-	checkDur("request.timeout", r.Timeout, true)
-	if r.MaxResponseBytes < 0 {
-		add("request.max_response_bytes", "must be a positive number of bytes, got %d", r.MaxResponseBytes)
-	}
-	for i, code := range r.ExpectStatus {
-		if _, _, err := ParseStatusRange(code); err != nil {
-			add(fmt.Sprintf("request.expect_status[%d]", i), "%v", err)
-		}
-	}
-	for i, m := range s.RequestsMix {
-		f := fmt.Sprintf("requests_mix[%d]", i)
-		if m.Weight <= 0 {
-			add(f+".weight", "must be a positive integer, got %d", m.Weight)
-		}
-		checkURL(f+".url", m.URL, r.URL == "")
-		checkMethod(f+".method", m.Method)
-		checkBody(f+".body_base64", m.Body, m.BodyBase64)
-	}
-
-	errs = append(errs, s.Load.validate(checkDur)...)
-
-	if s.Workers < 0 {
-		add("workers", "must be 0 (every idle worker) or a positive count, got %d", s.Workers)
-	}
-	if s.OnWorkerLoss != "" && s.OnWorkerLoss != OnLossContinue && s.OnWorkerLoss != OnLossAbort {
-		add("on_worker_loss", "must be %q or %q, got %q", OnLossContinue, OnLossAbort, s.OnWorkerLoss)
-	}
-	if len(s.Name) > 200 {
-		add("name", "is longer than 200 characters")
-	}
-
+	var c checker
+	s.validateRequest(&c)
+	s.validateMix(&c)
+	s.Load.validate(&c)
+	s.validateTop(&c)
+	errs := c.errs
 	errs = append(errs, s.validateScenario()...)
 	errs = append(errs, s.validateTemplates()...)
 	errs = append(errs, append(s.validateNames(), s.validateThresholds()...)...)
@@ -131,88 +49,188 @@ func (s *Spec) Validate() FieldErrors {
 	return errs
 }
 
+// checker collects field errors; its checks are shared by the request, the
+// mix entries and the load section.
+type checker struct{ errs FieldErrors }
+
+func (c *checker) add(field, format string, args ...any) {
+	c.errs = append(c.errs, FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) url(field, raw string, required bool) {
+	if raw == "" {
+		if required {
+			c.add(field, "is required (an http:// or https:// URL)")
+		}
+		return
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		c.add(field, "is not a valid URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		c.add(field, "must be an http:// or https:// URL, got scheme %q", u.Scheme)
+	case u.Host == "":
+		c.add(field, "has no host")
+	}
+}
+
+func (c *checker) method(field, m string) {
+	if m == "" || slices.Contains(Methods, m) {
+		return
+	}
+	c.add(field, "unknown method %q (one of %s)", m, strings.Join(Methods, ", "))
+}
+
+func (c *checker) body(field, body, b64 string) {
+	if b64 == "" {
+		return
+	}
+	if body != "" {
+		c.add(field, "set either body or body_base64, not both")
+	}
+	if _, err := base64.StdEncoding.DecodeString(b64); err != nil {
+		c.add(field, "is not valid base64: %v", err)
+	}
+}
+
+func (c *checker) dur(field string, d Duration, positive bool) {
+	if p := d.problem(); p != "" {
+		c.add(field, "%s", p)
+		return
+	}
+	if d.D < 0 || (positive && !d.IsZero() && d.D == 0) {
+		c.add(field, "must be positive, got %q", d.Raw)
+	}
+}
+
+// notNegative reports a negative count or rate.
+func (c *checker) notNegative(field string, v float64, problem string) {
+	if v < 0 {
+		c.add(field, "%s, got %g", problem, v)
+	}
+}
+
+func (s *Spec) validateRequest(c *checker) {
+	r := &s.Request
+	c.url("request.url", r.URL, len(s.RequestsMix) == 0 && s.Scenario == nil)
+	c.method("request.method", r.Method)
+	c.body("request.body_base64", r.Body, r.BodyBase64)
+	c.dur("request.timeout", r.Timeout, true)
+	if r.MaxResponseBytes < 0 {
+		c.add("request.max_response_bytes", "must be a positive number of bytes, got %d", r.MaxResponseBytes)
+	}
+	for i, code := range r.ExpectStatus {
+		if _, _, err := ParseStatusRange(code); err != nil {
+			c.add(fmt.Sprintf("request.expect_status[%d]", i), "%v", err)
+		}
+	}
+}
+
+func (s *Spec) validateMix(c *checker) {
+	for i, m := range s.RequestsMix {
+		f := fmt.Sprintf("requests_mix[%d]", i)
+		if m.Weight <= 0 {
+			c.add(f+".weight", "must be a positive integer, got %d", m.Weight)
+		}
+		c.url(f+".url", m.URL, s.Request.URL == "")
+		c.method(f+".method", m.Method)
+		c.body(f+".body_base64", m.Body, m.BodyBase64)
+	}
+}
+
+func (s *Spec) validateTop(c *checker) {
+	if s.Workers < 0 {
+		c.add("workers", "must be 0 (every idle worker) or a positive count, got %d", s.Workers)
+	}
+	if s.OnWorkerLoss != "" && s.OnWorkerLoss != OnLossContinue && s.OnWorkerLoss != OnLossAbort {
+		c.add("on_worker_loss", "must be %q or %q, got %q", OnLossContinue, OnLossAbort, s.OnWorkerLoss)
+	}
+	if len(s.Name) > 200 {
+		c.add("name", "is longer than 200 characters")
+	}
+}
+
 // sortErrs orders field errors by field, keeping the order of one field's.
 func sortErrs(errs FieldErrors) {
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 }
 
-// validate checks the load section; checkDur reports duration problems into
-// the caller's list, so it is given the caller's collector.
-func (l *Load) validate(checkDur func(string, Duration, bool)) FieldErrors {
-	var errs FieldErrors
-	add := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+// validate checks the load section.
+func (l *Load) validate(c *checker) {
+	switch {
+	case l.Model == "":
+		c.add("load.model", "is required (one of %s)", strings.Join(Models, ", "))
+	case !slices.Contains(Models, l.Model):
+		c.add("load.model", "unknown model %q (one of %s)", l.Model, strings.Join(Models, ", "))
 	}
-	known := false
-	for _, m := range Models {
-		known = known || l.Model == m
-	}
-	if l.Model == "" {
-		add("load.model", "is required (one of %s)", strings.Join(Models, ", "))
-	} else if !known {
-		add("load.model", "unknown model %q (one of %s)", l.Model, strings.Join(Models, ", "))
-	}
-	if l.Rate < 0 {
-		add("load.rate", "must not be negative, got %g", l.Rate)
-	}
-	if l.RatePerWorker < 0 {
-		add("load.rate_per_worker", "must not be negative, got %g", l.RatePerWorker)
-	}
+	l.validateAmounts(c)
+	l.validateStages(c)
+	l.validateModelNeeds(c)
+}
+
+// validateAmounts checks rates, counts and durations, and that no two
+// exclusive fields are both set.
+func (l *Load) validateAmounts(c *checker) {
+	c.notNegative("load.rate", l.Rate, "must not be negative")
+	c.notNegative("load.rate_per_worker", l.RatePerWorker, "must not be negative")
 	if l.Rate > 0 && l.RatePerWorker > 0 {
-		add("load.rate_per_worker", "set either rate or rate_per_worker, not both")
+		c.add("load.rate_per_worker", "set either rate or rate_per_worker, not both")
 	}
-	if l.StartRate < 0 {
-		add("load.start_rate", "must not be negative, got %g", l.StartRate)
-	}
+	c.notNegative("load.start_rate", l.StartRate, "must not be negative")
 	if l.Concurrency < 0 {
-		add("load.concurrency", "must be positive, got %d", l.Concurrency)
+		c.add("load.concurrency", "must be positive, got %d", l.Concurrency)
 	}
-	checkDur("load.delay", l.Delay, false)
-	checkDur("load.duration", l.Duration, true)
-	checkDur("load.max_duration", l.MaxDuration, true)
+	c.dur("load.delay", l.Delay, false)
+	c.dur("load.duration", l.Duration, true)
+	c.dur("load.max_duration", l.MaxDuration, true)
 	if l.Requests < 0 {
-		add("load.requests", "must be positive, got %d", l.Requests)
+		c.add("load.requests", "must be positive, got %d", l.Requests)
 	}
 	if l.RequestsPerWorker < 0 {
-		add("load.requests_per_worker", "must be positive, got %d", l.RequestsPerWorker)
+		c.add("load.requests_per_worker", "must be positive, got %d", l.RequestsPerWorker)
 	}
 	if l.Requests > 0 && l.RequestsPerWorker > 0 {
-		add("load.requests_per_worker", "set either requests or requests_per_worker, not both")
+		c.add("load.requests_per_worker", "set either requests or requests_per_worker, not both")
 	}
+}
+
+func (l *Load) validateStages(c *checker) {
 	if _, ok := stagesSum(l.Stages); !ok {
-		add("load.stages", "the stages' durations add up to more than a Go duration can hold")
+		c.add("load.stages", "the stages' durations add up to more than a Go duration can hold")
 	}
 	for i, st := range l.Stages {
 		f := fmt.Sprintf("load.stages[%d]", i)
-		checkDur(f+".duration", st.Duration, true)
+		c.dur(f+".duration", st.Duration, true)
 		if st.Duration.IsZero() {
-			add(f+".duration", "is required")
+			c.add(f+".duration", "is required")
 		}
-		if st.Target < 0 {
-			add(f+".target", "must not be negative, got %g", st.Target)
-		}
+		c.notNegative(f+".target", st.Target, "must not be negative")
 	}
+}
 
+// validateModelNeeds checks what each model requires, and that the test has
+// a bound.
+func (l *Load) validateModelNeeds(c *checker) {
 	switch l.Model {
 	case ModelConstantRate:
 		if l.Rate == 0 && l.RatePerWorker == 0 {
-			add("load.rate", "must be a positive number of requests per second for model %q (or set load.rate_per_worker)", l.Model)
+			c.add("load.rate", "must be a positive number of requests per second for model %q (or set load.rate_per_worker)", l.Model)
 		}
 	case ModelRampingRate, ModelRampingConcurrency:
 		if len(l.Stages) == 0 {
-			add("load.stages", "model %q needs at least one stage {\"duration\", \"target\"}", l.Model)
+			c.add("load.stages", "model %q needs at least one stage {\"duration\", \"target\"}", l.Model)
 		}
 	case ModelTsunami:
 		if l.Delay.D <= 0 && l.Delay.problem() == "" {
-			add("load.delay", "model %q needs a positive delay between requests, e.g. \"10ms\"", l.Model)
+			c.add("load.delay", "model %q needs a positive delay between requests, e.g. \"10ms\"", l.Model)
 		}
 	}
 	hasStages := len(l.Stages) > 0 && (l.Model == ModelRampingRate || l.Model == ModelRampingConcurrency)
-	if l.Duration.IsZero() && l.Requests == 0 && l.RequestsPerWorker == 0 && l.Iterations == 0 && l.IterationsPerWorker == 0 && !hasStages {
-		add("load.duration", "the test has no bound: set load.duration, load.requests or load.requests_per_worker (load.iterations for a scenario)")
+	counted := l.Requests != 0 || l.RequestsPerWorker != 0 || l.Iterations != 0 || l.IterationsPerWorker != 0
+	if l.Duration.IsZero() && !counted && !hasStages {
+		c.add("load.duration", "the test has no bound: set load.duration, load.requests or load.requests_per_worker (load.iterations for a scenario)")
 	}
-
-	return errs
 }
 
 // ParseStatusRange parses "204" or "200-399".

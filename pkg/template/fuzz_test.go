@@ -1,6 +1,7 @@
 package template
 
 import (
+	"errors"
 	"math/rand/v2"
 	"testing"
 )
@@ -15,8 +16,8 @@ func FuzzCompile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		tpl, err := Compile(src)
 		if err != nil {
-			e, ok := err.(*Error)
-			if !ok || e.Pos < 1 || e.Msg == "" {
+			var e *Error
+			if !errors.As(err, &e) || e.Pos < 1 || e.Msg == "" {
 				t.Fatalf("Compile(%q) = %v, want a positioned *Error", src, err)
 			}
 			return

@@ -46,96 +46,139 @@ const (
 // threshold failed, 1 when it failed to run or was aborted otherwise, 2 on
 // usage or API errors.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := config.New("master submit")
-	fs.SetOutput(stderr)
-	file := fs.String("file", "", "spec file (YAML or JSON)")
-	fs.StringVar(file, "f", "", "shorthand for --file")
-	api := fs.String("api", "http://127.0.0.1:8080", "any master's base URL")
-	asJSON := fs.Bool("json", false, "print the final test as JSON instead of a table")
-	wait := fs.Bool("wait", true, "follow the test until it ends")
-	token := fs.String("token", "", "API token (an operator's, to submit), sent as Authorization: Bearer")
-	out := fs.String("out", "", "also write the result to FILE, by extension: .html report, .csv stats, timeline.csv, .hlog interval log, .xml JUnit, .json test")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	o, code, ok := parseSubmit(args, stderr)
+	if !ok {
+		return code
 	}
-	if _, err := outKind(*out); err != nil {
-		fmt.Fprintln(stderr, "master submit:", err)
-		return 2
-	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "master submit: --file is required")
-		return 2
-	}
-	body, err := os.ReadFile(*file)
+	body, err := os.ReadFile(o.file)
 	if err == nil {
-		body, err = spec.InlineDataFile(body, *file)
+		body, err = spec.InlineDataFile(body, o.file)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "master submit:", err)
-		return 2
+		return ExitUsage
 	}
-	base := strings.TrimRight(*api, "/")
-	cl := &http.Client{Timeout: 15 * time.Second, Transport: bearer{token: *token, next: http.DefaultTransport}}
-	id, ok := create(ctx, cl, base, body, stderr)
+	f := &follower{
+		cl:   &http.Client{Timeout: 15 * time.Second, Transport: bearer{token: o.token, next: http.DefaultTransport}},
+		base: strings.TrimRight(o.api, "/"), stdout: stdout, stderr: stderr, o: o, lastSecond: -1,
+	}
+	id, ok := create(ctx, f.cl, f.base, body, stderr)
 	if !ok {
 		return ExitUsage
 	}
-	created := struct{ ID string }{id}
-	if !*wait {
-		fmt.Fprintln(stdout, created.ID)
-		return 0
+	if !o.wait {
+		fmt.Fprintln(stdout, id)
+		return ExitOK
 	}
+	return f.follow(ctx, id)
+}
 
+// submitOptions are master submit's flags.
+type submitOptions struct {
+	file, api, token, out string
+	asJSON, wait          bool
+}
+
+// parseSubmit parses the flags; ok false means Main returns code.
+func parseSubmit(args []string, stderr io.Writer) (o submitOptions, code int, ok bool) {
+	fs := config.New("master submit")
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.file, "file", "", "spec file (YAML or JSON)")
+	fs.StringVar(&o.file, "f", "", "shorthand for --file")
+	fs.StringVar(&o.api, "api", "http://127.0.0.1:8080", "any master's base URL")
+	fs.BoolVar(&o.asJSON, "json", false, "print the final test as JSON instead of a table")
+	fs.BoolVar(&o.wait, "wait", true, "follow the test until it ends")
+	fs.StringVar(&o.token, "token", "", "API token (an operator's, to submit), sent as Authorization: Bearer")
+	fs.StringVar(&o.out, "out", "", "also write the result to FILE, by extension: .html report, .csv stats, timeline.csv, .hlog interval log, .xml JUnit, .json test")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, ExitOK, false
+		}
+		return o, ExitUsage, false
+	}
+	if _, err := outKind(o.out); err != nil {
+		fmt.Fprintln(stderr, "master submit:", err)
+		return o, ExitUsage, false
+	}
+	if o.file == "" {
+		fmt.Fprintln(stderr, "master submit: --file is required")
+		return o, ExitUsage, false
+	}
+	return o, 0, true
+}
+
+// follower follows one submitted test until it ends.
+type follower struct {
+	cl             *http.Client
+	base           string
+	stdout, stderr io.Writer
+	o              submitOptions
+	lastSecond     int64
+}
+
+// follow polls the test once a second, printing progress, until it ends;
+// the first interrupt stops the test, a second one leaves it running.
+func (f *follower) follow(ctx context.Context, id string) int {
 	stopped := false
-	lastSecond := int64(-1)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		var tv testView
-		if err := getJSON(ctx, cl, base+"/api/v1/tests/"+created.ID, &tv); err == nil {
-			if proto.Terminal(tv.Phase) {
-				code := finish(ctx, stdout, stderr, tv, *asJSON, cl, base)
-				if err := writeOut(ctx, cl, base, tv.ID, *out); err != nil {
-					fmt.Fprintln(stderr, "master submit:", err)
-					return max(code, ExitRun)
-				}
-				return code
-			}
-			var tl struct{ Points []report.Point }
-			if tv.Phase == proto.PhaseRunning && getJSON(ctx, cl, base+"/api/v1/tests/"+created.ID+"/timeline", &tl) == nil && len(tl.Points) > 0 {
-				p := tl.Points[len(tl.Points)-1]
-				if p.Second != lastSecond {
-					lastSecond = p.Second
-					var total int64
-					for _, q := range tl.Points {
-						total += q.Requests
-					}
-					fmt.Fprintln(stderr, report.ProgressLine(float64(p.Second+1), p, total))
-				}
-			} else if tv.Phase != proto.PhaseRunning {
-				fmt.Fprintf(stderr, "[%s]\n", tv.Phase)
-			}
+		if err := getJSON(ctx, f.cl, f.base+"/api/v1/tests/"+id, &tv); err != nil {
+			fmt.Fprintln(f.stderr, "master submit: polling:", err)
+		} else if proto.Terminal(tv.Phase) {
+			return f.finish(ctx, tv)
 		} else {
-			fmt.Fprintln(stderr, "master submit: polling:", err)
+			f.progress(ctx, id, tv.Phase)
 		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
 			if stopped {
-				return 1
+				return ExitRun
 			}
 			stopped = true
-			fmt.Fprintln(stderr, "interrupted: stopping the test (Ctrl-C again to leave it running)")
-			sreq, _ := http.NewRequest(http.MethodPost, base+"/api/v1/tests/"+created.ID+"/stop", nil)
-			if r, err := cl.Do(sreq); err == nil {
+			fmt.Fprintln(f.stderr, "interrupted: stopping the test (Ctrl-C again to leave it running)")
+			sreq, _ := http.NewRequest(http.MethodPost, f.base+"/api/v1/tests/"+id+"/stop", nil)
+			if r, err := f.cl.Do(sreq); err == nil {
 				r.Body.Close()
 			}
 			ctx = context.WithoutCancel(ctx)
 		}
 	}
+}
+
+// finish prints the ended test and writes --out.
+func (f *follower) finish(ctx context.Context, tv testView) int {
+	code := finish(ctx, f.stdout, f.stderr, tv, f.o.asJSON, f.cl, f.base)
+	if err := writeOut(ctx, f.cl, f.base, tv.ID, f.o.out); err != nil {
+		fmt.Fprintln(f.stderr, "master submit:", err)
+		return max(code, ExitRun)
+	}
+	return code
+}
+
+// progress prints one line per new merged second while the test runs, and
+// the phase before it does.
+func (f *follower) progress(ctx context.Context, id, phase string) {
+	if phase != proto.PhaseRunning {
+		fmt.Fprintf(f.stderr, "[%s]\n", phase)
+		return
+	}
+	var tl struct{ Points []report.Point }
+	if getJSON(ctx, f.cl, f.base+"/api/v1/tests/"+id+"/timeline", &tl) != nil || len(tl.Points) == 0 {
+		return
+	}
+	p := tl.Points[len(tl.Points)-1]
+	if p.Second == f.lastSecond {
+		return
+	}
+	f.lastSecond = p.Second
+	var total int64
+	for _, q := range tl.Points {
+		total += q.Requests
+	}
+	fmt.Fprintln(f.stderr, report.ProgressLine(float64(p.Second+1), p, total))
 }
 
 func finish(ctx context.Context, stdout, stderr io.Writer, tv testView, asJSON bool, cl *http.Client, base string) int {
