@@ -2,6 +2,7 @@ package journey
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -25,6 +26,8 @@ const (
 	KindCheck   = "check"
 	KindExtract = "extract"
 	KindIO      = "io"
+	// KindTooLarge is an answer longer than request.max_response_bytes.
+	KindTooLarge = "response_too_large"
 )
 
 // LateThreshold is how far behind its due time a step may be sent before
@@ -34,7 +37,8 @@ const LateThreshold = time.Millisecond
 // MaxSamples is how many distinct messages are kept per step and kind.
 const MaxSamples = 5
 
-// maxBody bounds the response body a step reads for checks and extraction.
+// maxBody bounds the response body a step reads for checks and extraction
+// when the spec sets no request.max_response_bytes.
 const maxBody = 1 << 20
 
 // StepStats are one step name's numbers.
@@ -69,6 +73,8 @@ type Runner struct {
 	rows   *Rows
 	client *http.Transport
 	timout time.Duration
+	// maxBody bounds a step's answer (request.max_response_bytes).
+	maxBody int64
 	// rate > 0: the open model, journeys started per second on this
 	// worker, for duration.
 	rate     float64
@@ -90,6 +96,16 @@ func NewRunner(s *spec.Spec, sh plan.Share, users int) (*Runner, error) {
 	r := &Runner{sc: s.Scenario, users: max(users, 1), budget: sh.Iterations, timout: s.Request.Timeout.D,
 		client: &http.Transport{MaxIdleConnsPerHost: max(users, 1)},
 		res:    Result{Steps: map[string]*StepStats{}, Iteration: hist.New()}}
+	r.maxBody = s.Request.MaxResponseBytes
+	if r.maxBody <= 0 {
+		r.maxBody = maxBody
+	}
+	if s.Request.KeepAlive != nil && !*s.Request.KeepAlive {
+		r.client.DisableKeepAlives = true
+	}
+	if s.Request.InsecureSkipVerify {
+		r.client.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it
+	}
 	switch s.Load.Model {
 	case spec.ModelConstantRate:
 		r.rate, r.duration = s.Load.RatePerWorker, s.Load.Duration.D
@@ -333,11 +349,15 @@ func (r *Runner) step(ctx context.Context, c *http.Client, i int, st *spec.Step,
 		r.record(st.Name, time.Since(from), true, KindIO, err.Error())
 		return false
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, r.maxBody+1))
 	resp.Body.Close()
 	took := time.Since(from)
 	if err != nil {
 		r.record(st.Name, took, true, KindIO, err.Error())
+		return false
+	}
+	if int64(len(body)) > r.maxBody {
+		r.record(st.Name, took, true, KindTooLarge, fmt.Sprintf("the answer is longer than %d bytes", r.maxBody))
 		return false
 	}
 	kind, msg := "", ""

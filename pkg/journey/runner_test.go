@@ -233,3 +233,33 @@ func TestJourneyPinnedDial(t *testing.T) {
 		t.Errorf("unpinned host: %d failed, login io errors %d, samples %q; want 30 refused dials", res.Failed, res.Steps["login"].Errors[KindIO], res.Steps["login"].Samples[KindIO])
 	}
 }
+
+// TestJourneyRequestOptions: the test's request section applies to steps:
+// an answer longer than max_response_bytes fails its step as
+// response_too_large and ends the journey.
+func TestJourneyRequestOptions(t *testing.T) {
+	base := startTarget(t)
+	src := `{"request": {"max_response_bytes": 1000, "keep_alive": false},
+ "load": {"model": "avalanche", "iterations": 3},
+ "scenario": {"steps": [
+  {"name": "big", "request": {"url": "` + base + `/x?size=1001"}},
+  {"name": "after", "request": {"url": "` + base + `/ping"}}]}}`
+	s, errs := spec.ParseFile([]byte(src))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	r, err := NewRunner(&s, plan.Split(&s, 1)[0], 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.client.DisableKeepAlives {
+		t.Error("keep_alive: false did not disable keep-alives")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res := r.Run(ctx)
+	if big := res.Steps["big"]; big.Requests != 3 || big.Errors[KindTooLarge] != 3 || res.Steps["after"].Requests != 0 || res.Failed != 3 {
+		t.Errorf("big: %d requests, errors %v; after: %d requests; failed %d; want 3, 3 too large, 0, 3",
+			big.Requests, big.Errors, res.Steps["after"].Requests, res.Failed)
+	}
+}

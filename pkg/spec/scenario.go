@@ -245,22 +245,8 @@ func (r *StepRequest) validate(f string, vars, columns map[string]bool) FieldErr
 	add := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
-	if r.URL == "" {
-		add(f+".url", "is required (an http:// or https:// URL)")
-	} else {
-		// The scheme and host stay literal; templates may follow them.
-		lit, _, _ := strings.Cut(r.URL, "{{")
-		u, err := url.Parse(lit)
-		switch {
-		case err != nil:
-			add(f+".url", "is not a valid URL: %v", err)
-		case u.Scheme != "http" && u.Scheme != "https":
-			add(f+".url", "must be an http:// or https:// URL with a literal scheme, got %q", r.URL)
-		case u.Host == "":
-			add(f+".url", "has no host")
-		case lit != r.URL && !strings.Contains(strings.TrimPrefix(lit, u.Scheme+"://"), "/"):
-			add(f+".url", "must keep scheme and host literal: templates may follow the first / of the path")
-		}
+	if p := stepURLProblem(r.URL); p != "" {
+		add(f+".url", "%s", p)
 	}
 	if m := strings.ToUpper(r.Method); m != "" && !contains(Methods, m) {
 		add(f+".method", "unknown method %q (one of %s)", r.Method, strings.Join(Methods, ", "))
@@ -291,6 +277,27 @@ func (r *StepRequest) validate(f string, vars, columns map[string]bool) FieldErr
 	}
 	check(f+".body", r.Body)
 	return errs
+}
+
+// stepURLProblem says what is wrong with a step's URL ("" if nothing): it
+// must be http(s) with scheme and host literal; templates may follow.
+func stepURLProblem(raw string) string {
+	if raw == "" {
+		return "is required (an http:// or https:// URL)"
+	}
+	lit, _, _ := strings.Cut(raw, "{{")
+	u, err := url.Parse(lit)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("is not a valid URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("must be an http:// or https:// URL with a literal scheme, got %q", raw)
+	case u.Host == "":
+		return "has no host"
+	case lit != raw && !strings.Contains(strings.TrimPrefix(lit, u.Scheme+"://"), "/"):
+		return "must keep scheme and host literal: templates may follow the first / of the path"
+	}
+	return ""
 }
 
 func (c *Check) validate(f string) FieldErrors {

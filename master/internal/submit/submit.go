@@ -83,19 +83,22 @@ type submitOptions struct {
 func parseSubmit(args []string, stderr io.Writer) (o submitOptions, code int, ok bool) {
 	fs := config.New("master submit")
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.file, "file", "", "spec file (YAML or JSON)")
-	fs.StringVar(&o.file, "f", "", "shorthand for --file")
-	fs.StringVar(&o.api, "api", "http://127.0.0.1:8080", "any master's base URL")
-	fs.BoolVar(&o.asJSON, "json", false, "print the final test as JSON instead of a table")
-	fs.BoolVar(&o.wait, "wait", true, "follow the test until it ends")
-	fs.StringVar(&o.token, "token", "", "API token (an operator's, to submit), sent as Authorization: Bearer")
-	fs.StringVar(&o.out, "out", "", "also write the result to FILE, by extension: .html report, .csv stats, timeline.csv, .hlog interval log, .xml JUnit, .json test")
+	// Set's String and Bool also read STAMPEDE_<FLAG> (flag.FlagSet's
+	// *Var methods would not): STAMPEDE_TOKEN is how scripts pass the token.
+	file := fs.String("file", "", "spec file (YAML or JSON)")
+	fs.StringVar(file, "f", "", "shorthand for --file")
+	api := fs.String("api", "http://127.0.0.1:8080", "any master's base URL")
+	asJSON := fs.Bool("json", false, "print the final test as JSON instead of a table")
+	wait := fs.Bool("wait", true, "follow the test until it ends")
+	token := fs.String("token", "", "API token (an operator's, to submit), sent as Authorization: Bearer")
+	out := fs.String("out", "", "also write the result to FILE, by extension: .html report, .csv stats, timeline.csv, .hlog interval log, .xml JUnit, .json test")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, ExitOK, false
 		}
 		return o, ExitUsage, false
 	}
+	o = submitOptions{file: *file, api: *api, token: *token, out: *out, asJSON: *asJSON, wait: *wait}
 	if _, err := outKind(o.out); err != nil {
 		fmt.Fprintln(stderr, "master submit:", err)
 		return o, ExitUsage, false
