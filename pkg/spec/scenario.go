@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -241,42 +240,32 @@ func checkRegex(field, src string) FieldErrors {
 // validate checks a step's request; vars are the variables earlier steps
 // extract and columns the data's columns.
 func (r *StepRequest) validate(f string, vars, columns map[string]bool) FieldErrors {
-	var errs FieldErrors
-	add := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
-	}
+	var c checker
 	if p := stepURLProblem(r.URL); p != "" {
-		add(f+".url", "%s", p)
+		c.add(f+".url", "%s", p)
 	}
-	if m := strings.ToUpper(r.Method); m != "" && !contains(Methods, m) {
-		add(f+".method", "unknown method %q (one of %s)", r.Method, strings.Join(Methods, ", "))
-	}
-	if r.BodyBase64 != "" {
-		if r.Body != "" {
-			add(f+".body_base64", "set either body or body_base64, not both")
-		}
-		if _, err := base64.StdEncoding.DecodeString(r.BodyBase64); err != nil {
-			add(f+".body_base64", "is not valid base64: %v", err)
-		}
-	}
-	check := func(field, src string) {
-		for _, m := range refRe.FindAllStringSubmatch(src, -1) {
-			switch {
-			case m[1] != "" && columns == nil:
-				add(field, "uses {{data.%s}} but the scenario has no data", m[2])
-			case m[1] != "" && !columns[m[2]] && !columns[anyColumn]:
-				add(field, "uses {{data.%s}}, which is not a column of the data", m[2])
-			case m[1] == "" && !isTemplateFunction(m[2]) && !vars[m[2]]:
-				add(field, "uses {{%s}}, which no earlier step extracts", m[2])
-			}
-		}
-	}
-	check(f+".url", r.URL)
+	c.method(f+".method", strings.ToUpper(r.Method))
+	c.body(f+".body_base64", r.Body, r.BodyBase64)
+	c.refs(f+".url", r.URL, vars, columns)
 	for _, k := range sortedKeys(r.Headers) {
-		check(f+".headers."+k, r.Headers[k])
+		c.refs(f+".headers."+k, r.Headers[k], vars, columns)
 	}
-	check(f+".body", r.Body)
-	return errs
+	c.refs(f+".body", r.Body, vars, columns)
+	return c.errs
+}
+
+// refs checks the variables and data columns a step's text refers to.
+func (c *checker) refs(field, src string, vars, columns map[string]bool) {
+	for _, m := range refRe.FindAllStringSubmatch(src, -1) {
+		switch {
+		case m[1] != "" && columns == nil:
+			c.add(field, "uses {{data.%s}} but the scenario has no data", m[2])
+		case m[1] != "" && !columns[m[2]] && !columns[anyColumn]:
+			c.add(field, "uses {{data.%s}}, which is not a column of the data", m[2])
+		case m[1] == "" && !isTemplateFunction(m[2]) && !vars[m[2]]:
+			c.add(field, "uses {{%s}}, which no earlier step extracts", m[2])
+		}
+	}
 }
 
 // stepURLProblem says what is wrong with a step's URL ("" if nothing): it
@@ -386,13 +375,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -165,7 +166,7 @@ func (d *Data) validate() (map[string]bool, int, FieldErrors) {
 	}
 	if d.Mode == "" {
 		add("scenario.data.mode", "is required (one of unique, sequential, random)")
-	} else if !contains(DataModes, d.Mode) {
+	} else if !slices.Contains(DataModes, d.Mode) {
 		add("scenario.data.mode", "unknown mode %q (one of unique, sequential, random)", d.Mode)
 	}
 	if d.Content == "" && d.ContentBase64 == "" {

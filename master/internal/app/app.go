@@ -48,32 +48,44 @@ type Config struct {
 	HTTP HTTPLimits
 }
 
+// dialZK connects to ZooKeeper and makes sure the cluster's directories
+// exist; it warns when the root is open to everyone although a secret is set.
+func dialZK(ctx context.Context, cfg Config) (*coord.Client, error) {
+	zc := coord.DefaultConfig(cfg.ZK)
+	zc.SessionTimeout = cfg.SessionTimeout
+	zc.Logger = cfg.Logger
+	zc.Auth = cfg.ZKAuth
+	c, err := coord.Dial(ctx, zc)
+	if err != nil {
+		return nil, err
+	}
+	p := proto.Paths{Root: cfg.Root}
+	for _, d := range []string{p.Masters(), p.Workers(), p.Tests()} {
+		if err := c.EnsurePath(ctx, d); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	if open, err := c.OpenToAnyone(ctx, cfg.Root); err == nil && open && c.Authenticated() {
+		cfg.Logger.Warn("the ZooKeeper root is open to every client although --zk-auth-file is set: it was created without a secret; see docs/security.md to protect it", "root", cfg.Root)
+	}
+	return c, nil
+}
+
 // Run serves on ln until ctx ends, then shuts down: leadership is given up
 // (the election node deleted at once), websocket clients are closed and the
 // HTTP server drains.
 func Run(ctx context.Context, ln net.Listener, cfg Config) error {
 	log := cfg.Logger
-	zc := coord.DefaultConfig(cfg.ZK)
-	zc.SessionTimeout = cfg.SessionTimeout
-	zc.Logger = log
-	zc.Auth = cfg.ZKAuth
 	if cfg.HTTP == (HTTPLimits{}) {
 		cfg.HTTP = DefaultHTTPLimits()
 	}
-	c, err := coord.Dial(ctx, zc)
+	c, err := dialZK(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	p := proto.Paths{Root: cfg.Root}
-	for _, d := range []string{p.Masters(), p.Workers(), p.Tests()} {
-		if err := c.EnsurePath(ctx, d); err != nil {
-			return err
-		}
-	}
-	if open, err := c.OpenToAnyone(ctx, cfg.Root); err == nil && open && c.Authenticated() {
-		log.Warn("the ZooKeeper root is open to every client although --zk-auth-file is set: it was created without a secret; see docs/security.md to protect it", "root", cfg.Root)
-	}
 	self := proto.MasterInfo{ID: cfg.ID, APIURL: cfg.APIURL, Version: version.Version}
 	rd := &view.Reader{C: c, P: p}
 	hub := live.NewHub(live.Options{MaxConns: cfg.HTTP.MaxWebsockets, Subprotocols: []string{api.WebSocketProtocol},
