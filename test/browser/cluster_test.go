@@ -1,8 +1,8 @@
 package browser
 
 import (
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/stampede-load/stampede/internal/testcluster"
 )
@@ -85,23 +85,10 @@ type testBody struct {
 	} `json:"summary"`
 }
 
-// waitPhase waits until the API reports one of phases for test id.
+// waitPhase waits until master m reports one of phases for test id.
 func (c *cluster) waitPhase(m *testcluster.Proc, id string, phases ...string) testBody {
 	c.t.Helper()
 	var tb testBody
-	deadline := time.Now().Add(waitLong)
-	for {
-		tb = testBody{}
-		if testcluster.GetJSON(c.t, m.URL()+"/api/v1/tests/"+id, &tb) == 200 {
-			for _, p := range phases {
-				if tb.Phase == p {
-					return tb
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("test %s: phase %q (%s), want one of %v", id, tb.Phase, tb.Reason, phases)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testcluster.WaitPhaseAt(c.t, m.URL()+"/api/v1", id, strings.Join(phases, "|"), waitLong, &tb)
+	return tb
 }

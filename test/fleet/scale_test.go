@@ -11,15 +11,18 @@ import (
 	"github.com/stampede-load/stampede/pkg/proto"
 )
 
-// The fast version of `make scale`: 300 simulated workers for 10 s against
+// The fast version of `make scale`: 200 simulated workers for 10 s against
 // real ZooKeeper and two real masters. Every request is counted exactly
 // once, the timeline has every second with no gap and adds up to the
 // result, and no node of the test outgrows the bound.
 func TestFleetFast(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts ZooKeeper, two masters and 300 simulated workers")
+		t.Skip("starts ZooKeeper, two masters and 200 simulated workers")
 	}
-	r := scaleRun(t, 300, 10*time.Second)
+	// 200, not more: the simulator shares make test's two cores with
+	// ZooKeeper and both masters, and a starved simulator starts requests
+	// too late to send them (make scale measures the larger fleets).
+	r := scaleRun(t, 200, 10*time.Second)
 	t.Log(header())
 	t.Log(r.line())
 	check(t, r)

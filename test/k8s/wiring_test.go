@@ -35,8 +35,8 @@ func TestManifestsRunAsLocalProcesses(t *testing.T) {
 		ID    string `json:"id"`
 		State string `json:"state"`
 	}
-	eventually(t, 60*time.Second, func() error {
-		if err := getJSON(api+"/api/v1/workers", &workers); err != nil {
+	testcluster.EventuallyNoError(t, 60*time.Second, func() error {
+		if err := testcluster.FetchJSON(api+"/api/v1/workers", &workers); err != nil {
 			return err
 		}
 		var ids []string
@@ -66,8 +66,8 @@ func TestManifestsRunAsLocalProcesses(t *testing.T) {
 			masterURLs = append(masterURLs, lc.podURL(p))
 		}
 	}
-	eventually(t, 60*time.Second, func() error {
-		if err := getJSON(api+"/api/v1/cluster", &cluster); err != nil {
+	testcluster.EventuallyNoError(t, 60*time.Second, func() error {
+		if err := testcluster.FetchJSON(api+"/api/v1/cluster", &cluster); err != nil {
 			return err
 		}
 		if len(cluster.Masters) != len(masterURLs) || !slices.Contains(masterURLs, cluster.Leader.APIURL) {
@@ -102,8 +102,8 @@ func TestManifestsRunAsLocalProcesses(t *testing.T) {
 
 	// Delete the workers: each must deregister within its grace period.
 	lc.terminate("worker")
-	eventually(t, 30*time.Second, func() error {
-		if err := getJSON(api+"/api/v1/workers", &workers); err != nil {
+	testcluster.EventuallyNoError(t, 30*time.Second, func() error {
+		if err := testcluster.FetchJSON(api+"/api/v1/workers", &workers); err != nil {
 			return err
 		}
 		if len(workers) != 0 {
@@ -175,8 +175,8 @@ func waitTest(t *testing.T, api, id string, timeout time.Duration) testView {
 	t.Helper()
 	var v testView
 	terminal := []string{"completed", "stopped", "aborted", "failed"}
-	eventually(t, timeout, func() error {
-		if err := getJSON(api+"/api/v1/tests/"+id, &v); err != nil {
+	testcluster.EventuallyNoError(t, timeout, func() error {
+		if err := testcluster.FetchJSON(api+"/api/v1/tests/"+id, &v); err != nil {
 			return err
 		}
 		if !slices.Contains(terminal, v.Phase) {
@@ -199,9 +199,9 @@ func TestWorkerScaleDownDuringTest(t *testing.T) {
 	lc := startLocalCluster(t)
 	api := "http://" + lc.serviceAddr("master", 8080)
 	targetURL := "http://" + lc.serviceAddr("target", 8081)
-	eventually(t, 60*time.Second, func() error {
+	testcluster.EventuallyNoError(t, 60*time.Second, func() error {
 		var ws []json.RawMessage
-		if err := getJSON(api+"/api/v1/workers", &ws); err != nil {
+		if err := testcluster.FetchJSON(api+"/api/v1/workers", &ws); err != nil {
 			return err
 		}
 		if len(ws) != len(lc.podNames("worker")) {
@@ -219,8 +219,8 @@ func TestWorkerScaleDownDuringTest(t *testing.T) {
 	// Remove the worker once the master has seen it send load.
 	victim := lc.podNames("worker")[2]
 	var v testView
-	eventually(t, 60*time.Second, func() error {
-		if err := getJSON(api+"/api/v1/tests/"+id, &v); err != nil {
+	testcluster.EventuallyNoError(t, 60*time.Second, func() error {
+		if err := testcluster.FetchJSON(api+"/api/v1/tests/"+id, &v); err != nil {
 			return err
 		}
 		for _, w := range v.Workers {
@@ -248,44 +248,6 @@ func TestWorkerScaleDownDuringTest(t *testing.T) {
 	lc.terminate("worker")
 	lc.terminate("master")
 	lc.terminate("target")
-}
-
-// eventually retries f every 250ms until it returns nil or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-// getJSON GETs url with the operator token of the Secret stampede-tokens.
-func getJSON(url string, v any) error {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+testcluster.OperatorToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s %s", url, resp.Status, body)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: %w: %s", url, err, body)
-	}
-	return nil
 }
 
 // targetRequests reads the target's request count through its Service.
