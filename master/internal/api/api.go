@@ -138,13 +138,9 @@ func (s *Server) listTests(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getTest(w http.ResponseWriter, r *http.Request) {
-	t, err := s.View.Test(r.Context(), chi.URLParam(r, "id"))
-	if errors.Is(err, view.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no test "+chi.URLParam(r, "id"))
-		return
-	}
-	if err != nil {
-		s.unavailable(w, err)
+	id := chi.URLParam(r, "id")
+	t, err := s.View.Test(r.Context(), id)
+	if s.readFailed(w, id, err) {
 		return
 	}
 	writeJSON(w, http.StatusOK, t)
@@ -161,12 +157,7 @@ func (s *Server) getTimeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pts, err := s.Feed.Timeline(r.Context(), id)
-	if errors.Is(err, view.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no test "+id)
-		return
-	}
-	if err != nil {
-		s.unavailable(w, err)
+	if s.readFailed(w, id, err) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "points": pts})
@@ -176,12 +167,7 @@ func (s *Server) stopTest(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	ctx := r.Context()
 	st, _, err := s.View.State(ctx, id)
-	if errors.Is(err, view.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no test "+id)
-		return
-	}
-	if err != nil {
-		s.unavailable(w, err)
+	if s.readFailed(w, id, err) {
 		return
 	}
 	if proto.Terminal(st.Phase) {
@@ -195,6 +181,20 @@ func (s *Server) stopTest(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Log.Info("stop requested", "test", id)
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "phase": st.Phase})
+}
+
+// readFailed answers a failed read of test id: 404 if it does not exist,
+// 503 for any other error. It reports whether there was an error.
+func (s *Server) readFailed(w http.ResponseWriter, id string, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, view.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no test "+id)
+	default:
+		s.unavailable(w, err)
+	}
+	return true
 }
 
 func (s *Server) unavailable(w http.ResponseWriter, err error) {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"time"
 
@@ -25,12 +24,7 @@ func (s *Server) exportRoutes(r chi.Router) {
 func (s *Server) getExport(w http.ResponseWriter, r *http.Request, kind string) {
 	id := chi.URLParam(r, "id")
 	t, err := s.exportData(r, id)
-	if errors.Is(err, view.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no test "+id)
-		return
-	}
-	if err != nil {
-		s.unavailable(w, err)
+	if s.readFailed(w, id, err) {
 		return
 	}
 	var b bytes.Buffer
@@ -92,12 +86,7 @@ func (s *Server) getCompare(w http.ResponseWriter, r *http.Request) {
 	var ts [2]*export.Test
 	for i, id := range ids {
 		t, err := s.exportData(r, id)
-		if errors.Is(err, view.ErrNotFound) {
-			writeError(w, http.StatusNotFound, "no test "+id)
-			return
-		}
-		if err != nil {
-			s.unavailable(w, err)
+		if s.readFailed(w, id, err) {
 			return
 		}
 		ts[i] = t
