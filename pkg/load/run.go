@@ -366,6 +366,7 @@ func (r *Run) Collect() Interval {
 		iv.Service.Merge(iv.Latency)
 	}
 	r.splitNames(&iv, acc)
+	iv.Counters.ErrorSamples = r.reqs.errs.Take()
 	return iv
 }
 

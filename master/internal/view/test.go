@@ -67,7 +67,7 @@ func (r *Reader) TestLive(ctx context.Context, id string) (*Test, *proto.Live, e
 		CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt),
 	}
 	if s.Load.Model != "" {
-		t.Spec = s
+		t.Spec = s.Redacted()
 	}
 	if st.StartAt > 0 {
 		end := time.Now()
