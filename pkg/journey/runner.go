@@ -109,6 +109,14 @@ func NewRunner(s *spec.Spec, sh plan.Share, users int) (*Runner, error) {
 		return nil, err
 	}
 	r.client.TLSClientConfig = tc
+	switch s.Request.Protocol {
+	case spec.ProtocolH2:
+		r.client.Protocols = new(http.Protocols)
+		r.client.Protocols.SetHTTP2(true)
+	case spec.ProtocolH2C:
+		r.client.Protocols = new(http.Protocols)
+		r.client.Protocols.SetUnencryptedHTTP2(true)
+	}
 	switch s.Load.Model {
 	case spec.ModelConstantRate:
 		r.rate, r.duration = s.Load.RatePerWorker, s.Load.Duration.D

@@ -48,3 +48,34 @@ func TestJourneyMutualTLS(t *testing.T) {
 		t.Errorf("%d carts sent after failed logins, want 0", n)
 	}
 }
+
+// TestJourneyHTTP2: with request.protocol h2 (over TLS) or h2c
+// (cleartext) every step goes over HTTP/2: the target counts all 90
+// requests of the 30 journeys as HTTP/2.
+func TestJourneyHTTP2(t *testing.T) {
+	tt := testcluster.StartTLSTarget(t, false, nil)
+	plain := startTarget(t)
+	for _, c := range []struct {
+		protocol, base string
+		stats          func(v any)
+	}{
+		{spec.ProtocolH2, tt.URL, func(v any) { tt.Stats(t, v) }},
+		{spec.ProtocolH2C, plain, func(v any) { testcluster.GetJSON(t, plain+"/stats", v) }},
+	} {
+		s := shopSpec(t, c.base, "200", "$.token")
+		s.Request.Protocol = c.protocol
+		s.Request.TLS = &spec.TLS{CA: tt.CA.PEM}
+		res := runFleet(t, s)
+		var st struct {
+			Requests  int64            `json:"requests"`
+			Protocols map[string]int64 `json:"protocols"`
+		}
+		c.stats(&st)
+		if st.Requests != 90 || st.Protocols["HTTP/2"] != 90 {
+			t.Errorf("%s: the target saw %d requests, protocols %v; want 90, all HTTP/2", c.protocol, st.Requests, st.Protocols)
+		}
+		if n := sum(res, "checkout", func(s *StepStats) int64 { return s.Requests }); n != 30 {
+			t.Errorf("%s: %d checkouts, want 30", c.protocol, n)
+		}
+	}
+}

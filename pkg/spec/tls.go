@@ -71,9 +71,6 @@ const (
 	ProtocolH2C   = "h2c"
 )
 
-// h2Built says whether the engine sends HTTP/2.
-var h2Built = false
-
 // Protocols lists request.protocol's values.
 var Protocols = []string{ProtocolHTTP1, ProtocolH2, ProtocolH2C}
 
@@ -86,10 +83,6 @@ func (s *Spec) validateProtocol(c *checker) {
 	}
 	if !slices.Contains(Protocols, p) {
 		c.add("request.protocol", "unknown protocol %q (one of %s)", p, strings.Join(Protocols, ", "))
-		return
-	}
-	if !h2Built {
-		c.add("request.protocol", "%s is not supported yet (only %s)", p, ProtocolHTTP1)
 		return
 	}
 	want := map[string]string{ProtocolH2: "https", ProtocolH2C: "http"}[p]

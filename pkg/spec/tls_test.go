@@ -32,7 +32,7 @@ func TestTLSFieldErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name, tls, url, protocol, field, says string
 	}{
-		{"valid", `{"ca": ` + q(ca.PEM) + `, "cert": ` + q(leaf.CertPEM) + `, "key": ` + q(leaf.KeyPEM) + `, "server_name": "shop.example", "min_version": "1.3"}`, "https://h/", "", "", ""},
+		{"valid", `{"ca": ` + q(ca.PEM) + `, "cert": ` + q(leaf.CertPEM) + `, "key": ` + q(leaf.KeyPEM) + `, "server_name": "shop.example", "min_version": "1.3"}`, "https://h/", "h2", "", ""},
 		{"ca not PEM", `{"ca": "hello"}`, "https://h/", "", "request.tls.ca", "no PEM certificate"},
 		{"ca too big", `{"ca": ` + q(strings.Repeat("x", spec.MaxTLSCABytes+1)) + `}`, "https://h/", "", "request.tls.ca", "at most"},
 		{"cert without key", `{"cert": ` + q(leaf.CertPEM) + `}`, "https://h/", "", "request.tls.key", "is required with cert"},
@@ -43,7 +43,8 @@ func TestTLSFieldErrors(t *testing.T) {
 		{"bad server name", `{"server_name": "a b/c"}`, "https://h/", "", "request.tls.server_name", "host name"},
 		{"bad version", `{"min_version": "1.4"}`, "https://h/", "", "request.tls.min_version", `unknown version "1.4"`},
 		{"bad protocol", `{}`, "https://h/", "spdy", "request.protocol", `unknown protocol "spdy"`},
-		{"h2 not yet", `{}`, "https://h/", "h2", "request.protocol", "not supported yet"},
+		{"h2 over http", `{}`, "http://h/", "h2", "request.protocol", "h2 needs https://"},
+		{"h2c over https", `{}`, "https://h/", "h2c", "request.protocol", "h2c needs http://"},
 	} {
 		errs := tlsSpec(t, tt.url, tt.tls, tt.protocol)
 		if strings.Contains(errs.Error(), "PRIVATE KEY") || strings.Contains(errs.Error(), "kkkk") {

@@ -19,7 +19,10 @@ import (
 
 // Endpoint is where a Conn connects: a host:port, with TLS or not.
 type Endpoint struct {
-	Addr string // host:port
+	Addr string // host:port: where to dial (the target policy may change it)
+	// Host is the URL's host:port (with the default port), as requests
+	// name it.
+	Host string
 	TLS  *tls.Config
 	// Errs, if set, takes a sample of the messages of failed exchanges
 	// (only on failure: it locks).

@@ -112,5 +112,6 @@ func ParseEndpointTLS(raw string, opts *spec.TLS, insecure bool) (Endpoint, erro
 		return Endpoint{}, fmt.Errorf("client: URL %q has no host", raw)
 	}
 	ep.Addr = net.JoinHostPort(host, port)
+	ep.Host = ep.Addr
 	return ep, nil
 }
