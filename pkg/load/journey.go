@@ -89,7 +89,12 @@ func (r *Run) collectJourneys() Interval {
 	res = append(res, r.collected...)
 	r.collected = nil
 	r.mu.Unlock()
-	iv := Interval{Latency: hist.New(), Service: hist.New()}
+	iv := Interval{Latency: hist.New(), Service: hist.New(), Iterations: &Iterations{Duration: hist.New()}}
+	for _, rs := range res {
+		iv.Iterations.Duration.Merge(rs.Iteration)
+		iv.Iterations.Completed += rs.Completed
+		iv.Iterations.Failed += rs.Failed
+	}
 	for _, name := range r.names {
 		ni := NameInterval{Name: name, Latency: hist.New()}
 		for _, rs := range res {

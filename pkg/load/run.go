@@ -347,6 +347,16 @@ type Interval struct {
 	Counters report.Counters
 	// Names splits Latency and Counters by request name, in spec order.
 	Names []NameInterval
+	// Iterations are a scenario's journeys ended in the interval (nil for
+	// other tests).
+	Iterations *Iterations
+}
+
+// Iterations are journeys that ended: the durations of the completed ones
+// and the counts.
+type Iterations struct {
+	Duration          *hist.Histogram
+	Completed, Failed int64
 }
 
 // Collect returns everything recorded since the previous Collect: the
