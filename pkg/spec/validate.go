@@ -141,7 +141,7 @@ func (s *Spec) validateMix(c *checker) {
 
 func (s *Spec) validateTop(c *checker) {
 	if s.Workers < 0 {
-		c.add("workers", "must be 0 (every idle worker) or a positive count, got %d", s.Workers)
+		c.add("workers", "must be 0 (every live worker) or a positive count, got %d", s.Workers)
 	}
 	if s.OnWorkerLoss != "" && s.OnWorkerLoss != OnLossContinue && s.OnWorkerLoss != OnLossAbort {
 		c.add("on_worker_loss", "must be %q or %q, got %q", OnLossContinue, OnLossAbort, s.OnWorkerLoss)

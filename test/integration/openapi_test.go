@@ -102,6 +102,14 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 	websocket(t, c, "/tests/"+long+"/live", func(code int) { check("GET", "/tests/{id}/live", "/tests/"+long+"/live", code, nil) })
 	websocket(t, c, "/live", func(code int) { check("GET", "/live", "/live", code, nil) })
 	del("/tests/"+long, http.StatusConflict) // running: stop it first
+	post("/tests/{id}/rerun", "/tests/nope/rerun", nil, 404)
+	again := post("/tests/{id}/rerun", "/tests/"+long+"/rerun", nil, 201) // its one worker is busy: queued
+	c.WaitPhase(again, "queued", 30*time.Second)
+	get("/tests/{id}", "/tests/"+again, 200)
+	get("/tests", "/tests", 200)
+	post("/tests/{id}/stop", "/tests/"+again+"/stop", nil, 202)
+	c.WaitPhase(again, "stopped", 30*time.Second)
+	del("/tests/"+again, http.StatusNoContent)
 	post("/tests/{id}/stop", "/tests/"+long+"/stop", nil, 202)
 	c.WaitPhase(long, "stopped", 30*time.Second)
 	post("/tests/{id}/stop", "/tests/"+long+"/stop", nil, 409)

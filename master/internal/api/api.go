@@ -62,6 +62,7 @@ func (s *Server) Routes(r chi.Router) {
 			r.Get("/tests/{id}", s.getTest)
 			r.Delete("/tests/{id}", s.deleteTest)
 			r.Post("/tests/{id}/stop", s.stopTest)
+			r.Post("/tests/{id}/rerun", s.rerunTest)
 			r.Get("/tests/{id}/timeline", s.getTimeline)
 			s.exportRoutes(r)
 			r.Get("/openapi.json", s.getOpenAPI)
