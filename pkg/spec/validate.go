@@ -117,6 +117,8 @@ func (s *Spec) validateRequest(c *checker) {
 	c.method("request.method", r.Method)
 	c.body("request.body_base64", r.Body, r.BodyBase64)
 	c.dur("request.timeout", r.Timeout, true)
+	r.TLS.validate(c)
+	s.validateProtocol(c)
 	if r.MaxResponseBytes < 0 {
 		c.add("request.max_response_bytes", "must be a positive number of bytes, got %d", r.MaxResponseBytes)
 	}

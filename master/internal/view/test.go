@@ -74,7 +74,7 @@ func (r *Reader) TestLive(ctx context.Context, id string) (*Test, *proto.Live, e
 		Position: queuePosition(st), RerunOf: st.RerunOf,
 	}
 	if s.Load.Model != "" {
-		t.Spec = s
+		t.Spec = s.Redacted()
 	}
 	if st.StartAt > 0 {
 		end := time.Now()
