@@ -7,6 +7,7 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/journey"
+	"github.com/stampede-load/stampede/pkg/report"
 )
 
 // A scenario's run: its unit of load is a journey, run by pkg/journey's
@@ -106,6 +107,7 @@ func (r *Run) collectJourneys() Interval {
 				}
 				ni.Counters.ErrorKinds[k] += n
 			}
+			ni.Counters.ErrorSamples = report.MergeSamples(ni.Counters.ErrorSamples, st.Samples)
 		}
 		iv.Latency.Merge(ni.Latency)
 		iv.Counters.Add(ni.Counters)

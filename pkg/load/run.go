@@ -12,6 +12,7 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/journey"
+	"github.com/stampede-load/stampede/pkg/load/client"
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
@@ -64,6 +65,9 @@ type Run struct {
 	laneReqs   []*laneRequests
 	conns      int  // connections the run uses
 	onLoops    bool // the transports are event loops
+	// h2 is the HTTP/2 connection pool the transports share
+	// (request.protocol h2 or h2c; nil otherwise).
+	h2 *client.H2Pool
 
 	next    atomic.Int64 // next ticket (open) or request number (closed)
 	stopped atomic.Bool
@@ -152,7 +156,10 @@ func PrepareWith(ctx context.Context, p Plan, opts Options) (*Run, error) {
 			return nil, err
 		}
 		openT, r.onLoops = r.serialTransports, r.canLoop()
-		if r.onLoops {
+		switch {
+		case r.h2Protocol():
+			openT = r.h2Transports
+		case r.onLoops:
 			openT = r.loopTransports
 		}
 	}
@@ -246,7 +253,7 @@ var useEventLoop = true
 // single endpoint, on a platform that has the loop. Everything else (TLS,
 // several endpoints, other platforms) runs on the goroutine transport.
 func (r *Run) canLoop() bool {
-	return useEventLoop && haveLoop && len(r.reqs.endpoints) == 1 && r.reqs.endpoints[0].TLS == nil
+	return useEventLoop && haveLoop && len(r.reqs.endpoints) == 1 && r.reqs.endpoints[0].TLS == nil && !r.h2Protocol()
 }
 
 // Info describes the run.
@@ -313,6 +320,7 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	}
 	wg.Wait()
 	close(watch)
+	r.closeH2()
 	return nil
 }
 
@@ -392,6 +400,7 @@ func (r *Run) Collect() Interval {
 		iv.Service.Merge(iv.Latency)
 	}
 	r.splitNames(&iv, acc)
+	iv.Counters.ErrorSamples = r.reqs.errs.Take()
 	return iv
 }
 
@@ -404,6 +413,7 @@ func (r *Run) Close() {
 			return // lanes close their own transports when they exit
 		}
 		closeAll(r.transports)
+		r.closeH2()
 	})
 }
 

@@ -38,6 +38,9 @@ type Counters struct {
 	// Late counts open-model requests that started more than 1 ms after
 	// their schedule because every connection was busy.
 	Late int64 `json:"late,omitempty"`
+	// ErrorSamples are distinct messages of the errors by kind (bounded,
+	// see Samples).
+	ErrorSamples Samples `json:"error_samples,omitempty"`
 }
 
 // Add adds o to c.
@@ -49,6 +52,7 @@ func (c *Counters) Add(o Counters) {
 	c.Late += o.Late
 	c.ErrorKinds = addMap(c.ErrorKinds, o.ErrorKinds)
 	c.Status = addMap(c.Status, o.Status)
+	c.ErrorSamples = MergeSamples(c.ErrorSamples, o.ErrorSamples)
 }
 
 func addMap(dst, src map[string]int64) map[string]int64 {
@@ -245,6 +249,7 @@ type Summary struct {
 	ServiceMs    *hist.Latency    `json:"service_ms,omitempty"`
 	StatusCodes  map[string]int64 `json:"status_codes,omitempty"`
 	ErrorKinds   map[string]int64 `json:"error_kinds,omitempty"`
+	ErrorSamples Samples          `json:"error_samples,omitempty"`
 	BytesIn      int64            `json:"bytes_in"`
 	BytesOut     int64            `json:"bytes_out"`
 	Late         int64            `json:"late,omitempty"`
@@ -277,6 +282,7 @@ func Summarize(h *hist.Histogram, c Counters, durationS float64) Summary {
 		LatencyMs:    h.Summary(),
 		StatusCodes:  c.Status,
 		ErrorKinds:   c.ErrorKinds,
+		ErrorSamples: c.ErrorSamples,
 		BytesIn:      c.BytesIn,
 		BytesOut:     c.BytesOut,
 		Late:         c.Late,

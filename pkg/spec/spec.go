@@ -81,6 +81,12 @@ type Request struct {
 	// arrive, never held, and one longer than this counts as an error of
 	// kind response_too_large (its connection is closed).
 	MaxResponseBytes int64 `json:"max_response_bytes,omitempty"`
+	// TLS configures HTTPS: trusted CAs, a client certificate, the server
+	// name and the lowest version (tls.go).
+	TLS *TLS `json:"tls,omitempty"`
+	// Protocol is http/1.1 (default), h2 (HTTP/2 over TLS) or h2c (HTTP/2
+	// in cleartext).
+	Protocol string `json:"protocol,omitempty"`
 }
 
 // MixEntry is one weighted request of a request mix. Empty fields inherit

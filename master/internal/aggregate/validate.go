@@ -96,6 +96,27 @@ func checkCounters(cs ...report.Counters) error {
 		if len(c.ErrorKinds) > MaxMapKeys || len(c.Status) > MaxMapKeys {
 			return fmt.Errorf("%d error kinds and %d status codes; at most %d each", len(c.ErrorKinds), len(c.Status), MaxMapKeys)
 		}
+		if err := checkSamples(c.ErrorSamples); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSamples bounds a report's sampled error messages.
+func checkSamples(s report.Samples) error {
+	if len(s) > MaxMapKeys {
+		return fmt.Errorf("error samples of %d kinds; at most %d", len(s), MaxMapKeys)
+	}
+	for k, ms := range s {
+		if len(k) > report.MaxSampleBytes || len(ms) > report.MaxSamples {
+			return fmt.Errorf("%d error samples of a kind; at most %d", len(ms), report.MaxSamples)
+		}
+		for _, m := range ms {
+			if len(m) > report.MaxSampleBytes {
+				return fmt.Errorf("an error sample of %d bytes; at most %d", len(m), report.MaxSampleBytes)
+			}
+		}
 	}
 	return nil
 }

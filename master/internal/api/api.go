@@ -63,6 +63,7 @@ func (s *Server) Routes(r chi.Router) {
 			r.Delete("/tests/{id}", s.deleteTest)
 			r.Post("/tests/{id}/stop", s.stopTest)
 			s.changeRoutes(r)
+			r.Post("/tests/{id}/rerun", s.rerunTest)
 			r.Get("/tests/{id}/timeline", s.getTimeline)
 			s.exportRoutes(r)
 			r.Get("/openapi.json", s.getOpenAPI)
