@@ -202,6 +202,9 @@ type Point struct {
 	// second (Seconds long): its RPS is per second of that partial time.
 	Partial bool    `json:"partial,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"`
+	// Paused marks a second the test spent paused (a live change): no
+	// request started in it.
+	Paused bool `json:"paused,omitempty"`
 	// Gap marks a second for which not every worker's interval was seen
 	// (for example while leadership moved); its numbers are partial.
 	Gap bool `json:"gap,omitempty"`
