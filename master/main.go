@@ -64,12 +64,16 @@ func run(ctx context.Context, args []string) error {
 	apiURL := fs.String("api-url", "", "URL other masters and users reach this master at (default http://<host>:<port>)")
 	session := fs.Duration("session-timeout", coord.MasterSessionTimeout, "ZooKeeper session timeout (short, so that failover is quick)")
 	readyTimeout := fs.Duration("ready-timeout", def.ReadyTimeout, "how long the leader waits for every chosen worker to be ready")
+	queueWait := fs.Duration("queue-wait", def.QueueWait, "how long a queued test may ask for more workers than are live before it fails")
 	finalGrace := fs.Duration("final-grace", def.FinalGrace, "how long the leader waits for a missing worker's final report")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	bounds := app.BoundsFlags(fs)
 	sec := app.BindSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *queueWait <= 0 {
+		return fmt.Errorf("--queue-wait must be positive, got %v", *queueWait)
 	}
 	guard, err := bounds(ctx, *zk)
 	if err != nil {
@@ -99,7 +103,7 @@ func run(ctx context.Context, args []string) error {
 		*apiURL = fmt.Sprintf("http://%s:%d", h, port)
 	}
 	oc := orchestrator.DefaultConfig(*id)
-	oc.ReadyTimeout, oc.FinalGrace, oc.Logger = *readyTimeout, *finalGrace, log
+	oc.ReadyTimeout, oc.FinalGrace, oc.QueueWait, oc.Logger = *readyTimeout, *finalGrace, *queueWait, log
 	oc.Limits, oc.Retention = guard.Limits, *guard.Retention
 	cfg.ID, cfg.ZK, cfg.Root, cfg.APIURL, cfg.SessionTimeout = *id, *zk, *root, *apiURL, *session
 	cfg.Orchestrator, cfg.UI, cfg.Logger = oc, ui(), log

@@ -41,6 +41,10 @@ func FetchJSON(url string, v any) error {
 	return nil
 }
 
+// Fetch GETs url with the operator token and returns the body of a 200
+// answer; any other answer is an error.
+func Fetch(url string) ([]byte, error) { return fetch(url) }
+
 // fetch GETs url with the operator token; an answer other than 200 is an
 // error.
 func fetch(url string) ([]byte, error) {

@@ -2,7 +2,6 @@ package journey
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -18,7 +17,9 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/plan"
+	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
+	"github.com/stampede-load/stampede/pkg/tlsopt"
 )
 
 // Error kinds of a journey step, besides transport failures ("io").
@@ -35,7 +36,7 @@ const (
 const LateThreshold = time.Millisecond
 
 // MaxSamples is how many distinct messages are kept per step and kind.
-const MaxSamples = 5
+const MaxSamples = report.MaxSamples
 
 // maxBody bounds the response body a step reads for checks and extraction
 // when the spec sets no request.max_response_bytes.
@@ -103,8 +104,18 @@ func NewRunner(s *spec.Spec, sh plan.Share, users int) (*Runner, error) {
 	if s.Request.KeepAlive != nil && !*s.Request.KeepAlive {
 		r.client.DisableKeepAlives = true
 	}
-	if s.Request.InsecureSkipVerify {
-		r.client.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it
+	tc, err := tlsopt.Config(s.Request.TLS, s.Request.InsecureSkipVerify, "")
+	if err != nil {
+		return nil, err
+	}
+	r.client.TLSClientConfig = tc
+	switch s.Request.Protocol {
+	case spec.ProtocolH2:
+		r.client.Protocols = new(http.Protocols)
+		r.client.Protocols.SetHTTP2(true)
+	case spec.ProtocolH2C:
+		r.client.Protocols = new(http.Protocols)
+		r.client.Protocols.SetUnencryptedHTTP2(true)
 	}
 	switch s.Load.Model {
 	case spec.ModelConstantRate:
@@ -346,7 +357,11 @@ func (r *Runner) step(ctx context.Context, c *http.Client, i int, st *spec.Step,
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		r.record(st.Name, time.Since(from), true, KindIO, err.Error())
+		kind := tlsopt.Kind(err)
+		if kind == "" {
+			kind = KindIO
+		}
+		r.record(st.Name, time.Since(from), true, kind, err.Error())
 		return false
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.maxBody+1))
@@ -428,6 +443,7 @@ func (r *Runner) record(name string, took time.Duration, sent bool, kind, msg st
 		return
 	}
 	s.Errors[kind]++
+	msg = report.Clip(msg)
 	for _, m := range s.Samples[kind] {
 		if m == msg {
 			return

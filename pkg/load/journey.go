@@ -7,6 +7,7 @@ import (
 
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/journey"
+	"github.com/stampede-load/stampede/pkg/report"
 )
 
 // A scenario's run: its unit of load is a journey, run by pkg/journey's
@@ -88,7 +89,12 @@ func (r *Run) collectJourneys() Interval {
 	res = append(res, r.collected...)
 	r.collected = nil
 	r.mu.Unlock()
-	iv := Interval{Latency: hist.New(), Service: hist.New()}
+	iv := Interval{Latency: hist.New(), Service: hist.New(), Iterations: &Iterations{Duration: hist.New()}}
+	for _, rs := range res {
+		iv.Iterations.Duration.Merge(rs.Iteration)
+		iv.Iterations.Completed += rs.Completed
+		iv.Iterations.Failed += rs.Failed
+	}
 	for _, name := range r.names {
 		ni := NameInterval{Name: name, Latency: hist.New()}
 		for _, rs := range res {
@@ -106,6 +112,7 @@ func (r *Run) collectJourneys() Interval {
 				}
 				ni.Counters.ErrorKinds[k] += n
 			}
+			ni.Counters.ErrorSamples = report.MergeSamples(ni.Counters.ErrorSamples, st.Samples)
 		}
 		iv.Latency.Merge(ni.Latency)
 		iv.Counters.Add(ni.Counters)

@@ -36,13 +36,17 @@ const (
 )
 
 var errKindNames = [numErrKinds]string{
-	int(client.Timeout):  report.ErrTimeout,
-	int(client.Refused):  report.ErrRefused,
-	int(client.Reset):    report.ErrReset,
-	int(client.IO):       report.ErrIO,
-	int(client.Other):    report.ErrOther,
-	int(client.TooLarge): report.ErrTooLarge,
-	kindStatus:           report.ErrStatus,
+	int(client.Timeout):             report.ErrTimeout,
+	int(client.Refused):             report.ErrRefused,
+	int(client.Reset):               report.ErrReset,
+	int(client.IO):                  report.ErrIO,
+	int(client.Other):               report.ErrOther,
+	int(client.TooLarge):            report.ErrTooLarge,
+	int(client.TLSHandshake):        client.TLSHandshake.String(),
+	int(client.TLSUnknownAuthority): client.TLSUnknownAuthority.String(),
+	int(client.TLSExpired):          client.TLSExpired.String(),
+	int(client.TLSNameMismatch):     client.TLSNameMismatch.String(),
+	kindStatus:                      report.ErrStatus,
 }
 
 func newSlot(service bool) *slot {

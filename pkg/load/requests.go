@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/stampede-load/stampede/pkg/load/client"
+	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
 	"github.com/stampede-load/stampede/pkg/template"
 )
@@ -35,11 +36,13 @@ type requestSet struct {
 	total     int
 	endpoints []client.Endpoint
 	expected  [600]bool
+	// errs samples the messages of failed exchanges on every endpoint.
+	errs *report.Sampler
 }
 
 // compileRequests builds the request set of a normalized, valid spec.
 func compileRequests(s *spec.Spec) (*requestSet, error) {
-	rs := &requestSet{}
+	rs := &requestSet{errs: &report.Sampler{}}
 	if err := rs.compileExpected(s.Request.ExpectStatus); err != nil {
 		return nil, err
 	}
@@ -116,10 +119,11 @@ func (rs *requestSet) compileEntry(field string, base spec.Request, m spec.MixEn
 		// the endpoint comes from the literal prefix
 		e.static.URL = url
 	}
-	ep, err := client.ParseEndpoint(e.static.URL, insecure)
+	ep, err := client.ParseEndpointTLS(e.static.URL, base.TLS, insecure)
 	if err != nil {
 		return e, fmt.Errorf("load: %s.url: %w", field, err)
 	}
+	ep.Errs = rs.errs
 	idx, ok := epIndex[ep]
 	if !ok {
 		idx = len(rs.endpoints)

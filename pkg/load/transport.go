@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/load/client"
+	"github.com/stampede-load/stampede/pkg/spec"
 )
 
 // Transport carries one lane's exchanges: it owns Len() connections and
@@ -83,6 +84,36 @@ func (r *Run) serialTransports(ctx context.Context, conns int) ([]Transport, err
 		return nil, fmt.Errorf("load: prepare: %w", err)
 	}
 	return out, nil
+}
+
+// h2Protocol reports whether the run sends HTTP/2 (request.protocol).
+func (r *Run) h2Protocol() bool {
+	p := r.plan.Spec.Request.Protocol
+	return p == spec.ProtocolH2 || p == spec.ProtocolH2C
+}
+
+// h2Transports is one client.Serial per connection whose exchanges are
+// streams of one shared HTTP/2 pool (client.H2Pool): load.concurrency is
+// the number of streams in flight, multiplexed over the pool's
+// connections.
+func (r *Run) h2Transports(ctx context.Context, conns int) ([]Transport, error) {
+	r.h2 = client.NewH2Pool(r.reqs.endpoints, r.plan.Spec.Request.Protocol == spec.ProtocolH2C, r.timeout)
+	out := make([]Transport, 0, conns)
+	for range conns {
+		out = append(out, client.NewSerialH2(r.h2, r.reqs.endpoints, r.timeout))
+	}
+	if err := ctx.Err(); err != nil {
+		closeAll(out)
+		r.closeH2()
+		return nil, fmt.Errorf("load: prepare: %w", err)
+	}
+	return out, nil
+}
+
+func (r *Run) closeH2() {
+	if r.h2 != nil {
+		r.h2.Close()
+	}
 }
 
 func closeAll(ts []Transport) {

@@ -17,7 +17,10 @@ import (
 
 // Phases of a test (contract).
 const (
-	PhasePending   = "pending"
+	PhasePending = "pending"
+	// PhaseQueued is a test waiting, first in first out, for the workers
+	// it asks for to be idle.
+	PhaseQueued    = "queued"
 	PhasePreparing = "preparing"
 	PhaseRunning   = "running"
 	PhaseCompleted = "completed"
@@ -197,6 +200,13 @@ type TestState struct {
 	Gaps []int64 `json:"gaps,omitempty"`
 	// Leader is the master id that wrote this state.
 	Leader string `json:"leader,omitempty"`
+	// Position is a queued test's place in the queue (1 runs next).
+	Position int `json:"position,omitempty"`
+	// ShortSince is when (unix ns) a waiting test last began asking for
+	// more workers than are live (0 while enough are live).
+	ShortSince int64 `json:"short_since,omitempty"`
+	// RerunOf is the test this one was created from by a rerun.
+	RerunOf string `json:"rerun_of,omitempty"`
 }
 
 // Start is the start barrier's data.

@@ -24,6 +24,7 @@ type NameSummary struct {
 	LatencyMs    hist.Latency     `json:"latency_ms"`
 	StatusCodes  map[string]int64 `json:"status_codes,omitempty"`
 	ErrorKinds   map[string]int64 `json:"error_kinds,omitempty"`
+	ErrorSamples Samples          `json:"error_samples,omitempty"`
 	Distribution []hist.DistPoint `json:"distribution,omitempty"`
 	// Histogram is the name's merged latency histogram (V2 compressed,
 	// base64).
@@ -34,7 +35,7 @@ type NameSummary struct {
 // counters over durationS seconds.
 func SummarizeName(name string, h *hist.Histogram, c Counters, durationS float64) NameSummary {
 	n := NameSummary{Name: name, Requests: c.Requests, Errors: c.Errors, LatencyMs: h.Summary(),
-		StatusCodes: c.Status, ErrorKinds: c.ErrorKinds, Distribution: h.Distribution()}
+		StatusCodes: c.Status, ErrorKinds: c.ErrorKinds, ErrorSamples: c.ErrorSamples, Distribution: h.Distribution()}
 	if durationS > 0 {
 		n.RPS = float64(c.Requests) / durationS
 	}

@@ -38,6 +38,9 @@ type Counters struct {
 	// Late counts open-model requests that started more than 1 ms after
 	// their schedule because every connection was busy.
 	Late int64 `json:"late,omitempty"`
+	// ErrorSamples are distinct messages of the errors by kind (bounded,
+	// see Samples).
+	ErrorSamples Samples `json:"error_samples,omitempty"`
 }
 
 // Add adds o to c.
@@ -49,6 +52,7 @@ func (c *Counters) Add(o Counters) {
 	c.Late += o.Late
 	c.ErrorKinds = addMap(c.ErrorKinds, o.ErrorKinds)
 	c.Status = addMap(c.Status, o.Status)
+	c.ErrorSamples = MergeSamples(c.ErrorSamples, o.ErrorSamples)
 }
 
 func addMap(dst, src map[string]int64) map[string]int64 {
@@ -127,6 +131,8 @@ type Report struct {
 	Recent []Interval `json:"recent,omitempty"`
 	// Names splits the interval and the totals by request name.
 	Names []NameReport `json:"names,omitempty"`
+	// Iterations are the worker's journeys since the start (scenarios).
+	Iterations *IterationReport `json:"iterations,omitempty"`
 }
 
 // Retention of unacknowledged intervals in a worker's report: a leader
@@ -196,6 +202,9 @@ type Point struct {
 	// second (Seconds long): its RPS is per second of that partial time.
 	Partial bool    `json:"partial,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"`
+	// Paused marks a second the test spent paused (a live change): no
+	// request started in it.
+	Paused bool `json:"paused,omitempty"`
 	// Gap marks a second for which not every worker's interval was seen
 	// (for example while leadership moved); its numbers are partial.
 	Gap bool `json:"gap,omitempty"`
@@ -242,6 +251,7 @@ type Summary struct {
 	ServiceMs    *hist.Latency    `json:"service_ms,omitempty"`
 	StatusCodes  map[string]int64 `json:"status_codes,omitempty"`
 	ErrorKinds   map[string]int64 `json:"error_kinds,omitempty"`
+	ErrorSamples Samples          `json:"error_samples,omitempty"`
 	BytesIn      int64            `json:"bytes_in"`
 	BytesOut     int64            `json:"bytes_out"`
 	Late         int64            `json:"late,omitempty"`
@@ -262,6 +272,8 @@ type Summary struct {
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 	// Names is one line per request name, in the spec's order.
 	Names []NameSummary `json:"names,omitempty"`
+	// Iterations are a scenario's journeys (absent for other tests).
+	Iterations *IterationSummary `json:"iterations,omitempty"`
 }
 
 // Summarize builds a summary from a merged histogram and counters.
@@ -274,6 +286,7 @@ func Summarize(h *hist.Histogram, c Counters, durationS float64) Summary {
 		LatencyMs:    h.Summary(),
 		StatusCodes:  c.Status,
 		ErrorKinds:   c.ErrorKinds,
+		ErrorSamples: c.ErrorSamples,
 		BytesIn:      c.BytesIn,
 		BytesOut:     c.BytesOut,
 		Late:         c.Late,

@@ -29,6 +29,9 @@ var Models = []string{ModelAvalanche, ModelTsunami, ModelConstantRate, ModelRamp
 const (
 	OnLossContinue = "continue"
 	OnLossAbort    = "abort"
+	// OnLossRebalance gives a lost worker's share of an open model's rate
+	// to the survivors (a live change), so the total rate holds.
+	OnLossRebalance = "rebalance"
 )
 
 // Defaults applied by Spec.Normalize.
@@ -78,6 +81,12 @@ type Request struct {
 	// arrive, never held, and one longer than this counts as an error of
 	// kind response_too_large (its connection is closed).
 	MaxResponseBytes int64 `json:"max_response_bytes,omitempty"`
+	// TLS configures HTTPS: trusted CAs, a client certificate, the server
+	// name and the lowest version (tls.go).
+	TLS *TLS `json:"tls,omitempty"`
+	// Protocol is http/1.1 (default), h2 (HTTP/2 over TLS) or h2c (HTTP/2
+	// in cleartext).
+	Protocol string `json:"protocol,omitempty"`
 }
 
 // MixEntry is one weighted request of a request mix. Empty fields inherit

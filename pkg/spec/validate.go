@@ -117,6 +117,8 @@ func (s *Spec) validateRequest(c *checker) {
 	c.method("request.method", r.Method)
 	c.body("request.body_base64", r.Body, r.BodyBase64)
 	c.dur("request.timeout", r.Timeout, true)
+	r.TLS.validate(c)
+	s.validateProtocol(c)
 	if r.MaxResponseBytes < 0 {
 		c.add("request.max_response_bytes", "must be a positive number of bytes, got %d", r.MaxResponseBytes)
 	}
@@ -141,10 +143,10 @@ func (s *Spec) validateMix(c *checker) {
 
 func (s *Spec) validateTop(c *checker) {
 	if s.Workers < 0 {
-		c.add("workers", "must be 0 (every idle worker) or a positive count, got %d", s.Workers)
+		c.add("workers", "must be 0 (every live worker) or a positive count, got %d", s.Workers)
 	}
-	if s.OnWorkerLoss != "" && s.OnWorkerLoss != OnLossContinue && s.OnWorkerLoss != OnLossAbort {
-		c.add("on_worker_loss", "must be %q or %q, got %q", OnLossContinue, OnLossAbort, s.OnWorkerLoss)
+	if s.OnWorkerLoss != "" && s.OnWorkerLoss != OnLossContinue && s.OnWorkerLoss != OnLossAbort && s.OnWorkerLoss != OnLossRebalance {
+		c.add("on_worker_loss", "must be %q, %q or %q, got %q", OnLossContinue, OnLossAbort, OnLossRebalance, s.OnWorkerLoss)
 	}
 	if len(s.Name) > 200 {
 		c.add("name", "is longer than 200 characters")

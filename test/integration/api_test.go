@@ -32,7 +32,7 @@ func TestBadSpecsAreRejectedNamingTheField(t *testing.T) {
 		{"negative rate", `{"request":{"url":"` + url + `"},"load":{"model":"constant-rate","rate":-5,"duration":"1s"}}`, "load.rate"},
 		{"unparsable duration", `{"request":{"url":"` + url + `"},"load":{"model":"avalanche","duration":"ten seconds"}}`, "load.duration"},
 		{"no bound", `{"request":{"url":"` + url + `"},"load":{"model":"avalanche"}}`, "load.duration"},
-		{"too many workers", `{"request":{"url":"` + url + `"},"load":{"model":"avalanche","duration":"1s"},"workers":5}`, "workers"},
+		{"negative workers", `{"request":{"url":"` + url + `"},"load":{"model":"avalanche","duration":"1s"},"workers":-1}`, "workers"},
 		{"unknown top-level field", `{"request":{"url":"` + url + `"},"load":{"model":"avalanche","duration":"1s"},"wrokers":2}`, "wrokers"},
 		{"template error", `{"request":{"url":"` + url + `?n={{sq}}"},"load":{"model":"avalanche","duration":"1s"}}`, "request.url"},
 		{"not json", `{"request":`, ""},

@@ -70,7 +70,10 @@ func (b Bounds) Check(key string, r *report.Report) error {
 	if err := checkCounters(r.Interval, r.Totals); err != nil {
 		return bad("%v", err)
 	}
-	hists := []string{r.IntervalHist, r.Cumulative, r.Service}
+	hists, err := iterationHists(r.Iterations, []string{r.IntervalHist, r.Cumulative, r.Service})
+	if err != nil {
+		return bad("%v", err)
+	}
 	for _, iv := range r.Recent {
 		if iv.Seq < 0 || iv.Seq >= r.Seq {
 			return bad("repeated interval %d is not before %d", iv.Seq, r.Seq)
@@ -96,6 +99,39 @@ func checkCounters(cs ...report.Counters) error {
 		if len(c.ErrorKinds) > MaxMapKeys || len(c.Status) > MaxMapKeys {
 			return fmt.Errorf("%d error kinds and %d status codes; at most %d each", len(c.ErrorKinds), len(c.Status), MaxMapKeys)
 		}
+		if err := checkSamples(c.ErrorSamples); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// checkSamples bounds a report's sampled error messages.
+func checkSamples(s report.Samples) error {
+	if len(s) > MaxMapKeys {
+		return fmt.Errorf("error samples of %d kinds; at most %d", len(s), MaxMapKeys)
+	}
+	for k, ms := range s {
+		if len(k) > report.MaxSampleBytes || len(ms) > report.MaxSamples {
+			return fmt.Errorf("%d error samples of a kind; at most %d", len(ms), report.MaxSamples)
+		}
+		for _, m := range ms {
+			if len(m) > report.MaxSampleBytes {
+				return fmt.Errorf("an error sample of %d bytes; at most %d", len(m), report.MaxSampleBytes)
+			}
+		}
+	}
+	return nil
+}
+
+// iterationHists checks a report's iterations (nil: none) and adds their
+// histogram to hists.
+func iterationHists(it *report.IterationReport, hists []string) ([]string, error) {
+	if it == nil {
+		return hists, nil
+	}
+	if it.Completed < 0 || it.Failed < 0 {
+		return nil, fmt.Errorf("iterations out of range (completed %d, failed %d)", it.Completed, it.Failed)
+	}
+	return append(hists, it.Cumulative), nil
 }

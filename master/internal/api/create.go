@@ -51,9 +51,16 @@ func (s *Server) createTest(w http.ResponseWriter, r *http.Request) {
 		writeFieldErrors(w, errs)
 		return
 	}
+	s.create(w, r, &sp, "")
+}
+
+// create stores a valid, admitted spec as a new test in phase pending
+// (rerunOf names the test it reruns, if any) and answers 201 with its id.
+func (s *Server) create(w http.ResponseWriter, r *http.Request, sp *spec.Spec, rerunOf string) {
+	ctx := r.Context()
 	now := time.Now()
 	id := proto.NewTestID(now)
-	st := proto.TestState{Phase: proto.PhasePending, CreatedAt: now.UnixNano()}
+	st := proto.TestState{Phase: proto.PhasePending, CreatedAt: now.UnixNano(), RerunOf: rerunOf}
 	data := sp.Encode()
 	ops := []coord.Op{
 		coord.CreateOp{Path: s.P.Test(id), Data: data},
@@ -67,23 +74,25 @@ func (s *Server) createTest(w http.ResponseWriter, r *http.Request) {
 		s.refuseStore(w, err)
 		return
 	}
-	s.Log.Info("test created", "test", id, "name", sp.Name, "model", sp.Load.Model)
+	s.Log.Info("test created", "test", id, "name", sp.Name, "model", sp.Load.Model, "rerun_of", rerunOf)
 	w.Header().Set("Location", "/api/v1/tests/"+id)
-	writeJSON(w, http.StatusCreated, map[string]any{"id": id})
+	body := map[string]any{"id": id}
+	if rerunOf != "" {
+		body["rerun_of"] = rerunOf
+	}
+	writeJSON(w, http.StatusCreated, body)
 }
 
 // admit checks a valid spec against the limits (live workers run a spec
-// that does not name its worker count) and the target policy.
+// that does not name its worker count) and the target policy. A test that
+// asks for more workers than are live is accepted: it waits in the queue
+// for them (the leader fails it after --queue-wait).
 func (s *Server) admit(ctx context.Context, sp *spec.Spec, live int) spec.FieldErrors {
 	n := sp.Workers
 	if n == 0 {
 		n = live
 	}
 	errs := s.limits().Check(sp, n)
-	if sp.Workers > 0 && sp.Workers > live {
-		errs = append(errs, spec.FieldError{Field: "workers",
-			Problem: fmt.Sprintf("asks for %d workers but only %d are live", sp.Workers, live)})
-	}
 	if s.Guard.Policy != nil {
 		check := func(field, u string) {
 			if u == "" {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -42,9 +41,6 @@ func (o *Orchestrator) drive(ctx context.Context, l *coord.Leader, id string) {
 			return
 		}
 		s, err := o.view.Spec(ctx, id)
-		if err == nil && st.Phase == proto.PhasePending {
-			err = o.checkLimits(ctx, s)
-		}
 		var invalid spec.FieldErrors
 		if errors.As(err, &invalid) { // written by another version, or straight into ZooKeeper
 			if err := o.fail(ctx, l, id, st, ver, "stored spec is invalid: "+invalid.Error()); err == nil {
@@ -80,8 +76,8 @@ func (o *Orchestrator) drive(ctx context.Context, l *coord.Leader, id string) {
 // step runs the test's current phase once.
 func (o *Orchestrator) step(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState, ver int32) error {
 	switch st.Phase {
-	case proto.PhasePending:
-		return o.plan(ctx, l, id, s, st, ver)
+	case proto.PhasePending, proto.PhaseQueued:
+		return o.awaitAdmission(ctx, id, ver) // the queue plans it (admit.go)
 	case proto.PhasePreparing:
 		return o.awaitReady(ctx, l, id, st, ver)
 	case proto.PhaseRunning:
@@ -130,19 +126,12 @@ func permanent(err error) bool {
 		errors.Is(err, aggregate.ErrBadReport) || errors.Is(err, view.ErrInvalid)
 }
 
-// checkLimits holds a pending test to the leader's limits, so that a test
-// written straight into ZooKeeper cannot ask for more than the API allows.
-func (o *Orchestrator) checkLimits(ctx context.Context, s *spec.Spec) error {
+// checkLimits holds a test about to run on n workers to the leader's
+// limits, so that a test written straight into ZooKeeper cannot ask for
+// more than the API allows.
+func (o *Orchestrator) checkLimits(s *spec.Spec, n int) error {
 	if o.cfg.Limits == nil {
 		return nil
-	}
-	n := s.Workers
-	if n == 0 {
-		ws, err := o.view.Workers(ctx)
-		if err != nil {
-			return err
-		}
-		n = len(ws)
 	}
 	if errs := o.cfg.Limits.Check(s, n); len(errs) > 0 {
 		return errs
@@ -165,41 +154,10 @@ func (o *Orchestrator) fail(ctx context.Context, l *coord.Leader, id string, st 
 	return o.setState(ctx, l, id, st, ver)
 }
 
-// plan picks the workers, splits the load and writes every plan together
-// with phase preparing, in one fenced transaction.
-func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState, ver int32) error {
-	if stopped, _, _ := o.c.Exists(ctx, o.p.Stop(id)); stopped {
-		st.Phase, st.Reason, st.EndedAt = proto.PhaseStopped, "stopped before it started", time.Now().UnixNano()
-		return o.setState(ctx, l, id, st, ver)
-	}
-	workers, err := o.view.Workers(ctx)
-	if err != nil {
-		return err
-	}
-	var idle []string
-	for _, w := range workers {
-		if w.State == proto.WorkerIdle {
-			idle = append(idle, w.ID)
-		}
-	}
-	sort.Strings(idle)
-	n := s.Workers
-	if n == 0 {
-		n = len(idle)
-	}
-	if n == 0 || n > len(idle) {
-		waited := time.Since(time.Unix(0, st.CreatedAt))
-		if waited < o.cfg.IdleWait {
-			sleep(ctx, 250*time.Millisecond)
-			return nil
-		}
-		want := "at least one idle worker"
-		if s.Workers > 0 {
-			want = fmt.Sprintf("%d idle workers", s.Workers)
-		}
-		return o.fail(ctx, l, id, st, ver, fmt.Sprintf("needed %s, had %d (of %d live) after %v", want, len(idle), len(workers), o.cfg.IdleWait))
-	}
-	chosen := idle[:n]
+// plan gives a test the chosen workers: it splits the load and writes
+// every plan, then phase preparing, in fenced transactions.
+func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState, ver int32, chosen []string) error {
+	n := len(chosen)
 	if err := o.writePlans(ctx, l, id, chosen, plan.Split(s, n)); err != nil {
 		return err
 	}

@@ -29,8 +29,9 @@ type Config struct {
 	// StartDelay puts start_at this far after the last ready vote, so that
 	// every worker sees the barrier before it opens.
 	StartDelay time.Duration
-	// IdleWait is how long a pending test waits for enough idle workers.
-	IdleWait time.Duration
+	// QueueWait is how long a waiting test may ask for more workers than
+	// are live before it fails (queue.go).
+	QueueWait time.Duration
 	// FinalGrace is how long after a test's planned end the leader waits
 	// for a missing worker's final report (a worker cut off from ZooKeeper
 	// publishes when it reconnects) before marking it lost.
@@ -54,7 +55,7 @@ type Config struct {
 func DefaultConfig(id string) Config {
 	return Config{
 		MasterID: id, ReadyTimeout: 30 * time.Second, StartDelay: time.Second,
-		IdleWait: 10 * time.Second, FinalGrace: 30 * time.Second, PointGrace: 3 * time.Second,
+		QueueWait: 2 * time.Minute, FinalGrace: 30 * time.Second, PointGrace: 3 * time.Second,
 		Poll: 250 * time.Millisecond, Retention: retention.DefaultConfig(), PrunePeriod: 5 * time.Second,
 		Logger: slog.Default(),
 	}
@@ -90,6 +91,7 @@ func (o *Orchestrator) Lead(ctx context.Context, l *coord.Leader) {
 		pr := retention.NewPruner(o.c, o.p, o.cfg.Retention, o.log)
 		wg.Go(func() { pr.Run(ctx, o.cfg.PrunePeriod) })
 	}
+	wg.Go(func() { o.admit(ctx, l) })
 	var mu sync.Mutex
 	driving := map[string]bool{}
 	finished := map[string]bool{} // terminal phases never change

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
@@ -25,6 +26,14 @@ type Test struct {
 	RemainingS float64                `json:"remaining_s"`
 	Workers    []report.WorkerSummary `json:"workers"`
 	Summary    *report.Summary        `json:"summary"`
+	// Events are the test's live changes, in order (changes.go); Paused
+	// says whether it is paused now.
+	Events []plan.Change `json:"events,omitempty"`
+	Paused bool          `json:"paused,omitempty"`
+	// Position is a queued test's place in the queue (1 runs next).
+	Position int `json:"position,omitempty"`
+	// RerunOf is the test this one reruns.
+	RerunOf string `json:"rerun_of,omitempty"`
 }
 
 // ListItem is one entry of GET /api/v1/tests.
@@ -37,6 +46,8 @@ type ListItem struct {
 	StartAt   string          `json:"start_at,omitempty"`
 	EndedAt   string          `json:"ended_at,omitempty"`
 	Summary   *report.Summary `json:"summary"`
+	Position  int             `json:"position,omitempty"`
+	RerunOf   string          `json:"rerun_of,omitempty"`
 }
 
 // Test reads one test with per-worker lines and its summary: the result
@@ -65,9 +76,10 @@ func (r *Reader) TestLive(ctx context.Context, id string) (*Test, *proto.Live, e
 	t := &Test{
 		ID: id, Name: s.Name, Phase: st.Phase, Reason: st.Reason,
 		CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt),
+		Position: queuePosition(st), RerunOf: st.RerunOf,
 	}
 	if s.Load.Model != "" {
-		t.Spec = s
+		t.Spec = s.Redacted()
 	}
 	if st.StartAt > 0 {
 		end := time.Now()
@@ -78,6 +90,9 @@ func (r *Reader) TestLive(ctx context.Context, id string) (*Test, *proto.Live, e
 		if !proto.Terminal(st.Phase) && s.Load.Duration.D > 0 {
 			t.RemainingS = max(0, s.Load.Duration.D.Seconds()-t.ElapsedS)
 		}
+	}
+	if err := r.addChanges(ctx, t, s, st); err != nil {
+		return nil, nil, err
 	}
 	lines, err := r.Lines(ctx, id)
 	if err != nil {
@@ -184,7 +199,8 @@ func (r *Reader) List(ctx context.Context, limit int) ([]ListItem, error) {
 			return nil, err
 		}
 		it = ListItem{ID: id, Name: name, Phase: st.Phase, Reason: st.Reason,
-			CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt)}
+			CreatedAt: rfc3339(st.CreatedAt), StartAt: rfc3339(st.StartAt), EndedAt: rfc3339(st.EndedAt),
+			Position: queuePosition(st), RerunOf: st.RerunOf}
 		if proto.Terminal(st.Phase) {
 			res, err := r.Result(ctx, id)
 			if errors.Is(err, ErrInvalid) {
@@ -221,4 +237,13 @@ func (r *Reader) spec(ctx context.Context, id string) (*spec.Spec, error) {
 		return &spec.Spec{}, nil
 	}
 	return s, err
+}
+
+// queuePosition is a queued test's place in the queue, 0 in any other
+// phase (the leader leaves the last position in the state it moves on from).
+func queuePosition(st *proto.TestState) int {
+	if st.Phase != proto.PhaseQueued {
+		return 0
+	}
+	return st.Position
 }

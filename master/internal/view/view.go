@@ -289,7 +289,7 @@ func (r *Reader) Exists(ctx context.Context, id string) (bool, error) {
 
 func knownPhase(p string) bool {
 	switch p {
-	case proto.PhasePending, proto.PhasePreparing, proto.PhaseRunning:
+	case proto.PhasePending, proto.PhaseQueued, proto.PhasePreparing, proto.PhaseRunning:
 		return true
 	}
 	return proto.Terminal(p)

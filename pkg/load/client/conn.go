@@ -13,13 +13,20 @@ import (
 	"net"
 	"time"
 
+	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/valyala/fasthttp"
 )
 
 // Endpoint is where a Conn connects: a host:port, with TLS or not.
 type Endpoint struct {
-	Addr string // host:port
+	Addr string // host:port: where to dial (the target policy may change it)
+	// Host is the URL's host:port (with the default port), as requests
+	// name it.
+	Host string
 	TLS  *tls.Config
+	// Errs, if set, takes a sample of the messages of failed exchanges
+	// (only on failure: it locks).
+	Errs *report.Sampler
 }
 
 // Conn is one connection owned by one goroutine. It is not safe for
@@ -54,14 +61,14 @@ func (c *Conn) Dial() Kind {
 	}
 	nc, err := c.dialer.Dial("tcp", c.ep.Addr)
 	if err != nil {
-		return Classify(err)
+		return c.fail(err)
 	}
 	if c.ep.TLS != nil {
 		tc := tls.Client(nc, c.ep.TLS)
 		_ = tc.SetDeadline(time.Now().Add(c.timeout))
 		if err := tc.Handshake(); err != nil {
 			_ = nc.Close()
-			return Classify(err)
+			return c.fail(err)
 		}
 		nc = tc
 	}
@@ -75,6 +82,19 @@ func (c *Conn) Dial() Kind {
 		c.bw.Reset(&c.cw)
 	}
 	return OK
+}
+
+// fail classifies err and samples its message.
+func (c *Conn) fail(err error) Kind {
+	k := Classify(err)
+	c.note(k, err.Error())
+	return k
+}
+
+func (c *Conn) note(k Kind, msg string) {
+	if c.ep.Errs != nil {
+		c.ep.Errs.Note(k.String(), msg)
+	}
 }
 
 // Close closes the connection; the Conn may dial again.
@@ -127,7 +147,7 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 	out := c.cw.n
 	if err != nil {
 		c.Close()
-		return Result{Kind: Classify(err), BytesOut: out}
+		return Result{Kind: c.fail(err), BytesOut: out}
 	}
 	// Wait for the first byte here rather than in fasthttp, which reports
 	// every failure before the first byte as io.EOF: a reset or a timeout
@@ -135,9 +155,10 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 	if _, err := c.br.Peek(1); err != nil {
 		c.Close()
 		if errors.Is(err, io.EOF) {
+			c.note(Reset, "the server closed the connection without answering")
 			return Result{Kind: Reset, BytesOut: out}
 		}
-		return Result{Kind: Classify(err), BytesOut: out}
+		return Result{Kind: c.fail(err), BytesOut: out}
 	}
 	res := c.read(req)
 	res.BytesOut = out

@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"os"
 	"syscall"
 
+	"github.com/stampede-load/stampede/pkg/tlsopt"
 	"github.com/valyala/fasthttp"
 )
 
@@ -28,10 +28,23 @@ const (
 	// TooLarge: the response body was longer than the request's
 	// MaxResponseBytes (the rest is not read; the connection is closed).
 	TooLarge
+	// TLS failures (pkg/tlsopt names them): a failed handshake, a server
+	// certificate of an unknown authority, an expired one, one for another
+	// name.
+	TLSHandshake
+	TLSUnknownAuthority
+	TLSExpired
+	TLSNameMismatch
 	NumKinds
 )
 
-var kindNames = [NumKinds]string{"ok", "timeout", "connection_refused", "connection_reset", "io", "other", "response_too_large"}
+var kindNames = [NumKinds]string{"ok", "timeout", "connection_refused", "connection_reset", "io", "other", "response_too_large",
+	tlsopt.KindHandshake, tlsopt.KindUnknownAuthority, tlsopt.KindExpired, tlsopt.KindNameMismatch}
+
+var tlsKinds = map[string]Kind{
+	tlsopt.KindHandshake: TLSHandshake, tlsopt.KindUnknownAuthority: TLSUnknownAuthority,
+	tlsopt.KindExpired: TLSExpired, tlsopt.KindNameMismatch: TLSNameMismatch,
+}
 
 // String is the counter name of the kind (report.Err* for failures).
 func (k Kind) String() string {
@@ -56,8 +69,9 @@ func Classify(err error) Kind {
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, fasthttp.ErrConnectionClosed):
 		return Reset
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
-		isTLS(err):
+	case isTLS(err):
+		return tlsKinds[tlsopt.Kind(err)]
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return IO
 	default:
 		var oe *net.OpError
@@ -68,8 +82,4 @@ func Classify(err error) Kind {
 	}
 }
 
-func isTLS(err error) bool {
-	var re tls.RecordHeaderError
-	var ce *tls.CertificateVerificationError
-	return errors.As(err, &re) || errors.As(err, &ce)
-}
+func isTLS(err error) bool { return tlsopt.Kind(err) != "" }

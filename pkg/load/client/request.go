@@ -1,12 +1,13 @@
 package client
 
 import (
-	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
 
+	"github.com/stampede-load/stampede/pkg/spec"
+	"github.com/stampede-load/stampede/pkg/tlsopt"
 	"github.com/valyala/fasthttp"
 )
 
@@ -80,6 +81,12 @@ func (q *Request) SetBody(b []byte) { q.r.SetBodyRaw(b) }
 // ParseEndpoint finds where a URL's requests go. insecure disables TLS
 // certificate verification (the spec's insecure_skip_verify).
 func ParseEndpoint(raw string, insecure bool) (Endpoint, error) {
+	return ParseEndpointTLS(raw, nil, insecure)
+}
+
+// ParseEndpointTLS is ParseEndpoint with the spec's request.tls options
+// (nil: defaults) for an https URL.
+func ParseEndpointTLS(raw string, opts *spec.TLS, insecure bool) (Endpoint, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("client: %w", err)
@@ -95,7 +102,9 @@ func ParseEndpoint(raw string, insecure bool) (Endpoint, error) {
 		if port == "" {
 			port = "443"
 		}
-		ep.TLS = &tls.Config{ServerName: host, InsecureSkipVerify: insecure} //nolint:gosec // the user asked for it
+		if ep.TLS, err = tlsopt.Config(opts, insecure, host); err != nil {
+			return Endpoint{}, fmt.Errorf("client: %w", err)
+		}
 	default:
 		return Endpoint{}, fmt.Errorf("client: URL %q: scheme must be http or https", raw)
 	}
@@ -103,5 +112,6 @@ func ParseEndpoint(raw string, insecure bool) (Endpoint, error) {
 		return Endpoint{}, fmt.Errorf("client: URL %q has no host", raw)
 	}
 	ep.Addr = net.JoinHostPort(host, port)
+	ep.Host = ep.Addr
 	return ep, nil
 }

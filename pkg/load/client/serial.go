@@ -9,8 +9,16 @@ import "time"
 // per connection, and its waits can end up to about a millisecond late on
 // an idle process.
 type Serial struct {
-	conns   []*Conn
+	conns   []exchanger
 	timeout time.Duration
+}
+
+// exchanger is one endpoint's way of sending: a Conn (HTTP/1.1) or an
+// HTTP/2 stream of a shared pool (h2.go).
+type exchanger interface {
+	Dial() Kind
+	DoBy(req *Request, deadline time.Time) Result
+	Close()
 }
 
 // NewSerial prepares one connection to each endpoint, each exchange

@@ -137,6 +137,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ConnState:         fresh.track,
 		TLSConfig:         s.tls,
+		Protocols:         new(http.Protocols),
+	}
+	// HTTP/1.1 always; HTTP/2 by ALPN over TLS, or in cleartext by prior
+	// knowledge (h2c) without it
+	hs.Protocols.SetHTTP1(true)
+	if s.tls != nil {
+		hs.Protocols.SetHTTP2(true)
+	} else {
+		hs.Protocols.SetUnencryptedHTTP2(true)
 	}
 	errc := make(chan error, 1)
 	go func() {

@@ -1,15 +1,9 @@
 package server
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -17,72 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/internal/testcluster"
 )
 
-// testCA is a throwaway certificate authority for TLS tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue writes a leaf certificate and key signed by ca into dir and returns
-// their paths; server certificates are for 127.0.0.1.
-func (ca *testCA) issue(t *testing.T, dir, name string, server bool) (string, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-	} else {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPath, keyPath := filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certPath, keyPath
+// issue makes a leaf certificate of ca in dir and returns its files;
+// server certificates are for 127.0.0.1.
+func issue(t *testing.T, ca *testcluster.CA, dir, name string, server bool) (string, string) {
+	l := ca.Issue(t, dir, name, testcluster.LeafOptions{Server: server})
+	return l.CertFile, l.KeyFile
 }
 
 // startTLSTarget serves a target over TLS with files; it returns the base URL.
@@ -102,10 +39,10 @@ func startTLSTarget(t *testing.T, files TLSFiles) string {
 	return "https://" + ln.Addr().String()
 }
 
-func tlsClient(t *testing.T, ca *testCA, client *tls.Certificate, h2 bool) *http.Client {
+func tlsClient(t *testing.T, ca *testcluster.CA, client *tls.Certificate, h2 bool) *http.Client {
 	t.Helper()
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AppendCertsFromPEM([]byte(ca.PEM))
 	tc := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	if client != nil {
 		tc.Certificates = []tls.Certificate{*client}
@@ -119,8 +56,8 @@ func tlsClient(t *testing.T, ca *testCA, client *tls.Certificate, h2 bool) *http
 // offers it and HTTP/1.1 to one that does not, and /stats says which.
 func TestTLSServesHTTP2(t *testing.T) {
 	dir := t.TempDir()
-	ca := newTestCA(t)
-	cert, key := ca.issue(t, dir, "server", true)
+	ca := testcluster.NewCA(t)
+	cert, key := issue(t, ca, dir, "server", true)
 	base := startTLSTarget(t, TLSFiles{Cert: cert, Key: key})
 	for _, h2 := range []bool{true, false, true} {
 		resp, err := tlsClient(t, ca, nil, h2).Get(base + "/ping")
@@ -150,14 +87,11 @@ func TestTLSServesHTTP2(t *testing.T) {
 // that presents a certificate signed by it and refuses one that does not.
 func TestTLSClientCertificate(t *testing.T) {
 	dir := t.TempDir()
-	ca := newTestCA(t)
-	cert, key := ca.issue(t, dir, "server", true)
-	caPath := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caPath, ca.pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca := testcluster.NewCA(t)
+	cert, key := issue(t, ca, dir, "server", true)
+	caPath := ca.WriteCA(t, dir)
 	base := startTLSTarget(t, TLSFiles{Cert: cert, Key: key, ClientCA: caPath})
-	ccert, ckey := ca.issue(t, dir, "client", false)
+	ccert, ckey := issue(t, ca, dir, "client", false)
 	pair, err := tls.LoadX509KeyPair(ccert, ckey)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +109,7 @@ func TestTLSClientCertificate(t *testing.T) {
 	// that follows it. Read it without writing first (a write that races
 	// the server's close could see a reset instead of the alert).
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AppendCertsFromPEM([]byte(ca.PEM))
 	conn, err := tls.Dial("tcp", strings.TrimPrefix(base, "https://"), &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
 	if err != nil {
 		if !strings.Contains(err.Error(), "certificate") {
@@ -199,8 +133,8 @@ func TestTLSFilesErrors(t *testing.T) {
 	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ca := newTestCA(t)
-	cert, key := ca.issue(t, dir, "server", true)
+	ca := testcluster.NewCA(t)
+	cert, key := issue(t, ca, dir, "server", true)
 	for _, tt := range []struct {
 		files TLSFiles
 		want  string

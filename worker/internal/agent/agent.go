@@ -185,7 +185,7 @@ func (a *Agent) watchTest(ctx context.Context, id string) {
 		if json.Unmarshal(data, &st) == nil && proto.Terminal(st.Phase) {
 			return
 		}
-		if st.Phase == proto.PhasePending {
+		if st.Phase == proto.PhasePending || st.Phase == proto.PhaseQueued {
 			// plans are written in batches before the phase moves on: act
 			// on one only once the whole plan is in place
 			select {
