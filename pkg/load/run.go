@@ -312,6 +312,9 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	base := 0
 	for j, tr := range r.transports {
 		d := r.newDriver(j, base, tr.Len(), startAt, end)
+		if r.open {
+			d.window = batchOpen(tr)
+		}
 		base += tr.Len()
 		wg.Go(func() {
 			defer tr.Close()
@@ -373,6 +376,16 @@ type Interval struct {
 	Counters report.Counters
 	// Names splits Latency and Counters by request name, in spec order.
 	Names []NameInterval
+	// Iterations are a scenario's journeys ended in the interval (nil for
+	// other tests).
+	Iterations *Iterations
+}
+
+// Iterations are journeys that ended: the durations of the completed ones
+// and the counts.
+type Iterations struct {
+	Duration          *hist.Histogram
+	Completed, Failed int64
 }
 
 // Collect returns everything recorded since the previous Collect: the
