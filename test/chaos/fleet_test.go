@@ -27,12 +27,7 @@ func TestLeaderKilledWithFleetBeside(t *testing.T) {
 		spec := constantRate(c, (real+simulated)*perWorkerRate, (seconds * time.Second).String(), nil)
 		spec["workers"] = real + simulated
 		id := c.Submit(spec)
-		waitRunningFor(t, c, id, 4*time.Second)
-		killed := time.Now()
-		leader.Kill()
-		m.failover = failover(t, c, id, killed, c.Session+10*time.Second)
-		res := waitEnd(t, c, id, "completed", 90*time.Second)
-		m.skewMs = skew(res)
+		res := leaderKilledAt(t, c, leader, id, 4*time.Second, m)
 		const perWorker = perWorkerRate * seconds
 		if want := int64((real + simulated) * perWorker); res.Summary.Requests != want {
 			t.Errorf("result counts %d requests, want exactly %d", res.Summary.Requests, want)
