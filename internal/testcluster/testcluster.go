@@ -43,7 +43,7 @@ func Binaries(t testing.TB) string {
 			buildErr = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", binDir, "./master", "./worker", "./target")
+		cmd := exec.Command("go", "build", "-o", binDir, "./master", "./worker", "./target", "./test/fleet")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building binaries: %w\n%s", err, out)
@@ -234,6 +234,12 @@ func GetJSON(t testing.TB, url string, v any) int {
 // token (see OperatorToken).
 func PostJSON(t testing.TB, url string, body, v any) int {
 	t.Helper()
+	return SendJSON(t, http.MethodPost, url, body, v)
+}
+
+// SendJSON is PostJSON with another method (PATCH, PUT, DELETE).
+func SendJSON(t testing.TB, method, url string, body, v any) int {
+	t.Helper()
 	var b []byte
 	switch x := body.(type) {
 	case []byte:
@@ -247,21 +253,21 @@ func PostJSON(t testing.TB, url string, body, v any) int {
 			t.Fatal(err)
 		}
 	}
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req, err := http.NewRequest(method, url, bytes.NewReader(b))
 	if err != nil {
-		t.Fatalf("POST %s: %v", url, err)
+		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("POST %s: %v", url, err)
+		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(resp.Body)
 	if v != nil && len(rb) > 0 {
 		if err := json.Unmarshal(rb, v); err != nil {
-			t.Fatalf("POST %s: %v in %s", url, err, rb)
+			t.Fatalf("%s %s: %v in %s", method, url, err, rb)
 		}
 	}
 	return resp.StatusCode

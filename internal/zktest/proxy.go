@@ -60,6 +60,16 @@ func (p *Proxy) Unblock() {
 	p.mu.Unlock()
 }
 
+// Reset closes every connection the proxy holds (as a reset would), so that
+// a client redials at once instead of waiting on a dead one.
+func (p *Proxy) Reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		c.Close()
+	}
+}
+
 // Close stops the proxy and closes every connection.
 func (p *Proxy) Close() {
 	p.mu.Lock()

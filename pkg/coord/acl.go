@@ -2,13 +2,13 @@ package coord
 
 import (
 	"context"
+	"crypto/sha1" //nolint:gosec // ZooKeeper's digest scheme is defined with SHA-1
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-
-	"github.com/go-zookeeper/zk"
 )
 
 // ZooKeeper access control.
@@ -75,12 +75,19 @@ func ValidateAuth(auth string) error {
 }
 
 // nodeACL is the ACL for every node the client creates.
-func nodeACL(auth string) []zk.ACL {
+func nodeACL(auth string) []ACL {
 	if auth == "" {
-		return zk.WorldACL(zk.PermAll)
+		return []ACL{{Perms: PermAll, Scheme: "world", ID: "anyone"}}
 	}
-	user, pass, _ := strings.Cut(auth, ":")
-	return zk.DigestACL(zk.PermAll, user, pass)
+	return []ACL{{Perms: PermAll, Scheme: "digest", ID: digestID(auth)}}
+}
+
+// digestID is the identity ZooKeeper's digest scheme derives from
+// "user:password": "user:" and the base64 SHA-1 of the whole string.
+func digestID(auth string) string {
+	user, _, _ := strings.Cut(auth, ":")
+	sum := sha1.Sum([]byte(auth)) //nolint:gosec // the scheme's hash, not our choice
+	return user + ":" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // addAuth authenticates the session, retrying while the connection is
@@ -113,10 +120,7 @@ func (c *Client) Authenticated() bool { return c.cfg.Auth != "" }
 // (world:anyone): a node created before the cluster had a ZooKeeper secret,
 // or by a client without one.
 func (c *Client) OpenToAnyone(ctx context.Context, p string) (bool, error) {
-	acl, err := call(ctx, c, func() ([]zk.ACL, error) {
-		a, _, err := c.conn.GetACL(p)
-		return a, err
-	})
+	acl, err := call(ctx, c, func() ([]ACL, error) { return c.conn.GetACL(p) })
 	if err != nil {
 		return false, err
 	}

@@ -16,11 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/go-zookeeper/zk"
 )
 
 // Config configures a Client.
@@ -74,9 +71,9 @@ type Session struct {
 // concurrent use. Close ends the session, which deletes every ephemeral node.
 type Client struct {
 	cfg  Config
-	conn *zk.Conn
+	conn backend
 	log  *slog.Logger
-	acl  []zk.ACL // of every node created
+	acl  []ACL // of every node created
 
 	mu      sync.Mutex
 	sess    Session
@@ -88,8 +85,13 @@ type Client struct {
 	renewed chan struct{} // closed and replaced whenever a session (re)appears
 }
 
-// Dial connects and waits until a session exists or ctx ends.
+// Dial connects to ZooKeeper and waits until a session exists or ctx ends.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	return dial(ctx, cfg, openZK)
+}
+
+// dial opens a backend with open and waits until it has a session.
+func dial(ctx context.Context, cfg Config, open func(Config, *slog.Logger) (backend, error)) (*Client, error) {
 	if cfg.SessionTimeout == 0 {
 		cfg.SessionTimeout = 10 * time.Second
 	}
@@ -98,10 +100,6 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
-	}
-	servers := strings.Split(cfg.Servers, ",")
-	for i := range servers {
-		servers[i] = strings.TrimSpace(servers[i])
 	}
 	c := &Client{
 		cfg:     cfg,
@@ -112,14 +110,13 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		done:    make(chan struct{}),
 		renewed: make(chan struct{}),
 	}
-	conn, events, err := zk.Connect(servers, cfg.SessionTimeout,
-		zk.WithLogger(zkLogger{c.log}), zk.WithLogInfo(false), zk.WithDialer(cappedDialer(2*cfg.SessionTimeout)))
+	conn, err := open(cfg, c.log)
 	if err != nil {
-		return nil, fmt.Errorf("coord: connect %s: %w", cfg.Servers, err)
+		return nil, err
 	}
 	c.conn = conn
 	c.wg.Add(1)
-	go c.drain(events)
+	conn.Start(c.onSessionEvent, c.wg.Done)
 
 	for {
 		c.mu.Lock()
@@ -141,54 +138,49 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 }
 
-// drain is the one goroutine that reads the library's session events, so
-// none is dropped, and turns them into Session changes.
-func (c *Client) drain(events <-chan zk.Event) {
-	defer c.wg.Done()
-	for ev := range events {
-		if ev.Type != zk.EventSession {
-			continue
-		}
-		c.mu.Lock()
-		prev := c.sess
-		switch ev.State {
-		case zk.StateHasSession:
-			id := c.conn.SessionID()
-			c.sess.State = Connected
-			c.sess.Server = ev.Server
-			if id != prev.ID {
-				if prev.ID != 0 {
-					c.log.Warn("new ZooKeeper session after expiry", "old", fmt.Sprintf("%#x", prev.ID), "new", fmt.Sprintf("%#x", id))
-				}
-				c.sess.ID = id
-				c.sess.Generation++
+// onSessionEvent turns the backend's session events into Session changes.
+// It never calls into the backend other than SessionID.
+func (c *Client) onSessionEvent(ev sessionEvent) {
+	c.mu.Lock()
+	prev := c.sess
+	switch ev.State {
+	case stateHasSession:
+		id := c.conn.SessionID()
+		c.sess.State = Connected
+		c.sess.Server = ev.Server
+		if id != prev.ID {
+			if prev.ID != 0 {
+				c.log.Warn("new ZooKeeper session after expiry", "old", fmt.Sprintf("%#x", prev.ID), "new", fmt.Sprintf("%#x", id))
 			}
-			close(c.renewed)
-			c.renewed = make(chan struct{})
-		case zk.StateDisconnected, zk.StateConnecting:
-			c.sess.State = Disconnected
-		case zk.StateExpired:
-			c.sess.State = Disconnected
-			c.log.Warn("ZooKeeper session expired", "session", fmt.Sprintf("%#x", prev.ID))
+			c.sess.ID = id
+			c.sess.Generation++
 		}
-		changed := c.sess != prev
-		newSession := c.sess.Generation != prev.Generation && prev.Generation != 0
-		var regs []*Registration
-		if newSession {
-			for r := range c.regs {
-				regs = append(regs, r)
-			}
+		close(c.renewed)
+		c.renewed = make(chan struct{})
+	case stateDisconnected:
+		c.sess.State = Disconnected
+	case stateExpired:
+		c.sess.State = Disconnected
+		c.log.Warn("ZooKeeper session expired", "session", fmt.Sprintf("%#x", prev.ID))
+	}
+	changed := c.sess != prev
+	newSession := c.sess.Generation != prev.Generation && prev.Generation != 0
+	var regs []*Registration
+	if newSession {
+		for r := range c.regs {
+			regs = append(regs, r)
 		}
-		if changed {
-			c.notifyLocked()
-		}
-		c.mu.Unlock()
-		if changed && prev.State != c.Session().State {
-			c.log.Info("ZooKeeper connection", "state", c.Session().State.String(), "server", ev.Server)
-		}
-		for _, r := range regs {
-			r.kick()
-		}
+	}
+	if changed {
+		c.notifyLocked()
+	}
+	now := c.sess.State
+	c.mu.Unlock()
+	if changed && prev.State != now {
+		c.log.Info("ZooKeeper connection", "state", now.String(), "server", ev.Server)
+	}
+	for _, r := range regs {
+		r.kick()
 	}
 }
 
@@ -286,13 +278,6 @@ func (c *Client) Close() {
 	}
 }
 
-// zkLogger routes the library's log lines to slog at debug level.
-type zkLogger struct{ l *slog.Logger }
-
-func (z zkLogger) Printf(format string, args ...any) {
-	z.l.Debug(fmt.Sprintf(format, args...))
-}
-
 // Errors returned by coord (check with errors.Is).
 var (
 	ErrNoNode      = errors.New("coord: node does not exist")
@@ -306,32 +291,12 @@ var (
 	ErrFenced      = errors.New("coord: not the leader (fenced write rejected)")
 	ErrNotLeader   = errors.New("coord: leadership lost")
 	ErrDataTooLong = errors.New("coord: payload too large for a znode")
+	// ErrEphemeralParent: a node cannot be created under an ephemeral one.
+	ErrEphemeralParent = errors.New("coord: ephemeral nodes have no children")
+	ErrInvalidPath     = errors.New("coord: invalid node path")
+	ErrInvalidACL      = errors.New("coord: invalid ACL")
 )
 
 // MaxData is the largest payload coord writes; ZooKeeper's limit is about
 // 1 MB per request, and Stampede aims far below it.
 const MaxData = 512 << 10
-
-func translate(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, zk.ErrNoNode):
-		return ErrNoNode
-	case errors.Is(err, zk.ErrNodeExists):
-		return ErrNodeExists
-	case errors.Is(err, zk.ErrBadVersion):
-		return ErrBadVersion
-	case errors.Is(err, zk.ErrNotEmpty):
-		return ErrNotEmpty
-	case errors.Is(err, zk.ErrConnectionClosed), errors.Is(err, zk.ErrNoServer), errors.Is(err, zk.ErrSessionMoved):
-		return fmt.Errorf("%w: %w", ErrConnection, err)
-	case errors.Is(err, zk.ErrSessionExpired):
-		return ErrExpired
-	case errors.Is(err, zk.ErrClosing):
-		return ErrClosed
-	case errors.Is(err, zk.ErrNoAuth):
-		return ErrNoAuth
-	}
-	return fmt.Errorf("coord: %w", err)
-}

@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/go-zookeeper/zk"
 )
 
 // Stat is the metadata of a znode.
@@ -22,19 +20,8 @@ type Stat struct {
 	DataLength     int32
 }
 
-func toStat(s *zk.Stat) Stat {
-	if s == nil {
-		return Stat{}
-	}
-	return Stat{
-		Version:        s.Version,
-		EphemeralOwner: s.EphemeralOwner,
-		Created:        time.UnixMilli(s.Ctime),
-		Modified:       time.UnixMilli(s.Mtime),
-		NumChildren:    s.NumChildren,
-		DataLength:     s.DataLength,
-	}
-}
+// msTime is a server timestamp in milliseconds since the epoch.
+func msTime(ms int64) time.Time { return time.UnixMilli(ms) }
 
 // EventType says what a watch saw.
 type EventType int
@@ -57,36 +44,10 @@ type WatchEvent struct {
 	Err  error
 }
 
-func watch(in <-chan zk.Event) <-chan WatchEvent {
-	out := make(chan WatchEvent, 1)
-	go func() {
-		defer close(out)
-		ev, ok := <-in
-		if !ok {
-			out <- WatchEvent{Type: EventNotWatching, Err: ErrClosed}
-			return
-		}
-		we := WatchEvent{Path: ev.Path, Err: translate(ev.Err)}
-		switch ev.Type {
-		case zk.EventNodeCreated:
-			we.Type = EventCreated
-		case zk.EventNodeDeleted:
-			we.Type = EventDeleted
-		case zk.EventNodeDataChanged:
-			we.Type = EventDataChanged
-		case zk.EventNodeChildrenChanged:
-			we.Type = EventChildrenChanged
-		default:
-			we.Type = EventNotWatching
-		}
-		out <- we
-	}()
-	return out
-}
-
-// call runs f with the context's deadline (or OpTimeout). go-zookeeper has
-// no cancellation: an abandoned call finishes in the background when the
-// library flushes it, and its outcome is unknown to the caller.
+// call runs f with the context's deadline (or OpTimeout). A backend call
+// cannot be cancelled: an abandoned call finishes in the background (the
+// ZooKeeper library flushes it when it can), and its outcome is unknown to
+// the caller.
 func call[T any](ctx context.Context, c *Client, f func() (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -110,7 +71,7 @@ func call[T any](ctx context.Context, c *Client, f func() (T, error)) (T, error)
 	ch := make(chan result, 1)
 	go func() {
 		v, err := f()
-		ch <- result{v, translate(err)}
+		ch <- result{v, err}
 	}()
 	select {
 	case r := <-ch:
@@ -123,43 +84,41 @@ func call[T any](ctx context.Context, c *Client, f func() (T, error)) (T, error)
 	}
 }
 
-type getResult struct {
-	data []byte
-	stat *zk.Stat
-	ch   <-chan zk.Event
-}
-
 // Get reads a node.
 func (c *Client) Get(ctx context.Context, p string) ([]byte, Stat, error) {
-	r, err := call(ctx, c, func() (getResult, error) {
+	r, err := call(ctx, c, func() (nodeResult, error) {
 		d, s, err := c.conn.Get(p)
-		return getResult{data: d, stat: s}, err
+		return nodeResult{data: d, stat: s}, err
 	})
-	return r.data, toStat(r.stat), err
+	return r.data, r.stat, err
+}
+
+// nodeResult is what a read returns through call.
+type nodeResult struct {
+	data  []byte
+	names []string
+	stat  Stat
+	ok    bool
+	ch    <-chan WatchEvent
 }
 
 // GetW reads a node and watches it for a change or deletion.
 func (c *Client) GetW(ctx context.Context, p string) ([]byte, Stat, <-chan WatchEvent, error) {
-	r, err := call(ctx, c, func() (getResult, error) {
+	r, err := call(ctx, c, func() (nodeResult, error) {
 		d, s, ch, err := c.conn.GetW(p)
-		return getResult{data: d, stat: s, ch: ch}, err
+		return nodeResult{data: d, stat: s, ch: ch}, err
 	})
 	if err != nil {
 		return nil, Stat{}, nil, err
 	}
-	return r.data, toStat(r.stat), watch(r.ch), nil
-}
-
-type childrenResult struct {
-	names []string
-	ch    <-chan zk.Event
+	return r.data, r.stat, r.ch, nil
 }
 
 // Children lists a node's children, sorted.
 func (c *Client) Children(ctx context.Context, p string) ([]string, error) {
-	r, err := call(ctx, c, func() (childrenResult, error) {
-		n, _, err := c.conn.Children(p)
-		return childrenResult{names: n}, err
+	r, err := call(ctx, c, func() (nodeResult, error) {
+		n, err := c.conn.Children(p)
+		return nodeResult{names: n}, err
 	})
 	sort.Strings(r.names)
 	return r.names, err
@@ -167,43 +126,37 @@ func (c *Client) Children(ctx context.Context, p string) ([]string, error) {
 
 // ChildrenW lists a node's children and watches the list.
 func (c *Client) ChildrenW(ctx context.Context, p string) ([]string, <-chan WatchEvent, error) {
-	r, err := call(ctx, c, func() (childrenResult, error) {
-		n, _, ch, err := c.conn.ChildrenW(p)
-		return childrenResult{names: n, ch: ch}, err
+	r, err := call(ctx, c, func() (nodeResult, error) {
+		n, ch, err := c.conn.ChildrenW(p)
+		return nodeResult{names: n, ch: ch}, err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	sort.Strings(r.names)
-	return r.names, watch(r.ch), nil
+	return r.names, r.ch, nil
 }
 
 // Exists reports whether a node exists.
 func (c *Client) Exists(ctx context.Context, p string) (bool, Stat, error) {
-	r, err := call(ctx, c, func() (getResult, error) {
+	r, err := call(ctx, c, func() (nodeResult, error) {
 		ok, s, err := c.conn.Exists(p)
-		if !ok {
-			s = nil
-		}
-		return getResult{stat: s}, err
+		return nodeResult{ok: ok, stat: s}, err
 	})
-	return r.stat != nil, toStat(r.stat), err
+	return r.ok, r.stat, err
 }
 
 // ExistsW reports whether a node exists and watches for its creation,
 // change or deletion.
 func (c *Client) ExistsW(ctx context.Context, p string) (bool, <-chan WatchEvent, error) {
-	r, err := call(ctx, c, func() (getResult, error) {
+	r, err := call(ctx, c, func() (nodeResult, error) {
 		ok, s, ch, err := c.conn.ExistsW(p)
-		if !ok {
-			s = nil
-		}
-		return getResult{stat: s, ch: ch}, err
+		return nodeResult{ok: ok, stat: s, ch: ch}, err
 	})
 	if err != nil {
 		return false, nil, err
 	}
-	return r.stat != nil, watch(r.ch), nil
+	return r.ok, r.ch, nil
 }
 
 // Mode is how a node is created.
@@ -212,9 +165,9 @@ type Mode int32
 // Creation modes.
 const (
 	Persistent           Mode = 0
-	Ephemeral            Mode = zk.FlagEphemeral
-	PersistentSequential Mode = zk.FlagSequence
-	EphemeralSequential  Mode = zk.FlagEphemeral | zk.FlagSequence
+	Ephemeral            Mode = 1
+	PersistentSequential Mode = 2
+	EphemeralSequential  Mode = Ephemeral | PersistentSequential
 )
 
 // Create creates a node and returns its actual path.
@@ -222,7 +175,7 @@ func (c *Client) Create(ctx context.Context, p string, data []byte, mode Mode) (
 	if len(data) > MaxData {
 		return "", fmt.Errorf("%w: %s is %d bytes", ErrDataTooLong, p, len(data))
 	}
-	return call(ctx, c, func() (string, error) { return c.conn.Create(p, data, int32(mode), c.acl) })
+	return call(ctx, c, func() (string, error) { return c.conn.Create(p, data, mode, c.acl) })
 }
 
 // EnsurePath creates p and its missing parents as empty persistent nodes.
@@ -244,8 +197,7 @@ func (c *Client) Set(ctx context.Context, p string, data []byte, version int32) 
 	if len(data) > MaxData {
 		return Stat{}, fmt.Errorf("%w: %s is %d bytes", ErrDataTooLong, p, len(data))
 	}
-	s, err := call(ctx, c, func() (*zk.Stat, error) { return c.conn.Set(p, data, version) })
-	return toStat(s), err
+	return call(ctx, c, func() (Stat, error) { return c.conn.Set(p, data, version) })
 }
 
 // Delete removes a node if its version matches (-1: any version).
@@ -276,15 +228,8 @@ func (c *Client) DeleteTree(ctx context.Context, p string) error {
 	return err
 }
 
-// Sync makes the connected server catch up with the leader for p, so the
-// next read sees every write that completed before Sync was called.
-func (c *Client) Sync(ctx context.Context, p string) error {
-	_, err := call(ctx, c, func() (string, error) { return c.conn.Sync(p) })
-	return err
-}
-
 // Op is one operation of a Multi.
-type Op interface{ zkOp(acl []zk.ACL) any }
+type Op interface{ isOp() }
 
 // CreateOp creates a node.
 type CreateOp struct {
@@ -312,12 +257,10 @@ type CheckOp struct {
 	Version int32
 }
 
-func (o CreateOp) zkOp(acl []zk.ACL) any {
-	return &zk.CreateRequest{Path: o.Path, Data: o.Data, Acl: acl, Flags: int32(o.Mode)}
-}
-func (o SetOp) zkOp([]zk.ACL) any {
-	return &zk.SetDataRequest{Path: o.Path, Data: o.Data, Version: o.Version}
-}
+func (CreateOp) isOp() {}
+func (SetOp) isOp()    {}
+func (DeleteOp) isOp() {}
+func (CheckOp) isOp()  {}
 
 // opPath is the node an op acts on.
 func opPath(o Op) string {
@@ -334,9 +277,6 @@ func opPath(o Op) string {
 	return ""
 }
 
-func (o DeleteOp) zkOp([]zk.ACL) any { return &zk.DeleteRequest{Path: o.Path, Version: o.Version} }
-func (o CheckOp) zkOp([]zk.ACL) any  { return &zk.CheckVersionRequest{Path: o.Path, Version: o.Version} }
-
 // MultiError says which operation of a failed Multi failed. Nothing of the
 // transaction was applied.
 type MultiError struct {
@@ -352,10 +292,8 @@ func (e *MultiError) Unwrap() error { return e.Err }
 
 // Multi applies every op or none.
 func (c *Client) Multi(ctx context.Context, ops ...Op) error {
-	zops := make([]any, len(ops))
 	size := 0
-	for i, o := range ops {
-		zops[i] = o.zkOp(c.acl)
+	for _, o := range ops {
 		switch v := o.(type) {
 		case CreateOp:
 			size += len(v.Data)
@@ -366,14 +304,6 @@ func (c *Client) Multi(ctx context.Context, ops ...Op) error {
 	if size > MaxData {
 		return fmt.Errorf("%w: multi of %d bytes", ErrDataTooLong, size)
 	}
-	res, err := call(ctx, c, func() ([]zk.MultiResponse, error) { return c.conn.Multi(zops...) })
-	if err == nil {
-		return nil
-	}
-	for i, r := range res {
-		if r.Error != nil { // the first failure; later ops report "not run"
-			return &MultiError{Index: i, Path: opPath(ops[i]), Err: translate(r.Error)}
-		}
-	}
+	_, err := call(ctx, c, func() (struct{}, error) { return struct{}{}, c.conn.Multi(ops, c.acl) })
 	return err
 }

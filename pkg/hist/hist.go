@@ -26,33 +26,28 @@ const (
 )
 
 // Histogram records latencies in microseconds.
-type Histogram struct{ h *hdr.Histogram }
+type Histogram struct{ c counts }
 
-// New returns an empty histogram.
-func New() *Histogram { return &Histogram{h: hdr.New(Lowest, Highest, SigFigs)} }
+// New returns an empty histogram. It holds no counts array until values
+// are recorded, and then only up to the largest index recorded.
+func New() *Histogram { return &Histogram{c: emptyCounts()} }
+
+// clamp keeps a value inside the geometry, so a recorded request is never
+// dropped.
+func clamp(us int64) int64 { return min(max(us, Lowest), Highest) }
 
 // RecordMicros records one value in µs. Values below 1 are recorded as 1 and
 // above Highest as Highest, so a recorded request is never dropped.
-func (h *Histogram) RecordMicros(us int64) {
-	if us < Lowest {
-		us = Lowest
-	} else if us > Highest {
-		us = Highest
-	}
-	_ = h.h.RecordValue(us) // in range by construction
-}
+func (h *Histogram) RecordMicros(us int64) { h.c.add(countsIndex(clamp(us)), 1) }
 
 // Record records a duration.
 func (h *Histogram) Record(d time.Duration) { h.RecordMicros(d.Microseconds()) }
 
-// RecordN records n occurrences of one value in µs.
+// RecordN records n occurrences of one value in µs (nothing for n ≤ 0).
 func (h *Histogram) RecordN(us, n int64) {
-	if us < Lowest {
-		us = Lowest
-	} else if us > Highest {
-		us = Highest
+	if n > 0 {
+		h.c.add(countsIndex(clamp(us)), n)
 	}
-	_ = h.h.RecordValues(us, n)
 }
 
 // Merge adds every value of o into h. Both have the same geometry, so no
@@ -61,28 +56,28 @@ func (h *Histogram) Merge(o *Histogram) {
 	if o == nil {
 		return
 	}
-	h.h.Merge(o.h)
+	h.c.merge(&o.c)
 }
 
-// Reset empties the histogram without freeing its counters.
-func (h *Histogram) Reset() { h.h.Reset() }
+// Reset empties the histogram, keeping its counters' memory.
+func (h *Histogram) Reset() { h.c.reset() }
 
 // Clone returns an independent copy.
 func (h *Histogram) Clone() *Histogram {
 	c := New()
-	c.h.Merge(h.h)
+	c.c.merge(&h.c)
 	return c
 }
 
 // Count is the number of recorded values.
-func (h *Histogram) Count() int64 { return h.h.TotalCount() }
+func (h *Histogram) Count() int64 { return h.c.total }
 
 // Min, Max and Mean are in µs; all are 0 for an empty histogram.
 func (h *Histogram) Min() int64 {
 	if h.Count() == 0 {
 		return 0
 	}
-	return h.h.Min()
+	return lowestAt(h.c.lo)
 }
 
 // Max is the highest recorded value (at histogram precision).
@@ -90,32 +85,48 @@ func (h *Histogram) Max() int64 {
 	if h.Count() == 0 {
 		return 0
 	}
-	return h.h.Max()
+	return highestAt(h.c.hi)
 }
 
-// Mean is the arithmetic mean in µs.
+// Mean is the arithmetic mean in µs, of each bucket's middle value (summed
+// in the library's order, so the figure is the library's to the last bit).
 func (h *Histogram) Mean() float64 {
 	if h.Count() == 0 {
 		return 0
 	}
-	return h.h.Mean()
+	total := float64(h.c.total)
+	var mean float64
+	for i := h.c.lo; i <= h.c.hi; i++ {
+		if n := h.c.c[i]; n != 0 {
+			mean += float64(n) * float64(lowestAt(i)+sizeAt(i)>>1) / total
+		}
+	}
+	return mean
 }
 
-// Percentile returns the value in µs at percentile p (0-100).
+// Percentile returns the value in µs at percentile p (0-100): the highest
+// value equivalent to the bucket where p's rank is reached (the lowest,
+// for p = 0).
 func (h *Histogram) Percentile(p float64) int64 {
 	if h.Count() == 0 {
 		return 0
 	}
-	return h.h.ValueAtPercentile(p)
+	p = min(p, 100)
+	if p < 0 {
+		p = 0
+	}
+	i := h.c.indexAtRank(percentileRank(p, h.c.total))
+	if p == 0 {
+		return lowestAt(i)
+	}
+	return highestAt(i)
 }
 
 // Equal reports whether two histograms hold the same counts.
-func (h *Histogram) Equal(o *Histogram) bool { return h.h.Equals(o.h) }
+func (h *Histogram) Equal(o *Histogram) bool { return h.c.equal(&o.c) }
 
 // Encode is the standard HdrHistogram V2 compressed encoding, base64.
-func (h *Histogram) Encode() (string, error) {
-	return encodeV2(h.h)
-}
+func (h *Histogram) Encode() (string, error) { return encodeV2(&h.c) }
 
 // ErrGeometry means a decoded histogram does not have Stampede's geometry.
 var ErrGeometry = errors.New("hist: histogram geometry differs")
@@ -146,11 +157,23 @@ func Decode(s string) (*Histogram, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hist: decode: %w", err)
 	}
+	return fromLibrary(d)
+}
+
+// fromLibrary copies a histogram the library decoded (of another highest
+// value, say) into Stampede's geometry; values past it are refused.
+func fromLibrary(d *hdr.Histogram) (*Histogram, error) {
 	if d.LowestTrackableValue() != Lowest || d.SignificantFigures() != SigFigs {
 		return nil, ErrGeometry
 	}
 	h := New()
-	if dropped := h.h.Merge(d); dropped != 0 {
+	var dropped int64
+	for _, b := range d.Distribution() {
+		if b.Count > 0 && !h.c.recordValue(b.From, b.Count) {
+			dropped += b.Count
+		}
+	}
+	if dropped != 0 {
 		return nil, fmt.Errorf("%w: %d values out of range", ErrGeometry, dropped)
 	}
 	return h, nil
@@ -166,9 +189,9 @@ type Bar struct {
 // back with RecordN reproduces the histogram exactly.
 func (h *Histogram) Bars() []Bar {
 	var out []Bar
-	for _, b := range h.h.Distribution() {
-		if b.Count > 0 {
-			out = append(out, Bar{Value: b.To, Count: b.Count})
+	for i := h.c.lo; i <= h.c.hi; i++ {
+		if n := h.c.c[i]; n > 0 {
+			out = append(out, Bar{Value: highestAt(i), Count: n})
 		}
 	}
 	return out

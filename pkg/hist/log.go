@@ -1,7 +1,6 @@
 package hist
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -75,12 +74,9 @@ func ReadLog(r io.Reader) ([]LogInterval, error) {
 		if h == nil {
 			return out, nil
 		}
-		if h.LowestTrackableValue() != Lowest || h.SignificantFigures() != SigFigs {
-			return out, ErrGeometry
-		}
-		own := New()
-		if dropped := own.h.Merge(h); dropped != 0 {
-			return out, errors.Join(ErrGeometry, fmt.Errorf("%d values out of range", dropped))
+		own, err := fromLibrary(h)
+		if err != nil {
+			return out, err
 		}
 		out = append(out, LogInterval{Tag: h.Tag(), StartS: float64(h.StartTimeMs()) / 1000, LengthS: float64(h.EndTimeMs()-h.StartTimeMs()) / 1000, Hist: own})
 	}

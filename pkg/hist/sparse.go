@@ -3,8 +3,6 @@ package hist
 import (
 	"errors"
 	"sync"
-
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Sparse is a decoded histogram kept as its non-empty buckets only: what
@@ -29,13 +27,9 @@ var (
 // bucketValues is the lowest value of every bucket, in index order.
 func bucketValues() []int64 {
 	bucketOnce.Do(func() {
-		ones := make([]int64, countsLen)
-		for i := range ones {
-			ones[i] = 1
-		}
-		h := hdr.Import(&hdr.Snapshot{LowestTrackableValue: Lowest, HighestTrackableValue: Highest, SignificantFigures: SigFigs, Counts: ones})
-		for _, b := range h.Distribution() {
-			bucketVal = append(bucketVal, b.From)
+		bucketVal = make([]int64, countsLen)
+		for i := range bucketVal {
+			bucketVal[i] = lowestAt(i)
 		}
 	})
 	return bucketVal
@@ -54,10 +48,10 @@ func DecodeSparse(s string) (*Sparse, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range h.h.Distribution() {
-			if b.Count > 0 {
-				sp.vals, sp.counts, sp.total = append(sp.vals, b.From), append(sp.counts, b.Count), sp.total+b.Count
-				sp.idx = append(sp.idx, -1)
+		for i := h.c.lo; i <= h.c.hi; i++ {
+			if n := h.c.c[i]; n > 0 {
+				sp.vals, sp.counts, sp.total = append(sp.vals, lowestAt(i)), append(sp.counts, n), sp.total+n
+				sp.idx = append(sp.idx, i)
 			}
 		}
 		return sp, nil
@@ -83,7 +77,11 @@ func DecodeSparse(s string) (*Sparse, error) {
 // MergeSparse adds every value of s into h.
 func (h *Histogram) MergeSparse(s *Sparse) {
 	for i, v := range s.vals {
-		_ = h.h.RecordValues(v, s.counts[i]) // in range: a value of a bucket of the geometry
+		if j := s.idx[i]; j >= 0 {
+			h.c.add(j, s.counts[i])
+		} else {
+			h.c.recordValue(v, s.counts[i]) // in range: a value of a bucket of the geometry
+		}
 	}
 }
 

@@ -12,10 +12,14 @@ import (
 // checks the budget, and sends the ticket's request when it is due:
 //
 //   - open models (constant-rate, ramping-rate): a ticket is due at its
-//     time in the schedule. A connection holds its ticket until then; a
-//     ticket claimed more than LateThreshold after it was due found every
-//     connection busy and is counted late. Latency counts from the due
-//     time (no coordinated omission), service time from the send.
+//     time in the schedule. A connection holds its ticket until then, or
+//     until it is within the transport's batching window of it (a loop's
+//     wake-up serves every ticket due within its window, so a request may
+//     go out up to the window early). A ticket sent more than
+//     LateThreshold after it was due (every connection was busy, or the
+//     transport was behind) is counted late. Latency counts from the due
+//     time, or from the send if that was earlier (no coordinated omission,
+//     and never less than the exchange took); service time from the send.
 //   - closed models (avalanche, tsunami, ramping-concurrency): a ticket is
 //     due when it is claimed, while the run lasts; tsunami rests each
 //     connection for the delay after each response, ramping-concurrency
@@ -33,7 +37,8 @@ type driver struct {
 	of, idx int64
 	o       outcome
 	conns   []ticket
-	rested  []time.Time // tsunami: when each connection may send again
+	window  time.Duration // the transport's batching window (see Next)
+	rested  []time.Time   // tsunami: when each connection may send again
 }
 
 // ticket is the request a connection holds: claimed, then sent when due.
@@ -41,8 +46,11 @@ type ticket struct {
 	held  bool
 	n     int64 // the run's request number
 	due   time.Time
-	late  bool // claimed more than LateThreshold after it was due
+	late  bool // sent more than LateThreshold after it was due
 	entry int  // the request entry picked for it (see outcome.entry)
+	// sched is the open-model schedule due was taken from; nil: not yet
+	// scheduled (a live run's schedule had run out when it was claimed)
+	sched *rampSchedule
 }
 
 var _ client.Driver = (*driver)(nil)
@@ -66,6 +74,7 @@ func (d *driver) Next(i int, now time.Time) client.Step {
 		return client.Step{}
 	}
 	t := &d.conns[i]
+	claimed := false
 	if !t.held {
 		if st, ok := d.gate(i, now); !ok {
 			return st
@@ -74,21 +83,21 @@ func (d *driver) Next(i int, now time.Time) client.Step {
 		if r.bounded && n >= r.budget {
 			return client.Step{}
 		}
-		due := now
-		if r.open {
-			at, ok := r.sched.At(n)
-			if !ok {
-				return client.Step{}
-			}
-			due = d.start.Add(at)
-		}
-		t.held, t.n, t.due = true, n, due
-		t.late = now.Sub(due) > LateThreshold
+		t.held, t.n, t.due, t.late, t.sched, claimed = true, n, now, false, nil, true
 	}
-	if wait := t.due.Sub(now); wait > 0 {
+	if r.open {
+		if st, ok := d.schedule(t, now, claimed); !ok {
+			return st
+		}
+	}
+	if wait := t.due.Sub(now); wait > d.window {
+		if r.live { // a change may move the ticket: ask again at the boundary
+			wait = min(wait, nextBoundary(d.start, now).Sub(now))
+		}
 		return client.Step{Wait: wait}
 	}
 	t.held = false
+	t.late = now.Sub(t.due) > LateThreshold
 	if t.n == 0 {
 		first := d.start // closed: the run's start
 		if r.open {
@@ -96,9 +105,41 @@ func (d *driver) Next(i int, now time.Time) client.Step {
 		}
 		r.noteStart(first, now)
 	}
+	seq := t.n*d.of + d.idx
+	if t.sched != nil {
+		seq, _ = t.sched.global(t.n)
+	}
 	var req *client.Request
-	req, t.entry = d.lr.pick(t.n*d.of + d.idx)
+	req, t.entry = d.lr.pick(seq)
 	return client.Step{Req: req}
+}
+
+// schedule gives an open-model ticket its due time from the schedule in
+// force (again after a change swapped it). A ticket the schedule does not
+// hold retires its connection, unless the run is live and before its end:
+// then it waits for a change until the next second boundary. ok is false
+// with the Step to return.
+func (d *driver) schedule(t *ticket, now time.Time, claimed bool) (client.Step, bool) {
+	r := d.r
+	s := r.sched.Load()
+	if t.sched == s {
+		return client.Step{}, true
+	}
+	at, ok := s.At(t.n)
+	if !ok {
+		end := r.endAt(d.start)
+		if !r.live || !now.Before(end) {
+			return client.Step{}, false
+		}
+		t.sched = nil
+		return client.Step{Wait: max(min(nextBoundary(d.start, now).Sub(now), end.Sub(now)), time.Microsecond)}, false
+	}
+	t.sched, t.due = s, d.start.Add(at)
+	if claimed {
+		// claimed late: every connection was busy when it fell due
+		t.late = now.Sub(t.due) > LateThreshold
+	}
+	return client.Step{}, true
 }
 
 // gate is what a closed model checks before a connection claims a ticket:
@@ -109,15 +150,26 @@ func (d *driver) gate(i int, now time.Time) (client.Step, bool) {
 	if r.open {
 		return client.Step{}, true
 	}
-	if !now.Before(d.end) {
+	end := d.end
+	if r.live {
+		end = r.endAt(d.start)
+	}
+	if !now.Before(end) {
 		return client.Step{}, false
 	}
-	if !r.constant {
-		at, ok := r.profile.NextActive(d.base+i, now.Sub(d.start))
-		if !ok {
+	if cs := r.closed.Load(); !cs.constant {
+		at, ok := cs.profile.NextActive(d.base+i, now.Sub(d.start))
+		if !ok && !r.live {
 			return client.Step{}, false
 		}
-		if wait := d.start.Add(at).Sub(now); wait > 0 {
+		wait := d.start.Add(at).Sub(now)
+		if r.live { // a change may wake it: look again at the boundary
+			wait = min(wait, nextBoundary(d.start, now).Sub(now), end.Sub(now))
+			if !ok {
+				wait = min(nextBoundary(d.start, now).Sub(now), end.Sub(now))
+			}
+		}
+		if wait > 0 {
 			return client.Step{Wait: wait, Idle: true}, false // an inactive connection is closed
 		}
 	}
@@ -136,7 +188,12 @@ func (d *driver) Done(i int, res client.Result, sent, done time.Time) {
 	o.res, o.sent, o.done, o.entry = res, sent, done, t.entry
 	o.scheduled, o.late = sent, false
 	if d.r.open {
+		// from the due time, or from the send if the batching window
+		// sent it early: never less than the exchange itself took
 		o.scheduled, o.late = t.due, t.late
+		if sent.Before(t.due) {
+			o.scheduled = sent
+		}
 	}
 	d.ln.record(o)
 	if d.rested != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -41,17 +42,22 @@ var ErrInvalidPlan = errors.New("load: invalid plan")
 // Collect concurrently (typically each second) and after Run returns, then
 // Close.
 type Run struct {
-	plan     Plan
-	reqs     *requestSet
-	open     bool
-	sched    *rampSchedule // open models
-	profile  Profile       // closed models
-	constant bool          // closed model with a fixed connection count
-	delay    time.Duration // tsunami
-	timeout  time.Duration
-	budget   int64 // requests this worker may send, if bounded
-	bounded  bool
-	bound    time.Duration
+	plan    Plan
+	reqs    *requestSet
+	open    bool
+	sched   atomic.Pointer[rampSchedule] // open models; swapped by Adopt
+	closed  atomic.Pointer[closedState]  // closed models; swapped by Adopt
+	delay   time.Duration                // tsunami
+	timeout time.Duration
+	budget  int64 // requests this worker may send, if bounded
+	bounded bool
+	bound   time.Duration
+	// live: the run takes changes (Adopt); endS is the schedule's end in
+	// seconds from the start (float64 bits) and changed wakes Run's
+	// deadline when Adopt moved it.
+	live    bool
+	endS    atomic.Uint64
+	changed chan struct{}
 
 	// One lane per transport: its recording slot, its requests.
 	transports []Transport
@@ -113,6 +119,11 @@ type Options struct {
 	// keeps the name for SNI and certificate checks, and requests keep
 	// their Host header.
 	Resolve func(ctx context.Context, hostport string) (string, error)
+	// Live prepares the run for live changes (Adopt): connections holding
+	// a ticket ask again at every second boundary, a schedule that ran
+	// out waits for a change until its end, and exchanges are bounded by
+	// the request timeout alone (the end may move).
+	Live bool
 }
 
 // Prepare compiles templates and opens connections; it does not send load.
@@ -125,6 +136,7 @@ func PrepareWith(ctx context.Context, p Plan, opts Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.live = opts.Live
 	if r.journey != nil {
 		return r, r.pinJourneys(ctx, opts.Resolve) // journeys open their own connections
 	}
@@ -198,7 +210,9 @@ func newRun(p Plan) (*Run, error) {
 		budget:  p.Share.Requests,
 		bound:   l.RunBound(),
 		stopc:   make(chan struct{}),
+		changed: make(chan struct{}, 1),
 	}
+	r.endS.Store(math.Float64bits(r.bound.Seconds()))
 	// A spec with a request total bounds every worker, even one whose
 	// exact share is 0 (2 requests over 3 workers), which Share.Requests
 	// alone cannot say.
@@ -211,14 +225,15 @@ func newRun(p Plan) (*Run, error) {
 	lanes := l.Concurrency // connections
 	switch l.Model {
 	case spec.ModelConstantRate, spec.ModelRampingRate:
-		r.sched = scheduleFor(&p)
+		r.sched.Store(scheduleFor(&p))
 	case spec.ModelAvalanche:
-		r.profile, r.constant = ConstantProfile(lanes), true
+		r.closed.Store(&closedState{profile: ConstantProfile(lanes), constant: true})
 	case spec.ModelTsunami:
-		r.profile, r.constant, r.delay = ConstantProfile(lanes), true, l.Delay.D
+		r.closed.Store(&closedState{profile: ConstantProfile(lanes), constant: true})
+		r.delay = l.Delay.D
 	case spec.ModelRampingConcurrency:
-		r.profile = RampProfile(l.Stages)
-		lanes = r.profile.Max()
+		r.closed.Store(&closedState{profile: RampProfile(l.Stages)})
+		lanes = r.closed.Load().profile.Max()
 	}
 	if r.bounded && int64(lanes) > r.budget {
 		lanes = int(r.budget) // more would idle
@@ -244,10 +259,10 @@ func (r *Run) canLoop() bool {
 // Info describes the run.
 func (r *Run) Info() Info {
 	in := Info{Model: r.plan.Spec.Load.Model, Connections: r.conns, Budget: r.budget, Bounded: r.bounded, Bound: r.bound}
-	if r.open && r.sched != nil {
-		exp := r.sched.Expected()
-		if r.sched.end > 0 {
-			in.TargetRate = float64(exp) / r.sched.end
+	if s := r.sched.Load(); r.open && s != nil {
+		exp := s.Expected()
+		if s.end > 0 {
+			in.TargetRate = float64(exp) / s.end
 		}
 	}
 	return in
@@ -283,32 +298,23 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	for time.Now().Before(startAt) {
 		runtime.Gosched()
 	}
-	end := startAt.Add(r.bound)
-	stopAt := end
-	if r.open {
-		stopAt = end.Add(min(OpenGrace, r.timeout))
-	}
+	end := r.endAt(startAt)
 	watch := make(chan struct{})
-	deadline := time.NewTimer(time.Until(stopAt))
-	go func() {
-		defer deadline.Stop()
-		select {
-		case <-ctx.Done():
-		case <-deadline.C:
-		case <-watch:
-		}
-		r.stop()
-	}()
-	// Open models cut every exchange at the end plus the request timeout;
-	// closed ones bound each exchange by the timeout alone.
+	go r.awaitEnd(ctx, startAt, watch)
+	// Open models cut every exchange at the end plus the request timeout
+	// (unless live: the end may move); closed ones bound each exchange by
+	// the timeout alone.
 	var cutoff time.Time
-	if r.open {
+	if r.open && !r.live {
 		cutoff = end.Add(r.timeout)
 	}
 	var wg sync.WaitGroup
 	base := 0
 	for j, tr := range r.transports {
 		d := r.newDriver(j, base, tr.Len(), startAt, end)
+		if r.open {
+			d.window = batchOpen(tr)
+		}
 		base += tr.Len()
 		wg.Go(func() {
 			defer tr.Close()
@@ -319,6 +325,29 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	close(watch)
 	r.closeH2()
 	return nil
+}
+
+// awaitEnd stops the run at its end (plus OpenGrace for open models), at
+// ctx's end or when watch closes; a change that moves the end re-arms it.
+func (r *Run) awaitEnd(ctx context.Context, startAt time.Time, watch <-chan struct{}) {
+	defer r.stop()
+	for {
+		stopAt := r.endAt(startAt)
+		if r.open {
+			stopAt = stopAt.Add(min(OpenGrace, r.timeout))
+		}
+		deadline := time.NewTimer(time.Until(stopAt))
+		select {
+		case <-ctx.Done():
+		case <-deadline.C:
+		case <-watch:
+		case <-r.changed:
+			deadline.Stop()
+			continue
+		}
+		deadline.Stop()
+		return
+	}
 }
 
 // stop makes every lane stop starting requests. Idempotent.
@@ -347,6 +376,16 @@ type Interval struct {
 	Counters report.Counters
 	// Names splits Latency and Counters by request name, in spec order.
 	Names []NameInterval
+	// Iterations are a scenario's journeys ended in the interval (nil for
+	// other tests).
+	Iterations *Iterations
+}
+
+// Iterations are journeys that ended: the durations of the completed ones
+// and the counts.
+type Iterations struct {
+	Duration          *hist.Histogram
+	Completed, Failed int64
 }
 
 // Collect returns everything recorded since the previous Collect: the

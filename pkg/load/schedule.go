@@ -33,11 +33,23 @@ type segment struct {
 func (s segment) count() float64 { return (s.r0 + s.r1) / 2 * s.dur }
 
 // rampSchedule is a piecewise-linear global rate split over Of workers.
+// Live changes (course.go) rebuild it: the global stream keeps its
+// numbering, and epochs say which of its requests this worker takes.
 type rampSchedule struct {
 	segs  []segment
 	end   float64 // seconds; no request is due at or after end
 	of    int64
 	index int64
+	// epochs split the global stream where the worker's share changed
+	// (a rebalance); one epoch from 0 without one.
+	epochs []epoch
+}
+
+// epoch is a stretch of the global stream [k0, next epoch's k0) over which
+// this worker takes global requests k0+idx, k0+idx+of, ...; of == 0: none.
+// n0 is how many requests the worker took before it.
+type epoch struct {
+	k0, n0, of, idx int64
 }
 
 var _ Schedule = (*rampSchedule)(nil)
@@ -72,15 +84,33 @@ func newRamp(segs []segment, sh plan.Share) *rampSchedule {
 		c += segs[i].count()
 		end = segs[i].t0 + segs[i].dur
 	}
-	return &rampSchedule{segs: segs, end: end, of: of, index: idx}
+	return &rampSchedule{segs: segs, end: end, of: of, index: idx, epochs: []epoch{{of: of, idx: idx}}}
+}
+
+// global is the global stream index of this worker's n-th request.
+func (s *rampSchedule) global(n int64) (int64, bool) {
+	if n < 0 {
+		return 0, false
+	}
+	for i, e := range s.epochs {
+		if i+1 < len(s.epochs) && n >= s.epochs[i+1].n0 {
+			continue
+		}
+		if e.of == 0 {
+			return 0, false
+		}
+		return e.k0 + (n-e.n0)*e.of + e.idx, true
+	}
+	return 0, false
 }
 
 // At implements Schedule.
 func (s *rampSchedule) At(n int64) (time.Duration, bool) {
-	if n < 0 {
+	g, ok := s.global(n)
+	if !ok {
 		return 0, false
 	}
-	k := float64(n*s.of + s.index)
+	k := float64(g)
 	for _, seg := range s.segs {
 		c := seg.count()
 		if k >= seg.c0+c || c == 0 {
@@ -108,12 +138,37 @@ func (s *rampSchedule) At(n int64) (time.Duration, bool) {
 // Rate implements Schedule.
 func (s *rampSchedule) Rate(elapsed time.Duration) float64 {
 	t := elapsed.Seconds()
+	of := s.of
+	for _, e := range s.epochs {
+		if float64(e.k0) <= s.countAt(t) {
+			of = e.of
+		}
+	}
+	if of == 0 {
+		return 0
+	}
 	for _, seg := range s.segs {
 		if t >= seg.t0 && t < seg.t0+seg.dur {
-			return (seg.r0 + (seg.r1-seg.r0)*(t-seg.t0)/seg.dur) / float64(s.of)
+			return (seg.r0 + (seg.r1-seg.r0)*(t-seg.t0)/seg.dur) / float64(of)
 		}
 	}
 	return 0
+}
+
+// countAt is how many global requests are due before t seconds.
+func (s *rampSchedule) countAt(t float64) float64 {
+	c := 0.0
+	for _, seg := range s.segs {
+		switch {
+		case t >= seg.t0+seg.dur:
+			c = seg.c0 + seg.count()
+		case t > seg.t0:
+			tau := t - seg.t0
+			a := (seg.r1 - seg.r0) / seg.dur
+			return seg.c0 + seg.r0*tau + a*tau*tau/2
+		}
+	}
+	return c
 }
 
 // Expected is how many requests this worker's schedule holds in total
@@ -123,12 +178,27 @@ func (s *rampSchedule) Expected() int64 {
 	for _, seg := range s.segs {
 		total += seg.count()
 	}
-	// global requests k < total with k ≡ index (mod of)
-	kMax := math.Ceil(total) - 1 // highest k with k < total
-	if kMax < float64(s.index) {
+	// global requests k < total that fall to this worker, epoch by epoch
+	kEnd := int64(math.Ceil(total)) // first k with k >= total
+	var n int64
+	for i, e := range s.epochs {
+		next := kEnd
+		if i+1 < len(s.epochs) {
+			next = min(s.epochs[i+1].k0, kEnd)
+		}
+		n += takes(e, next)
+	}
+	return n
+}
+
+// takes is how many of the global requests [e.k0, next) epoch e gives
+// this worker.
+func takes(e epoch, next int64) int64 {
+	span := next - e.k0 - e.idx
+	if e.of == 0 || span <= 0 {
 		return 0
 	}
-	return int64((kMax-float64(s.index))/float64(s.of)) + 1
+	return (span + e.of - 1) / e.of
 }
 
 // scheduleFor builds the schedule of an open-model plan.

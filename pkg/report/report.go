@@ -131,6 +131,8 @@ type Report struct {
 	Recent []Interval `json:"recent,omitempty"`
 	// Names splits the interval and the totals by request name.
 	Names []NameReport `json:"names,omitempty"`
+	// Iterations are the worker's journeys since the start (scenarios).
+	Iterations *IterationReport `json:"iterations,omitempty"`
 }
 
 // Retention of unacknowledged intervals in a worker's report: a leader
@@ -200,6 +202,9 @@ type Point struct {
 	// second (Seconds long): its RPS is per second of that partial time.
 	Partial bool    `json:"partial,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"`
+	// Paused marks a second the test spent paused (a live change): no
+	// request started in it.
+	Paused bool `json:"paused,omitempty"`
 	// Gap marks a second for which not every worker's interval was seen
 	// (for example while leadership moved); its numbers are partial.
 	Gap bool `json:"gap,omitempty"`
@@ -267,6 +272,8 @@ type Summary struct {
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 	// Names is one line per request name, in the spec's order.
 	Names []NameSummary `json:"names,omitempty"`
+	// Iterations are a scenario's journeys (absent for other tests).
+	Iterations *IterationSummary `json:"iterations,omitempty"`
 }
 
 // Summarize builds a summary from a merged histogram and counters.

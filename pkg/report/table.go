@@ -33,6 +33,7 @@ func WriteTable(w io.Writer, title string, s Summary) error {
 	if len(s.ErrorKinds) > 0 {
 		fmt.Fprintf(tw, "  by kind\t%s\n", mapString(s.ErrorKinds))
 	}
+	writeSamples(tw, s.ErrorSamples)
 	if len(s.StatusCodes) > 0 {
 		fmt.Fprintf(tw, "status codes\t%s\n", mapString(s.StatusCodes))
 	}
@@ -50,7 +51,15 @@ func WriteTable(w io.Writer, title string, s Summary) error {
 		fmt.Fprintf(tw, "service time\tp50 %.3f  p99 %.3f  max %.3f ms (from the actual send)\n", sv.P50, sv.P99, sv.Max)
 	}
 	fmt.Fprintf(tw, "max start skew\t%.3f ms\n", s.MaxSkewMs)
+	if it := s.Iterations; it != nil {
+		d := it.DurationMs
+		fmt.Fprintf(tw, "iterations\t%d completed, %d failed; duration p50 %.3f  p99 %.3f  max %.3f ms\n",
+			it.Completed, it.Failed, d.P50, d.P99, d.Max)
+	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := writeNames(&b, s); err != nil {
 		return err
 	}
 	if len(s.Workers) > 0 {
@@ -65,6 +74,34 @@ func WriteTable(w io.Writer, title string, s Summary) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeSamples prints the sampled error messages, kind by kind.
+func writeSamples(tw io.Writer, samples Samples) {
+	kinds := make([]string, 0, len(samples))
+	for k := range samples {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		for _, m := range samples[k] {
+			fmt.Fprintf(tw, "  %s\t%q\n", k, m)
+		}
+	}
+}
+
+// writeNames prints one line per request name (scenario step) when there
+// is more than one name, or a scenario.
+func writeNames(b *strings.Builder, s Summary) error {
+	if len(s.Names) < 2 && s.Iterations == nil {
+		return nil
+	}
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "name\trequests\terrors\treq/s\tp50 ms\tp99 ms\tmax ms\t\n")
+	for _, n := range s.Names {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.3f\t%.3f\t%.3f\t\n", n.Name, n.Requests, n.Errors, n.RPS, n.LatencyMs.P50, n.LatencyMs.P99, n.LatencyMs.Max)
+	}
+	return tw.Flush()
 }
 
 func mapString(m map[string]int64) string {

@@ -29,6 +29,9 @@ var Models = []string{ModelAvalanche, ModelTsunami, ModelConstantRate, ModelRamp
 const (
 	OnLossContinue = "continue"
 	OnLossAbort    = "abort"
+	// OnLossRebalance gives a lost worker's share of an open model's rate
+	// to the survivors (a live change), so the total rate holds.
+	OnLossRebalance = "rebalance"
 )
 
 // Defaults applied by Spec.Normalize.

@@ -145,8 +145,8 @@ func (s *Spec) validateTop(c *checker) {
 	if s.Workers < 0 {
 		c.add("workers", "must be 0 (every live worker) or a positive count, got %d", s.Workers)
 	}
-	if s.OnWorkerLoss != "" && s.OnWorkerLoss != OnLossContinue && s.OnWorkerLoss != OnLossAbort {
-		c.add("on_worker_loss", "must be %q or %q, got %q", OnLossContinue, OnLossAbort, s.OnWorkerLoss)
+	if s.OnWorkerLoss != "" && s.OnWorkerLoss != OnLossContinue && s.OnWorkerLoss != OnLossAbort && s.OnWorkerLoss != OnLossRebalance {
+		c.add("on_worker_loss", "must be %q, %q or %q, got %q", OnLossContinue, OnLossAbort, OnLossRebalance, s.OnWorkerLoss)
 	}
 	if len(s.Name) > 200 {
 		c.add("name", "is longer than 200 characters")

@@ -126,8 +126,12 @@ func startFleet(t *testing.T, c *tc.Cluster, n int) *tc.Proc {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the fleet simulator: %v\n%s", err, out)
 	}
-	sim := tc.Start(t, c.Dir, "fleet", bin, "", "--zk", c.ZK, "--zk-root", c.Root, "--workers", strconv.Itoa(n),
-		"--id-prefix", "sim-", "--zk-auth-file", c.ZKAuthFile)
+	args := []string{"--zk", c.ZK, "--zk-root", c.Root, "--workers", strconv.Itoa(n),
+		"--id-prefix", "sim-", "--zk-auth-file", c.ZKAuthFile}
+	if dir := os.Getenv("STAMPEDE_FLEET_CPUPROFILE_DIR"); dir != "" { // profiling the simulator (docs/scale.md)
+		args = append(args, "--cpuprofile", filepath.Join(dir, fmt.Sprintf("fleet-%d.pprof", n)))
+	}
+	sim := tc.Start(t, c.Dir, "fleet", bin, "", args...)
 	tc.Eventually(t, 60*time.Second+time.Duration(n)*30*time.Millisecond, "the fleet registers", func() bool {
 		b, _ := os.ReadFile(sim.Log)
 		if sim.Exited() {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -46,8 +47,16 @@ func run(ctx context.Context, args []string) error {
 	authFile := fs.String("zk-auth-file", "", `ZooKeeper secret "user:password" (as for the worker)`)
 	session := fs.Duration("session-timeout", coord.DefaultConfig("").SessionTimeout, "each worker's ZooKeeper session timeout")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 	if *workers < 1 || *workers > 20000 {
 		return fmt.Errorf("--workers must be between 1 and 20000, got %d", *workers)
@@ -79,4 +88,17 @@ func run(ctx context.Context, args []string) error {
 		fmt.Println("fleet stopped")
 	}
 	return err
+}
+
+// startCPUProfile profiles the process into path until the returned stop.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }

@@ -58,6 +58,15 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 		_ = json.Unmarshal(b, &created)
 		return created.ID
 	}
+	send := func(method, path, concrete string, body any, want int) {
+		t.Helper()
+		var b json.RawMessage
+		code := tc.SendJSON(t, method, c.API()+concrete, body, &b)
+		if code != want {
+			t.Errorf("%s %s = %d, want %d (%s)", method, concrete, code, want, b)
+		}
+		check(method, path, concrete, code, b)
+	}
 
 	del := func(concrete string, want int) {
 		t.Helper()
@@ -88,6 +97,9 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 	get("/tests/{id}", "/tests/nope", 404)
 	get("/tests/{id}/timeline", "/tests/nope/timeline", 404)
 	post("/tests/{id}/stop", "/tests/nope/stop", nil, 404)
+	send("PATCH", "/tests/{id}", "/tests/nope", map[string]any{"load": map[string]any{"rate": 10}}, 404)
+	post("/tests/{id}/pause", "/tests/nope/pause", nil, 404)
+	post("/tests/{id}/resume", "/tests/nope/resume", nil, 404)
 
 	long := post("/tests", "/tests", map[string]any{
 		"name":    "openapi-long",
@@ -102,6 +114,13 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 	websocket(t, c, "/tests/"+long+"/live", func(code int) { check("GET", "/tests/{id}/live", "/tests/"+long+"/live", code, nil) })
 	websocket(t, c, "/live", func(code int) { check("GET", "/live", "/live", code, nil) })
 	del("/tests/"+long, http.StatusConflict) // running: stop it first
+	send("PATCH", "/tests/{id}", "/tests/"+long, map[string]any{"load": map[string]any{"rate": 40}}, 200)
+	send("PATCH", "/tests/{id}", "/tests/"+long, map[string]any{"load": map[string]any{"rate": -1}}, 400)
+	post("/tests/{id}/resume", "/tests/"+long+"/resume", nil, 409) // not paused
+	post("/tests/{id}/pause", "/tests/"+long+"/pause", nil, 200)
+	post("/tests/{id}/resume", "/tests/"+long+"/resume", nil, 200)
+	get("/tests/{id}", "/tests/"+long, 200)
+	get("/tests/{id}/timeline", "/tests/"+long+"/timeline", 200)
 	post("/tests/{id}/rerun", "/tests/nope/rerun", nil, 404)
 	again := post("/tests/{id}/rerun", "/tests/"+long+"/rerun", nil, 201) // its one worker is busy: queued
 	c.WaitPhase(again, "queued", 30*time.Second)
@@ -113,6 +132,7 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 	post("/tests/{id}/stop", "/tests/"+long+"/stop", nil, 202)
 	c.WaitPhase(long, "stopped", 30*time.Second)
 	post("/tests/{id}/stop", "/tests/"+long+"/stop", nil, 409)
+	send("PATCH", "/tests/{id}", "/tests/"+long, map[string]any{"load": map[string]any{"rate": 40}}, 409)
 	get("/tests/{id}", "/tests/"+long, 200)
 	get("/tests/{id}/timeline", "/tests/"+long+"/timeline", 200)
 	get("/tests", "/tests", 200)

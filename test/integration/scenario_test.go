@@ -6,6 +6,8 @@ import (
 	"time"
 
 	tc "github.com/stampede-load/stampede/internal/testcluster"
+	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/report"
 )
 
 // TestScenarioUniqueUsersOverWorkers: a 3-step journey with 30 unique users
@@ -54,6 +56,26 @@ func TestScenarioUniqueUsersOverWorkers(t *testing.T) {
 	}
 	if sum.Requests != 90 {
 		t.Errorf("summary requests = %d, want 90", sum.Requests)
+	}
+	wantIterations(t, "unique users", sum, 30, 0)
+}
+
+// wantIterations checks summary.iterations: the counts, merged over the
+// workers, and a duration histogram holding exactly the completed ones.
+func wantIterations(t *testing.T, what string, sum *report.Summary, completed, failed int64) {
+	t.Helper()
+	it := sum.Iterations
+	if it == nil {
+		t.Fatalf("%s: no summary.iterations", what)
+	}
+	h, err := hist.Decode(it.Histogram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Completed != completed || it.Failed != failed || h.Count() != completed ||
+		(completed > 0 && (it.DurationMs.Max <= 0 || it.DurationMs.P50 > it.DurationMs.Max)) {
+		t.Errorf("%s: iterations %+v (histogram of %d); want %d completed, %d failed, one duration each",
+			what, it, h.Count(), completed, failed)
 	}
 }
 
@@ -121,8 +143,40 @@ func TestScenarioFailuresCounted(t *testing.T) {
 		if login.Requests != 30 || login.Errors != 30 || login.ErrorKinds[tt.kind] != 30 {
 			t.Errorf("%s: login %d requests, %d errors %v; want 30, 30 of kind %s", tt.kind, login.Requests, login.Errors, login.ErrorKinds, tt.kind)
 		}
+		wantIterations(t, tt.kind, sum, tt.wantCarts, 30-tt.wantCarts)
 		if cart.Requests != tt.wantCarts || c.TargetRequests() != 30+2*tt.wantCarts {
 			t.Errorf("%s: %d carts, target saw %d; want %d, %d", tt.kind, cart.Requests, c.TargetRequests(), tt.wantCarts, 30+2*tt.wantCarts)
 		}
+	}
+}
+
+// TestScenarioRampingRate: the shop journey in the ramping-rate model over
+// 3 workers, from 0 to 15 journeys/s in 2 s: exactly the ramp's integral
+// of 15 journeys ran, split over the workers, each a distinct user.
+func TestScenarioRampingRate(t *testing.T) {
+	c := tc.New(t, tc.Options{Masters: 1, Workers: 3})
+	c.ResetTarget()
+	sp := shopScenario(c, 200, "$.token")
+	sp["load"] = map[string]any{"model": "ramping-rate", "start_rate": 0, "stages": []any{map[string]any{"duration": "2s", "target": 15}}}
+	res := c.WaitPhase(c.Submit(sp), "completed", 60*time.Second)
+	var st struct {
+		Shop struct {
+			Logins    map[string]int64 `json:"logins"`
+			Checkouts int64            `json:"checkouts"`
+		} `json:"shop"`
+	}
+	if code := tc.GetJSON(t, c.TargetURL("/stats"), &st); code != 200 {
+		t.Fatalf("GET /stats = %d", code)
+	}
+	if len(st.Shop.Logins) != 15 || st.Shop.Checkouts != 15 {
+		t.Errorf("target: %d users logged in, %d checkouts; want 15, 15", len(st.Shop.Logins), st.Shop.Checkouts)
+	}
+	wantIterations(t, "ramping-rate", res.Summary, 15, 0)
+	var perWorker []int64
+	for _, w := range res.Summary.Workers {
+		perWorker = append(perWorker, w.Requests)
+	}
+	if fmt.Sprint(perWorker) != "[15 15 15]" {
+		t.Errorf("requests per worker = %v, want [15 15 15] (5 journeys of 3 steps each)", perWorker)
 	}
 }

@@ -56,6 +56,9 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 	if sum.Names, err = summarizeNames(s, reps, sum.DurationS); err != nil {
 		return report.Summary{}, err
 	}
+	if sum.Iterations, err = iterations(reps, true); err != nil {
+		return report.Summary{}, err
+	}
 	sum.Workers = Lines(st.Workers, reps, lost, nil)
 	for i := range sum.Workers {
 		if v, ok := p99[sum.Workers[i].ID]; ok {
@@ -84,7 +87,20 @@ func Running(s *spec.Spec, st *proto.TestState, tr *Tracker) report.Summary {
 		maxSkew = max(maxSkew, r.StartSkewUs, -r.StartSkewUs)
 	}
 	sum.MaxSkewMs = float64(maxSkew) / 1000
+	sum.Iterations, _ = iterations(tr.Latest(), false) // reports were validated on arrival
 	return sum
+}
+
+// iterations merges the workers' journeys exactly (nil unless a report has
+// them); withHist includes the merged histogram.
+func iterations(reps map[string]*report.Report, withHist bool) (*report.IterationSummary, error) {
+	var t report.IterationTotals
+	for id, r := range reps {
+		if err := t.AddReport(r.Iterations); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
+		}
+	}
+	return t.Summary(withHist), nil
 }
 
 // summary is the headline numbers of a merged histogram and counters whose

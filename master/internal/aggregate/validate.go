@@ -70,7 +70,10 @@ func (b Bounds) Check(key string, r *report.Report) error {
 	if err := checkCounters(r.Interval, r.Totals); err != nil {
 		return bad("%v", err)
 	}
-	hists := []string{r.IntervalHist, r.Cumulative, r.Service}
+	hists, err := iterationHists(r.Iterations, []string{r.IntervalHist, r.Cumulative, r.Service})
+	if err != nil {
+		return bad("%v", err)
+	}
 	for _, iv := range r.Recent {
 		if iv.Seq < 0 || iv.Seq >= r.Seq {
 			return bad("repeated interval %d is not before %d", iv.Seq, r.Seq)
@@ -119,4 +122,16 @@ func checkSamples(s report.Samples) error {
 		}
 	}
 	return nil
+}
+
+// iterationHists checks a report's iterations (nil: none) and adds their
+// histogram to hists.
+func iterationHists(it *report.IterationReport, hists []string) ([]string, error) {
+	if it == nil {
+		return hists, nil
+	}
+	if it.Completed < 0 || it.Failed < 0 {
+		return nil, fmt.Errorf("iterations out of range (completed %d, failed %d)", it.Completed, it.Failed)
+	}
+	return append(hists, it.Cumulative), nil
 }

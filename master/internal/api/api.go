@@ -62,6 +62,7 @@ func (s *Server) Routes(r chi.Router) {
 			r.Get("/tests/{id}", s.getTest)
 			r.Delete("/tests/{id}", s.deleteTest)
 			r.Post("/tests/{id}/stop", s.stopTest)
+			s.changeRoutes(r)
 			r.Post("/tests/{id}/rerun", s.rerunTest)
 			r.Get("/tests/{id}/timeline", s.getTimeline)
 			s.exportRoutes(r)
@@ -161,7 +162,11 @@ func (s *Server) getTimeline(w http.ResponseWriter, r *http.Request) {
 	if s.readFailed(w, id, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "points": pts})
+	out := map[string]any{"id": id, "points": pts}
+	if n, err := s.View.Changes(r.Context(), id); err == nil && len(n.Changes) > 0 {
+		out["events"] = n.Changes // the charts' markers
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) stopTest(w http.ResponseWriter, r *http.Request) {

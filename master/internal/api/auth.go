@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -69,6 +70,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			a.refuse(w, r, http.StatusUnauthorized, "missing or invalid token: send Authorization: Bearer <token>")
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), roleKey{}, role))
 		if isRead(r.Method) {
 			next.ServeHTTP(w, r)
 			return
@@ -85,6 +87,15 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+type roleKey struct{}
+
+// RoleOf is the role Auth found for the request whose context ctx is
+// (RoleNone outside Auth).
+func RoleOf(ctx context.Context) Role {
+	r, _ := ctx.Value(roleKey{}).(Role)
+	return r
 }
 
 func isRead(method string) bool { return method == http.MethodGet || method == http.MethodHead }

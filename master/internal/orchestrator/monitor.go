@@ -60,6 +60,9 @@ type monitorRun struct {
 	quietSince   time.Time // when the last non-lost worker finished
 	names        []report.NameSummary
 	namesAt      time.Time
+
+	ch      *liveChanges // change.go
+	asksDue bool
 }
 
 // monitor merges a running test's reports into the persisted timeline and
@@ -76,6 +79,12 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 	defer tick.Stop()
 	for ctx.Err() == nil {
 		now := time.Now()
+		if m.asksDue {
+			m.asksDue = false
+			if err := m.answerAsks(ctx, now); err != nil {
+				return err
+			}
+		}
 		m.mergeReports()
 		pts, err := m.persist(ctx, now, false)
 		if err != nil {
@@ -103,6 +112,8 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		case <-m.col.notify:
 			// reports of one second arrive together: merge them as one batch
 			sleep(ctx, mergeBatch)
+		case <-m.ch.asks:
+			m.asksDue = true
 		case <-ctx.Done():
 		}
 	}
@@ -139,6 +150,9 @@ func (o *Orchestrator) startMonitor(ctx context.Context, l *coord.Leader, id str
 		m.tr.MarkLost(w)
 	}
 	m.plannedEnd = startAt.Add(s.Load.RunBound() + s.Request.Timeout.D)
+	if err := m.startChanges(ctx); err != nil { // moves plannedEnd and the bounds
+		return nil, err
+	}
 	m.aborted = o.abortRequested(ctx, id)
 	if m.ans, err = o.newAnswers(ctx, id, s, st, m.tr); err != nil {
 		return nil, err
@@ -200,6 +214,7 @@ func (m *monitorRun) persist(ctx context.Context, now time.Time, final bool) ([]
 		at = now.Add(time.Hour)
 	}
 	pts := m.tr.Emit(at)
+	m.markPaused(pts)
 	ops := m.tl.add(pts)
 	liveDue := m.observed && now.Sub(m.lastLive) >= time.Second
 	if len(ops) == 0 && !final && !liveDue {
@@ -259,6 +274,11 @@ func (m *monitorRun) checkLiveness(ctx context.Context, now time.Time) error {
 	// persisted at once, so that a resumed leader stops waiting for them
 	if err := m.o.recordLost(ctx, m.l, m.id, m.lost); err != nil {
 		return err
+	}
+	if m.s.OnWorkerLoss == spec.OnLossRebalance {
+		if err := m.rebalance(ctx, newlyLost, now); err != nil {
+			return err
+		}
 	}
 	for _, w := range newlyLost {
 		m.log.Warn("worker lost", "worker", w, "policy", m.s.OnWorkerLoss)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
@@ -25,6 +26,10 @@ type Test struct {
 	RemainingS float64                `json:"remaining_s"`
 	Workers    []report.WorkerSummary `json:"workers"`
 	Summary    *report.Summary        `json:"summary"`
+	// Events are the test's live changes, in order (changes.go); Paused
+	// says whether it is paused now.
+	Events []plan.Change `json:"events,omitempty"`
+	Paused bool          `json:"paused,omitempty"`
 	// Position is a queued test's place in the queue (1 runs next).
 	Position int `json:"position,omitempty"`
 	// RerunOf is the test this one reruns.
@@ -85,6 +90,9 @@ func (r *Reader) TestLive(ctx context.Context, id string) (*Test, *proto.Live, e
 		if !proto.Terminal(st.Phase) && s.Load.Duration.D > 0 {
 			t.RemainingS = max(0, s.Load.Duration.D.Seconds()-t.ElapsedS)
 		}
+	}
+	if err := r.addChanges(ctx, t, s, st); err != nil {
+		return nil, nil, err
 	}
 	lines, err := r.Lines(ctx, id)
 	if err != nil {

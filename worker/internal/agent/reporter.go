@@ -20,6 +20,8 @@ type reporter struct {
 	cumulative   *hist.Histogram
 	service      *hist.Histogram
 	names        load.NameTotals
+	// iterations are a scenario's journeys since the start
+	iterations report.IterationTotals
 
 	mu      sync.Mutex
 	pending []report.Interval // unacknowledged intervals, oldest first
@@ -49,6 +51,10 @@ func (r *reporter) interval(run *load.Run, end time.Time, final bool) *report.Re
 		Totals: r.totals, Cumulative: ch, P99Us: r.cumulative.Percentile(99),
 	}
 	rep.Names = r.names.Add(iv.Names)
+	if it := iv.Iterations; it != nil {
+		r.iterations.Add(it.Duration, it.Completed, it.Failed)
+		rep.Iterations = r.iterations.Report()
+	}
 	rep.Totals.ErrorKinds = copyMap(r.totals.ErrorKinds)
 	rep.Totals.Status = copyMap(r.totals.Status)
 	if final {

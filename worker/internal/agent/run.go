@@ -27,7 +27,7 @@ func (a *Agent) runTest(ctx context.Context, id string) {
 	}
 	a.setState(ctx, proto.WorkerPreparing, id)
 	defer a.setState(context.WithoutCancel(ctx), proto.WorkerIdle, "")
-	run, err := load.PrepareWith(ctx, plan, load.Options{Transports: a.cfg.Transports, Resolve: a.resolve})
+	run, err := load.PrepareWith(ctx, plan, load.Options{Transports: a.cfg.Transports, Resolve: a.resolve, Live: true})
 	if err != nil {
 		log.Warn("prepare failed", "err", err)
 		a.vote(ctx, id, proto.Ready{Error: err.Error()})
@@ -90,13 +90,13 @@ func (a *Agent) takePlan(ctx context.Context, id string, log *slog.Logger) (load
 
 // runAndReport runs the load from startAt, reports every second and
 // publishes the final report. The run is bounded by its plan whatever
-// ZooKeeper does: a hard deadline past the planned end.
+// ZooKeeper does: a hard deadline past the planned end (followChanges).
 func (a *Agent) runAndReport(ctx context.Context, id string, plan load.Plan, run *load.Run, startAt time.Time, log *slog.Logger) {
-	bound := plan.Spec.Load.RunBound() + plan.Spec.Request.Timeout.D + 5*time.Second
-	runCtx, cancel := context.WithDeadline(ctx, startAt.Add(bound))
+	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopReason := make(chan string, 1)
 	go a.watchStop(runCtx, id, cancel, stopReason)
+	go a.followChanges(runCtx, id, plan, run, startAt, cancel, log) // and the hard deadline
 
 	rep := newReporter(id, a.cfg.ID, startAt)
 	pub := newPublisher(context.WithoutCancel(ctx), a, id, rep) // reports outlive a stop

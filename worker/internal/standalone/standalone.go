@@ -216,6 +216,7 @@ type accumulator struct {
 	counters         report.Counters
 	judge            *verdict.Evaluator
 	names            load.NameTotals
+	iterations       report.IterationTotals
 	points           []report.Point
 	seconds          []proto.SecondHist
 }
@@ -230,6 +231,9 @@ func (a *accumulator) add(iv load.Interval, second int64, end time.Time) report.
 	a.service.Merge(iv.Service)
 	a.counters.Add(iv.Counters)
 	a.names.Add(iv.Names)
+	if it := iv.Iterations; it != nil {
+		a.iterations.Add(it.Duration, it.Completed, it.Failed)
+	}
 	a.keep(second, iv.Latency)
 	c := iv.Counters
 	p := report.Point{
@@ -268,6 +272,7 @@ func (a *accumulator) check(now time.Time, elapsed float64) *report.ThresholdRes
 func (a *accumulator) summary(run *load.Run, workerID string, elapsed float64) report.Summary {
 	sum := report.Summarize(a.latency, a.counters, elapsed)
 	sum.Names = a.names.Summaries(elapsed)
+	sum.Iterations = a.iterations.Summary(true)
 	info := run.Info()
 	skewMs := float64(run.Skew().Microseconds()) / 1000
 	if info.TargetRate > 0 {
