@@ -12,10 +12,14 @@ import (
 // checks the budget, and sends the ticket's request when it is due:
 //
 //   - open models (constant-rate, ramping-rate): a ticket is due at its
-//     time in the schedule. A connection holds its ticket until then; a
-//     ticket claimed more than LateThreshold after it was due found every
-//     connection busy and is counted late. Latency counts from the due
-//     time (no coordinated omission), service time from the send.
+//     time in the schedule. A connection holds its ticket until then, or
+//     until it is within the transport's batching window of it (a loop's
+//     wake-up serves every ticket due within its window, so a request may
+//     go out up to the window early). A ticket sent more than
+//     LateThreshold after it was due (every connection was busy, or the
+//     transport was behind) is counted late. Latency counts from the due
+//     time, or from the send if that was earlier (no coordinated omission,
+//     and never less than the exchange took); service time from the send.
 //   - closed models (avalanche, tsunami, ramping-concurrency): a ticket is
 //     due when it is claimed, while the run lasts; tsunami rests each
 //     connection for the delay after each response, ramping-concurrency
@@ -33,7 +37,8 @@ type driver struct {
 	of, idx int64
 	o       outcome
 	conns   []ticket
-	rested  []time.Time // tsunami: when each connection may send again
+	window  time.Duration // the transport's batching window (see Next)
+	rested  []time.Time   // tsunami: when each connection may send again
 }
 
 // ticket is the request a connection holds: claimed, then sent when due.
@@ -41,7 +46,7 @@ type ticket struct {
 	held  bool
 	n     int64 // the run's request number
 	due   time.Time
-	late  bool // claimed more than LateThreshold after it was due
+	late  bool // sent more than LateThreshold after it was due
 	entry int  // the request entry picked for it (see outcome.entry)
 	// sched is the open-model schedule due was taken from; nil: not yet
 	// scheduled (a live run's schedule had run out when it was claimed)
@@ -85,13 +90,14 @@ func (d *driver) Next(i int, now time.Time) client.Step {
 			return st
 		}
 	}
-	if wait := t.due.Sub(now); wait > 0 {
+	if wait := t.due.Sub(now); wait > d.window {
 		if r.live { // a change may move the ticket: ask again at the boundary
 			wait = min(wait, nextBoundary(d.start, now).Sub(now))
 		}
 		return client.Step{Wait: wait}
 	}
 	t.held = false
+	t.late = now.Sub(t.due) > LateThreshold
 	if t.n == 0 {
 		first := d.start // closed: the run's start
 		if r.open {
@@ -182,7 +188,12 @@ func (d *driver) Done(i int, res client.Result, sent, done time.Time) {
 	o.res, o.sent, o.done, o.entry = res, sent, done, t.entry
 	o.scheduled, o.late = sent, false
 	if d.r.open {
+		// from the due time, or from the send if the batching window
+		// sent it early: never less than the exchange itself took
 		o.scheduled, o.late = t.due, t.late
+		if sent.Before(t.due) {
+			o.scheduled = sent
+		}
 	}
 	d.ln.record(o)
 	if d.rested != nil {

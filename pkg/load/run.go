@@ -312,6 +312,9 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	base := 0
 	for j, tr := range r.transports {
 		d := r.newDriver(j, base, tr.Len(), startAt, end)
+		if r.open {
+			d.window = batchOpen(tr)
+		}
 		base += tr.Len()
 		wg.Go(func() {
 			defer tr.Close()

@@ -44,6 +44,23 @@ type Transport interface {
 
 var _ Transport = (*client.Serial)(nil)
 
+// batcher is a Transport that can batch an open model's wake-ups
+// (client.Loop): after Batch, it may ask Next for a waiting connection up
+// to client.Window before its wait ends.
+type batcher interface {
+	Batch()
+}
+
+// batchOpen switches tr to batching if it can, and returns the window
+// within which its driver may send a request early (0 if it cannot).
+func batchOpen(tr Transport) time.Duration {
+	if b, ok := tr.(batcher); ok {
+		b.Batch()
+		return client.Window
+	}
+	return 0
+}
+
 // OpenTransports makes the transports of a run with conns connections in
 // all, connected and ready; each transport becomes one lane, with its own
 // histograms. ctx bounds the connecting.

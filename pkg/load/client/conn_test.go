@@ -7,16 +7,24 @@ import (
 	"github.com/stampede-load/stampede/pkg/load/internal/canned"
 )
 
-func TestConnDo(t *testing.T) {
+// cannedEndpoint starts a canned server for the test and returns it with
+// the endpoint of its /ping.
+func cannedEndpoint(t *testing.T) (*canned.Server, Endpoint) {
+	t.Helper()
 	srv, err := canned.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	ep, err := ParseEndpoint(srv.URL()+"/ping", false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv, ep
+}
+
+func TestConnDo(t *testing.T) {
+	srv, ep := cannedEndpoint(t)
 	c := NewConn(ep, 5*time.Second)
 	defer c.Close()
 	req := NewRequest(Spec{Method: "GET", URL: srv.URL() + "/ping", KeepAlive: true})

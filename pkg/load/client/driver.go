@@ -11,7 +11,10 @@ import "time"
 type Driver interface {
 	// Next is called when connection i is free (at the start, after each
 	// outcome and when a wait ends); now is the transport's current time,
-	// which becomes the send time if a request is returned.
+	// which becomes the send time if a request is returned. A transport
+	// that batches (Loop after Batch) asks again up to Window before a
+	// wait ends, so that one wake-up serves every connection due within
+	// Window of it: a driver may then send early or wait again.
 	Next(i int, now time.Time) Step
 	// Done reports the outcome of connection i's request, sent at sent and
 	// finished (response read, or failed) at done.
@@ -30,3 +33,7 @@ type Step struct {
 	Wait time.Duration
 	Idle bool
 }
+
+// Window is a batching transport's window: a wake-up serves every
+// connection whose wait ends within Window of it (see Loop.Batch).
+const Window = time.Millisecond

@@ -28,8 +28,9 @@ type Loop struct {
 	epfd    int
 	conns   []*loopConn
 	events  []syscall.EpollEvent
-	cutoff  int64 // unix ns; no exchange lasts past it (0: none)
-	refeed  []int // connections whose response was read in this batch
+	cutoff  int64     // unix ns; no exchange lasts past it (0: none)
+	refeed  []int     // connections whose response was read in this batch
+	batch   *batching // open-model batching (see Batch); nil: off
 
 	// Shared by the loop's connections, one exchange at a time, so that
 	// an idle connection holds no buffer: the serialized request, the
@@ -167,7 +168,7 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 	for i := range l.conns {
 		l.feed(i, now, d)
 	}
-	busy, wake := l.expire(now, stopped(stop), d)
+	busy, wake := l.expire(now, stopped(stop), 0, d)
 	lastYield := now
 	for busy {
 		// The loop holds its P even while the kernel waits (see
@@ -179,7 +180,13 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 		}
 		// maxWait bounds how late a stop, a timeout or the process's other
 		// goroutines wait; a parked connection may need less.
-		n, err := l.wait(wake)
+		var n int
+		var err error
+		if l.batch != nil {
+			n, err = l.tick(wake)
+		} else {
+			n, err = l.wait(wake)
+		}
 		if err != nil && !errors.Is(err, syscall.EINTR) {
 			return
 		}
@@ -194,29 +201,34 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 			l.feed(i, time.Now(), d)
 		}
 		l.refeed = l.refeed[:0]
-		busy, wake = l.expire(time.Now(), stopped(stop), d)
+		busy, wake = l.expire(time.Now(), stopped(stop), wake, d)
 	}
 }
 
-// wait waits for events until the earliest parked connection's wake-up
-// (unix ns, 0 if none), at most maxWait. When that wake-up is more than
-// idleAfter away (a low rate: nothing is due for a while) it waits up to
-// idleWait instead, ending a millisecond before the wake-up so that the
-// last stretch is a short, precise wait: a loop at 10 req/s wakes about
-// 50 times a second instead of 500. The long wait bounds how late a stop,
-// a timeout or the cutoff is noticed to idleWait; the runtime's preemption
-// signal still interrupts it, so other goroutines are not held longer than
-// the scheduler's time slice.
+// wait waits for events for at most sleepFor(wake).
 func (l *Loop) wait(wake int64) (int, error) {
-	wait := maxWait
-	if wake > 0 {
-		until := time.Duration(wake - time.Now().UnixNano())
-		if until > idleAfter {
-			return epollWait(l.epfd, l.events, min(until-time.Millisecond, idleWait))
-		}
-		wait = min(wait, max(until, 0))
+	return epollWait(l.epfd, l.events, sleepFor(wake))
+}
+
+// sleepFor is how long the loop may wait for the kernel before the
+// earliest parked connection's wake-up (unix ns, 0 if none): at most
+// maxWait. When that wake-up is more than idleAfter away (a low rate:
+// nothing is due for a while) it is up to idleWait instead, ending a
+// millisecond before the wake-up so that the last stretch is a short,
+// precise wait: a loop at 10 req/s wakes about 50 times a second instead
+// of 500. The long wait bounds how late a stop, a timeout or the cutoff
+// is noticed to idleWait; the runtime's preemption signal still
+// interrupts it, so other goroutines are not held longer than the
+// scheduler's time slice.
+func sleepFor(wake int64) time.Duration {
+	if wake <= 0 {
+		return maxWait
 	}
-	return epollWait(l.epfd, l.events, wait)
+	until := time.Duration(wake - time.Now().UnixNano())
+	if until > idleAfter {
+		return min(until-time.Millisecond, idleWait)
+	}
+	return min(maxWait, max(until, 0))
 }
 
 // stopped reports whether stop is closed.
@@ -231,16 +243,22 @@ func stopped(stop <-chan struct{}) bool {
 
 // expire fails exchanges past their deadline and wakes parked connections
 // that are due (all of them once the run is stopping), in one pass over
-// the connections. It reports whether any request is in flight or any
-// connection will ask for one later, and the earliest wake-up time of a
-// parked connection (unix ns, 0 if none).
-func (l *Loop) expire(now time.Time, stopping bool, d Driver) (busy bool, wake int64) {
+// the connections. When batching, a wake-up that found the earliest
+// parked connection (due, unix ns, from the last pass) due also wakes
+// every one due within Window after now. It reports whether any request
+// is in flight or any connection will ask for one later, and the earliest
+// wake-up time of a parked connection (unix ns, 0 if none).
+func (l *Loop) expire(now time.Time, stopping bool, due int64, d Driver) (busy bool, wake int64) {
 	ns := now.UnixNano()
+	soon := ns
+	if l.batch != nil && due > 0 && ns >= due {
+		soon += int64(Window)
+	}
 	for i, c := range l.conns {
 		switch {
 		case c.req != nil && ns >= c.deadline:
 			l.fail(i, c, Timeout, now, d)
-		case c.state == stParked && (ns >= c.wake || stopping):
+		case c.state == stParked && (soon >= c.wake || stopping):
 			c.state = stIdle
 			l.feed(i, now, d)
 		}

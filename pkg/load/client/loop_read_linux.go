@@ -4,6 +4,7 @@ package client
 
 import (
 	"bytes"
+	"errors"
 	"syscall"
 	"time"
 )
@@ -13,11 +14,13 @@ import (
 // then the body, counted and discarded (c.body). The exchange completes
 // once the response is whole.
 func (l *Loop) read(i int, c *loopConn, d Driver) {
-	n, err := syscall.Read(c.fd, l.buf)
-	if err == syscall.EAGAIN || err == syscall.EINTR {
+	n, now, err := l.recv(c.fd)
+	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
 		return
 	}
-	now := time.Now()
+	if now.Before(c.sent) {
+		now = c.sent
+	}
 	if err != nil || n == 0 {
 		if err == nil && c.inBody && c.body.closed() {
 			l.complete(i, c, now, true, d) // the body lasted until the close

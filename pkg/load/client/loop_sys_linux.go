@@ -37,6 +37,9 @@ func (l *Loop) connect(i int, block bool) (pending bool, k Kind) {
 		return false, Classify(err)
 	}
 	_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	if l.batch != nil {
+		stampReads(fd)
+	}
 	if block {
 		// SO_SNDTIMEO bounds a blocking connect on Linux.
 		tv := syscall.NsecToTimeval(l.timeout.Nanoseconds())

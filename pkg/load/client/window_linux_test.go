@@ -1,0 +1,179 @@
+//go:build linux
+
+package client
+
+import (
+	"testing"
+	"time"
+)
+
+// staggered is a Driver that parks connection i until base + i·step after
+// the first turn, then sends one request on it and retires it. It keeps
+// when each connection was due and when the loop served it.
+type staggered struct {
+	req        *Request
+	base, step time.Duration
+	due        []time.Time
+	served     []time.Time
+	done       []int
+	bad        []Result
+}
+
+func (s *staggered) Next(i int, now time.Time) Step {
+	switch {
+	case s.due[i].IsZero():
+		w := s.base + time.Duration(i)*s.step
+		s.due[i] = now.Add(w)
+		return Step{Wait: w}
+	case s.served[i].IsZero():
+		s.served[i] = now
+		return Step{Req: s.req}
+	}
+	return Step{}
+}
+
+func (s *staggered) Done(i int, res Result, _, _ time.Time) {
+	s.done[i]++
+	if res.Kind != OK || res.Status != 200 {
+		s.bad = append(s.bad, res)
+	}
+}
+
+// TestLoopBatchesWakeUps: connections parked until times a quarter of the
+// window apart are served by as few wake-ups as the window allows — every
+// connection due within Window of a wake-up is served by it, with the
+// same send time — and none is served earlier than Window before its
+// time. Each request gets exactly one outcome.
+func TestLoopBatchesWakeUps(t *testing.T) {
+	const n = 12
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	addr := scripted(t, []string{resp}, 1<<20)
+	l, err := NewLoop(Endpoint{Addr: addr}, n, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Dial()
+	l.Batch()
+	d := &staggered{req: NewRequest(Spec{Method: "GET", URL: "http://" + addr + "/", KeepAlive: true}),
+		base: 5 * time.Millisecond, step: Window / 4,
+		due: make([]time.Time, n), served: make([]time.Time, n), done: make([]int, n)}
+	l.Run(make(chan struct{}), time.Time{}, d)
+	for i := range n {
+		if d.done[i] != 1 {
+			t.Errorf("connection %d: %d outcomes, want 1", i, d.done[i])
+		}
+		if early := d.due[i].Sub(d.served[i]); early > Window {
+			t.Errorf("connection %d served %v before its time, more than the %v window", i, early, Window)
+		}
+	}
+	if len(d.bad) > 0 {
+		t.Errorf("failed exchanges: %+v", d.bad)
+	}
+	// A wake-up that served a connection on time (or late) served with it
+	// every connection due within the window after it.
+	wakeups := map[time.Time]bool{}
+	for i := range n {
+		wakeups[d.served[i]] = true
+		if d.served[i].Before(d.due[i]) {
+			continue
+		}
+		for j := range n {
+			if !d.due[j].After(d.served[i].Add(Window)) && d.served[j].After(d.served[i]) {
+				t.Errorf("connection %d (due %v after %d was served) served %v after it, want the same wake-up",
+					j, d.due[j].Sub(d.served[i]), i, d.served[j].Sub(d.served[i]))
+			}
+		}
+	}
+	// Due 0, 0.25, …, 2.75 ms: windows from 0, 1.25 and 2.5 ms cover them
+	// all; a late wake-up covers more, never fewer.
+	if len(wakeups) > 3 {
+		t.Errorf("%d connections served in %d wake-ups, want at most 3", n, len(wakeups))
+	}
+}
+
+// paced is a Driver that sends n requests over its connections, each
+// connection waiting gap before each request. It keeps, in slices made up
+// front (it allocates nothing per request), each outcome's send and done
+// times and when Done was called.
+type paced struct {
+	req            *Request
+	gap            time.Duration
+	n, sent, ok    int
+	waited         []bool
+	sentAt, doneAt []time.Time
+	calledAt       []time.Time
+	failed         int
+}
+
+func newPaced(req *Request, conns, n int, gap time.Duration) *paced {
+	return &paced{req: req, gap: gap, n: n, waited: make([]bool, conns),
+		sentAt: make([]time.Time, n), doneAt: make([]time.Time, n), calledAt: make([]time.Time, n)}
+}
+
+func (p *paced) Next(i int, _ time.Time) Step {
+	if p.sent == p.n {
+		return Step{}
+	}
+	if !p.waited[i] {
+		p.waited[i] = true
+		return Step{Wait: p.gap}
+	}
+	p.waited[i] = false
+	p.sent++
+	return Step{Req: p.req}
+}
+
+func (p *paced) Done(_ int, res Result, sent, done time.Time) {
+	if res.Kind != OK || res.Status != 200 || p.ok == p.n {
+		p.failed++
+		return
+	}
+	p.sentAt[p.ok], p.doneAt[p.ok], p.calledAt[p.ok] = sent, done, time.Now()
+	p.ok++
+}
+
+// TestBatchedLoopTimesArrivals: a batching loop reads responses at its
+// wake-ups, not as they arrive, and times each by when it arrived (the
+// kernel's receive timestamp): never before its send, never after it was
+// read, and for most well before the read, since the loop slept through
+// the arrival. Every request gets exactly one outcome, and the batching
+// path allocates nothing per request.
+func TestBatchedLoopTimesArrivals(t *testing.T) {
+	srv, ep := cannedEndpoint(t)
+	req := NewRequest(Spec{Method: "GET", URL: srv.URL() + "/ping", KeepAlive: true})
+	run := func(n int) *paced {
+		l, err := NewLoop(ep, 16, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		l.Dial()
+		l.Batch()
+		p := newPaced(req, 16, n, 3*Window)
+		l.Run(make(chan struct{}), time.Time{}, p)
+		return p
+	}
+	p := run(400)
+	if p.ok != 400 || p.failed != 0 {
+		t.Fatalf("%d outcomes OK and %d failed, want 400 and 0", p.ok, p.failed)
+	}
+	slept := 0
+	for k := range p.ok {
+		if p.doneAt[k].Before(p.sentAt[k]) || p.doneAt[k].After(p.calledAt[k]) {
+			t.Fatalf("outcome %d: done %v after the send, Done called %v after it: want the arrival between the send and the read",
+				k, p.doneAt[k].Sub(p.sentAt[k]), p.calledAt[k].Sub(p.sentAt[k]))
+		}
+		if p.calledAt[k].Sub(p.doneAt[k]) > 100*time.Microsecond {
+			slept++
+		}
+	}
+	if slept < p.ok/2 {
+		t.Errorf("only %d of %d responses were read more than 100 µs after they arrived: the loop does not sleep through arrivals, or does not time them by the kernel's timestamp", slept, p.ok)
+	}
+	small := testing.AllocsPerRun(1, func() { run(200) })
+	big := testing.AllocsPerRun(1, func() { run(2200) })
+	if per := (big - small) / 2000; per >= 0.01 {
+		t.Errorf("%.3f allocations per request on the batching path (%.0f for 200, %.0f for 2,200), want 0", per, small, big)
+	}
+}
