@@ -69,6 +69,9 @@ export interface TestListItem {
   id: string; name?: string; phase: string; reason?: string;
   created_at?: string; start_at?: string; ended_at?: string;
   summary?: Summary | null;
+  // position is a queued test's place in the queue (1 runs next);
+  // rerun_of the test this one reruns.
+  position?: number; rerun_of?: string;
 }
 
 export interface TestWorker {
@@ -181,6 +184,7 @@ export const api = {
   create: (body: string, yaml: boolean) =>
     call<{ id: string }>("POST", "tests", body, yaml ? "application/yaml" : "application/json"),
   stop: (id: string) => call<{ id: string; phase: string }>("POST", `tests/${encodeURIComponent(id)}/stop`),
+  rerun: (id: string) => call<{ id: string; rerun_of: string }>("POST", `tests/${encodeURIComponent(id)}/rerun`),
   compare: (base: string, head: string) =>
     call<Comparison>("GET", `tests/compare?base=${encodeURIComponent(base)}&head=${encodeURIComponent(head)}`),
   // exportBlob fetches one export with the token (a plain link could not
