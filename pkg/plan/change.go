@@ -85,6 +85,8 @@ type Course struct {
 	// End is the wall second at which the run ends: its running duration
 	// reached (a pause without a resume lasts MaxPause).
 	End float64
+	// Total is the running duration (seconds) after the changes.
+	Total float64
 }
 
 // Follow applies changes (in Seq order, each At at or after the one
@@ -139,7 +141,7 @@ func Follow(l *spec.Load, changes []Change) Course {
 		out = append(out, cur)
 		cur = Piece{From: cur.To, Run: cur.Run, Rate: cur.Rate, Concurrency: cur.Concurrency, Drop: cur.Drop}
 	}
-	course := Course{End: cur.From + (total - cur.Run)}
+	course := Course{End: cur.From + (total - cur.Run), Total: total}
 	cur.To = course.End
 	out = append(out, cur)
 	course.Pieces = out
