@@ -137,3 +137,16 @@ func TestEffectiveSecond(t *testing.T) {
 		}
 	}
 }
+
+func TestMeanRate(t *testing.T) {
+	l := spec.Load{Model: spec.ModelConstantRate, Rate: 1000, Duration: spec.D(10 * time.Second)}
+	c := Follow(&l, []Change{
+		{Seq: 1, At: 5, Kind: ChangeLoad, Rate: 2000},
+		{Seq: 2, At: 6, Kind: ChangePause},
+		{Seq: 3, At: 8, Kind: ChangeResume},
+	})
+	// 5 s at 1,000/s, then 5 s of running time at 2,000/s
+	if got := c.MeanRate(1000); got != 1500 {
+		t.Errorf("MeanRate = %v, want 1500", got)
+	}
+}

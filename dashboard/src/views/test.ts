@@ -11,6 +11,7 @@ import * as fmt from "../format";
 import { paged } from "../pager";
 import { Report } from "./report";
 import { exportButtons, namesTable, verdictCard } from "../answers";
+import { describe, LiveControl } from "./control";
 
 const terminal = new Set(["completed", "stopped", "aborted", "failed"]);
 
@@ -33,8 +34,11 @@ function progress(t: TestDetail, now: number): HTMLElement {
   const until = isFinite(end) && new Date(end).getFullYear() >= 2000 ? end : now;
   const elapsed = Math.max(0, (until - start) / 1000);
   const parts: (string | HTMLElement)[] = [h("span", { "data-test": "elapsed" }, `elapsed ${fmt.seconds(elapsed)}`)];
+  if (t.paused) parts.push(" · ", h("span", { class: "warn", "data-test": "paused" }, "paused"));
   if (!terminal.has(t.phase)) {
-    if (total > 0) {
+    if (t.events?.length && t.remaining_s != null) { // live changes moved the end
+      parts.push(" · ", h("span", { "data-test": "remaining" }, `remaining ${fmt.seconds(t.remaining_s)}`));
+    } else if (total > 0) {
       parts.push(" · ", h("span", { "data-test": "remaining" }, `remaining ${fmt.seconds(Math.max(0, total - elapsed))}`));
     } else if (load.requests) {
       const done = t.summary?.requests ?? 0;
@@ -79,6 +83,14 @@ function specLine(t: TestDetail): string {
   return `${s.request?.method ?? "GET"} ${s.request?.url ?? ""} · ${l.model} ${shape} ${bound}`.trim();
 }
 
+// markersOf is one chart marker per second with live changes (changes of
+// the same second share one label).
+function markersOf(t: TestDetail): { at: number; label: string }[] {
+  const by = new Map<number, string[]>();
+  for (const c of t.events ?? []) by.set(c.at, [...(by.get(c.at) ?? []), describe(c)]);
+  return [...by].map(([at, labels]) => ({ at, label: labels.join(", ") }));
+}
+
 // rerunButton creates a new test from this one's spec and opens it.
 function rerunButton(id: string): HTMLElement {
   const btn = h("button", { "data-test": "rerun", title: "a new test from the same spec" }, "Rerun") as HTMLButtonElement;
@@ -106,6 +118,7 @@ export function testView(el: HTMLElement, id: string): () => void {
   let poll: number | undefined;
 
   const charts = new TimelineCharts();
+  const control = new LiveControl(id);
   const head = h("div");
   const tiles = h("div", { class: "tiles" });
   const workers = h("div");
@@ -118,7 +131,7 @@ export function testView(el: HTMLElement, id: string): () => void {
   const workersCard = h("section", { class: "card" }, h("h3", null, "Workers"), workers);
 
   replace(el,
-    h("section", { class: "card test-head" }, head),
+    h("section", { class: "card test-head" }, head), control.el,
     tiles, answersEl, charts.el, workersCard, reportEl);
 
   stopBtn.addEventListener("click", async () => {
@@ -163,7 +176,9 @@ export function testView(el: HTMLElement, id: string): () => void {
     const drawWorkers = () => replace(workers, workersTable(t, drawWorkers));
     drawWorkers();
     workersCard.hidden = ended && !!s;
-    charts.update(points);
+    control.el.hidden = t.phase !== "running";
+    control.update(t);
+    charts.update(points, markersOf(t));
   };
 
   const showReport = async () => {
