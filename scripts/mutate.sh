@@ -83,13 +83,15 @@ mutation() {
 mutation fence pkg/coord/election.go \
 	'all := append\(\[\]Op\{CheckOp\{Path: l\.node, Version: -1\}\}, ops\.\.\.\)' \
 	'all := ops' \
-	./pkg/coord/:TestDeposedLeaderWriteIsFenced
+	./pkg/coord/:TestDeposedLeaderWriteIsFenced \
+	./pkg/coord/:TestConformanceMemory/DeposedLeaderIsFenced
 
 # 2. The start barrier: the engine starts as soon as Run is called.
 mutation start-at pkg/load/run.go \
 	'(?<=func \(r \*Run\) Run\(ctx context\.Context, startAt time\.Time\) error \{\n)' \
 	$'\tstartAt = time.Now()\n' \
 	./pkg/load/:TestRunWaitsForStartAt \
+	./worker/internal/agent/:TestAgentRunsItsPlanOnTheTwin \
 	./test/integration/:TestWorkersStartAtTheBarrier
 
 # 3. The merge: the leader's result leaves out one worker's report.
@@ -97,6 +99,7 @@ mutation drop-worker master/internal/aggregate/merge.go \
 	'for _, id := range ids \{' \
 	'for _, id := range ids[1:] {' \
 	./master/internal/aggregate/:TestNamesMergeExactly \
+	./master/internal/orchestrator/:TestPhaseMachineOnTheTwin \
 	./test/integration/:TestRequestBudgetSplitsExactly
 
 # 4. The exact split: the remainder of a request budget is not handed out.
@@ -110,6 +113,7 @@ mutation exact-split pkg/plan/plan.go \
 mutation ignore-stop worker/internal/agent/run.go \
 	'if ok \{(?=\n\t+var s proto\.StopRequest)' \
 	'if ok && false {' \
+	./worker/internal/agent/:TestAgentStopsOnRequestOnTheTwin \
 	./test/integration/:TestStopLeavesWorkersIdleWithinOneSecond
 
 # 6. A stored spec that no longer validates is retried forever.
@@ -117,6 +121,13 @@ mutation stored-invalid master/internal/orchestrator/drive.go \
 	'if errors\.As\(err, &invalid\) \{' \
 	'if false && errors.As(err, &invalid) {' \
 	./test/integration/:TestStoredInvalidSpecFailsItsTest
+
+# 7. A resumed leader ignores the intervals workers repeat until it
+# acknowledges them, so the seconds nobody merged during a failover are lost.
+mutation drop-recent master/internal/aggregate/tracker.go \
+	'for _, iv := range r\.Recent \{' \
+	'for _, iv := range r.Recent[:0] {' \
+	./master/internal/orchestrator/:TestFailoverResumesARunningTestOnTheTwin
 
 echo
 echo "== mutate: $(( ${#report[@]} )) mutations =="

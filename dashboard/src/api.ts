@@ -32,13 +32,18 @@ export interface Summary {
   requests: number; errors: number; rps: number; duration_s: number;
   latency_ms: Latency; service_ms?: Latency | null;
   status_codes?: Record<string, number>; error_kinds?: Record<string, number>;
+  error_samples?: Record<string, string[]>;
   bytes_in?: number; bytes_out?: number; late?: number;
   target_rate?: number; rate_missed?: boolean; max_start_skew_ms?: number;
   workers?: WorkerSummary[] | null;
   distribution?: { percentile: number; ms: number }[] | null;
   histogram?: string; lost_workers?: string[] | null;
   verdict?: "passed" | "failed"; thresholds?: ThresholdResult[] | null; names?: NameSummary[] | null;
+  iterations?: Iterations | null;
 }
+
+// Iterations are a scenario's journeys (docs/results.md).
+export interface Iterations { completed: number; failed: number; duration_ms: Latency; histogram?: string }
 
 // ThresholdResult is one threshold's outcome (docs/results.md).
 export interface ThresholdResult {
@@ -69,6 +74,9 @@ export interface TestListItem {
   id: string; name?: string; phase: string; reason?: string;
   created_at?: string; start_at?: string; ended_at?: string;
   summary?: Summary | null;
+  // position is a queued test's place in the queue (1 runs next);
+  // rerun_of the test this one reruns.
+  position?: number; rerun_of?: string;
 }
 
 export interface TestWorker {
@@ -79,7 +87,21 @@ export interface TestWorker {
 export interface TestDetail extends TestListItem {
   spec: Spec;
   workers?: TestWorker[] | null;
+  // live changes (PATCH, pause, resume, rebalance) in order; paused: now
+  events?: LiveChange[] | null;
+  paused?: boolean;
+  remaining_s?: number;
 }
+
+// LiveChange is one live change of a running test, applied from second at.
+export interface LiveChange {
+  seq: number; at: number; kind: "load" | "pause" | "resume" | "rebalance";
+  rate?: number; concurrency?: number; duration?: string; lost?: string[];
+  by?: string; time: number;
+}
+
+// LoadPatch is PATCH /tests/{id}'s partial load.
+export interface LoadPatch { rate?: number; concurrency?: number; duration?: string }
 
 // Spec is the test spec (docs/spec.md); only the fields the dashboard reads are typed.
 export interface Spec {
@@ -100,7 +122,7 @@ export interface WorkerPoint { requests: number; errors: number; rps: number; p9
 export interface Point {
   second: number; t: number; requests: number; rps: number; errors: number;
   error_kinds?: Record<string, number>; status_codes?: Record<string, number>;
-  late?: number; latency_ms: Latency; workers?: Record<string, WorkerPoint>; gap?: boolean;
+  late?: number; latency_ms: Latency; workers?: Record<string, WorkerPoint>; gap?: boolean; paused?: boolean;
   // others sums the workers beyond the top ones kept per point; partial marks
   // the run's last, shorter second (seconds long)
   others?: WorkerPoint; other_workers?: number; partial?: boolean; seconds?: number;
@@ -159,10 +181,15 @@ export const api = {
   tests: () => call<TestListItem[]>("GET", "tests"),
   test: (id: string) => call<TestDetail>("GET", `tests/${encodeURIComponent(id)}`),
   timeline: (id: string) =>
-    call<{ id: string; points: Point[] | null }>("GET", `tests/${encodeURIComponent(id)}/timeline`),
+    call<{ id: string; points: Point[] | null; events?: LiveChange[] | null }>("GET", `tests/${encodeURIComponent(id)}/timeline`),
+  patch: (id: string, load: LoadPatch) =>
+    call<{ id: string; change?: LiveChange; ask?: string }>("PATCH", `tests/${encodeURIComponent(id)}`, JSON.stringify({ load })),
+  pause: (id: string) => call<{ id: string; change?: LiveChange; ask?: string }>("POST", `tests/${encodeURIComponent(id)}/pause`),
+  resume: (id: string) => call<{ id: string; change?: LiveChange; ask?: string }>("POST", `tests/${encodeURIComponent(id)}/resume`),
   create: (body: string, yaml: boolean) =>
     call<{ id: string }>("POST", "tests", body, yaml ? "application/yaml" : "application/json"),
   stop: (id: string) => call<{ id: string; phase: string }>("POST", `tests/${encodeURIComponent(id)}/stop`),
+  rerun: (id: string) => call<{ id: string; rerun_of: string }>("POST", `tests/${encodeURIComponent(id)}/rerun`),
   compare: (base: string, head: string) =>
     call<Comparison>("GET", `tests/compare?base=${encodeURIComponent(base)}&head=${encodeURIComponent(head)}`),
   // exportBlob fetches one export with the token (a plain link could not

@@ -46,8 +46,45 @@ function shown(f: (v: number | null | undefined, idx: number) => string): uPlot.
   };
 }
 
+// Marker is a vertical line on the timeline charts: a live change at
+// second at (x = at, the start of that second).
+export interface Marker { at: number; label: string }
+
+// markerPlugin draws the markers markers() returns over a chart's plot.
+function markerPlugin(markers: () => Marker[]): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (u) => {
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = "#7c3aed";
+        ctx.fillStyle = "#7c3aed";
+        ctx.setLineDash([4, 3]);
+        ctx.lineWidth = 1.5 * devicePixelRatio;
+        ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+        const { top, height } = u.bbox;
+        for (const m of markers()) {
+          const x = Math.round(u.valToPos(m.at, "x", true));
+          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+          ctx.beginPath();
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, top + height);
+          ctx.stroke();
+          // near the right edge the label goes left of its line
+          const left = x > u.bbox.left + u.bbox.width * 0.75;
+          ctx.textAlign = left ? "right" : "left";
+          ctx.fillText(m.label, x + (left ? -3 : 3) * devicePixelRatio, top + 12 * devicePixelRatio);
+        }
+        ctx.restore();
+      },
+    },
+  };
+}
+
 // Chart owns one uPlot in a card and keeps it as wide as its card.
 class Chart {
+  // markers are drawn on every redraw (see markerPlugin)
+  markers: Marker[] = [];
   readonly el: HTMLElement;
   private readonly plotEl: HTMLElement;
   private u: uPlot | null = null;
@@ -74,7 +111,8 @@ class Chart {
     if (this.pending) {
       const { opts, data } = this.pending;
       this.pending = null;
-      this.u = new uPlot({ ...opts(), width: this.width(), height: this.height }, data, this.plotEl);
+      const o = opts();
+      this.u = new uPlot({ ...o, plugins: [...(o.plugins ?? []), markerPlugin(() => this.markers)], width: this.width(), height: this.height }, data, this.plotEl);
       return;
     }
     if (!this.u) return;
@@ -125,7 +163,12 @@ export class TimelineCharts {
       this.throughput.el, this.latency.el, this.errors.el, this.status.el);
   }
 
-  update(all: Point[]): void {
+  // update draws the points, with a marker at each live change.
+  update(all: Point[], markers: Marker[] = []): void {
+    for (const c of [this.throughput, this.latency, this.errors, this.status]) {
+      c.markers = markers;
+      c.el.dataset.markers = String(markers.length);
+    }
     const points = withoutEmptyTail(all);
     const xs = points.map((p) => p.second + 1);
     this.drawThroughput(points, xs);

@@ -57,6 +57,12 @@ export function phaseBadge(phase: string): HTMLElement {
   return h("span", { class: `badge phase-${phase}`, "data-test": "phase" }, phase);
 }
 
+// queuePosition is a queued test's place in the queue, or nothing.
+export function queuePosition(t: { phase: string; position?: number }): HTMLElement | null {
+  if (t.phase !== "queued" || !t.position) return null;
+  return h("span", { class: "muted small queue-pos", "data-test": "queue-position" }, ` #${t.position} in the queue`);
+}
+
 export function stateBadge(state: string): HTMLElement {
   return h("span", { class: `badge state-${state}` }, state);
 }

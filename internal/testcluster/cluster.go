@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,26 @@ func (c *Cluster) AddWorker(id, zk string, extra ...string) *Proc {
 	p := Start(c.t, c.Dir, id, filepath.Join(c.Bin, "worker"), addr, args...)
 	WaitReady(c.t, p.URL()+"/readyz", 30*time.Second)
 	c.Workers = append(c.Workers, p)
+	return p
+}
+
+// AddFleet starts the fleet simulator (test/fleet) beside the real
+// workers: n simulated workers named prefix00001…, each a real agent with
+// its own ZooKeeper session whose load answers in-process (they send
+// nothing to the target). It waits until all n are registered.
+func (c *Cluster) AddFleet(n int, prefix string) *Proc {
+	args := []string{"--zk", c.ZK, "--zk-root", c.Root, "--workers", strconv.Itoa(n), "--id-prefix", prefix}
+	if !c.opts.NoAuth {
+		args = append(args, "--zk-auth-file", c.ZKAuthFile)
+	}
+	p := Start(c.t, c.Dir, "fleet-"+prefix, filepath.Join(c.Bin, "fleet"), "", args...)
+	Eventually(c.t, 60*time.Second, "the simulated fleet registers", func() bool {
+		if p.Exited() {
+			c.t.Fatalf("the fleet simulator exited: %s", p.LogTail(20))
+		}
+		b, _ := os.ReadFile(p.Log)
+		return strings.Contains(string(b), "fleet ready")
+	})
 	return p
 }
 

@@ -43,7 +43,7 @@ func Binaries(t testing.TB) string {
 			buildErr = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", binDir, "./master", "./worker", "./target")
+		cmd := exec.Command("go", "build", "-o", binDir, "./master", "./worker", "./target", "./test/fleet")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building binaries: %w\n%s", err, out)

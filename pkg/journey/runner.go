@@ -77,9 +77,10 @@ type Runner struct {
 	// maxBody bounds a step's answer (request.max_response_bytes).
 	maxBody int64
 	// rate > 0: the open model, journeys started per second on this
-	// worker, for duration.
+	// worker, for duration (unless pace.Due says otherwise).
 	rate     float64
 	duration time.Duration
+	pace     Pace
 	ex       [][]namedExtractor
 
 	mu  sync.Mutex
@@ -123,8 +124,8 @@ func NewRunner(s *spec.Spec, sh plan.Share, users int) (*Runner, error) {
 		if r.rate == 0 {
 			r.rate = s.Load.Rate / float64(max(sh.Of, 1))
 		}
-	case spec.ModelRampingRate, spec.ModelRampingConcurrency:
-		return nil, fmt.Errorf("load.model: %s journeys are not supported yet", s.Load.Model)
+	case spec.ModelRampingRate:
+		r.rate = 1 // open; the schedule is the pace's (SetPace)
 	}
 	if d := s.Scenario.Data; d != nil {
 		t, err := d.Table()
@@ -148,6 +149,56 @@ func NewRunner(s *spec.Spec, sh plan.Share, users int) (*Runner, error) {
 		}
 	}
 	return r, nil
+}
+
+// Pace is a load shape the engine computes for a runner (pkg/load's
+// schedules and profiles), so that journeys follow the same shapes as
+// requests.
+type Pace struct {
+	// Due is the open model's schedule: the start offset of this worker's
+	// journey n from the run's start, false once the schedule has ended.
+	// Needed for ramping-rate; constant-rate without it starts journey n at
+	// n/rate.
+	Due func(n int64) (time.Duration, bool)
+	// NextActive is the closed model's profile (ramping-concurrency): the
+	// earliest offset at or after from when virtual user j may start a
+	// journey, false if it never may again. A journey under way when its
+	// user becomes inactive runs to its end.
+	NextActive func(j int, from time.Duration) (time.Duration, bool)
+}
+
+// SetPace sets the runner's load shape; call it before Run.
+func (r *Runner) SetPace(p Pace) { r.pace = p }
+
+// due is the open model's start offset of journey n.
+func (r *Runner) due(n int64) (time.Duration, bool) {
+	if r.pace.Due != nil {
+		return r.pace.Due(n)
+	}
+	off := time.Duration(float64(n) / r.rate * float64(time.Second))
+	return off, r.duration <= 0 || off < r.duration
+}
+
+// await waits until virtual user u may start a journey (the closed
+// model's profile); false if it never may again or ctx ends.
+func (r *Runner) await(ctx context.Context, u int, start time.Time) bool {
+	if r.pace.NextActive == nil {
+		return true
+	}
+	at, ok := r.pace.NextActive(u, time.Since(start))
+	if !ok {
+		return false
+	}
+	if d := time.Until(start.Add(at)); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return ctx.Err() == nil
 }
 
 func sortedNames[V any](m map[string]V) []string {
@@ -212,10 +263,11 @@ func (r *Runner) Run(ctx context.Context) Result {
 	var left atomic.Int64
 	left.Store(r.budget)
 	take := func() bool { return ctx.Err() == nil && (r.budget == 0 || left.Add(-1) >= 0) }
+	start := time.Now()
 	var tickets chan time.Time
 	if r.rate > 0 {
 		tickets = make(chan time.Time)
-		go r.schedule(ctx, take, tickets)
+		go r.schedule(ctx, start, take, tickets)
 	}
 	var wg sync.WaitGroup
 	for u := range r.users {
@@ -230,7 +282,7 @@ func (r *Runner) Run(ctx context.Context) Result {
 					if due, ok = <-tickets; !ok {
 						return
 					}
-				} else if !take() {
+				} else if !r.await(ctx, u, start) || !take() {
 					return
 				}
 				if !r.begin(ctx, c, rng, due) {
@@ -261,18 +313,17 @@ func newStepStats() *StepStats {
 	return &StepStats{Latency: hist.New(), Errors: map[string]int64{}, Samples: map[string][]string{}}
 }
 
-// schedule is the open model: journey k is due at start + k/rate, whatever
+// schedule is the open model: journey k is due at start + due(k), whatever
 // the response times; a due journey waits for a free virtual user, and its
 // steps' latencies count from when they were due.
-func (r *Runner) schedule(ctx context.Context, take func() bool, tickets chan<- time.Time) {
+func (r *Runner) schedule(ctx context.Context, start time.Time, take func() bool, tickets chan<- time.Time) {
 	defer close(tickets)
-	start := time.Now()
-	end := start.Add(r.duration)
 	for k := int64(0); ; k++ {
-		due := start.Add(time.Duration(float64(k) / r.rate * float64(time.Second)))
-		if (r.duration > 0 && !due.Before(end)) || !take() {
+		off, ok := r.due(k)
+		if !ok || !take() {
 			return
 		}
+		due := start.Add(off)
 		select {
 		case <-time.After(time.Until(due)):
 		case <-ctx.Done():

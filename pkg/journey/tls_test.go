@@ -79,3 +79,34 @@ func TestJourneyHTTP2(t *testing.T) {
 		}
 	}
 }
+
+// TestJourneyTLSKinds: scenario steps get the same TLS error kinds as
+// plain requests (unknown authority, name mismatch), and
+// insecure_skip_verify with a client certificate but no CA succeeds.
+func TestJourneyTLSKinds(t *testing.T) {
+	tt := testcluster.StartTLSTarget(t, true, nil)
+	for _, c := range []struct {
+		name     string
+		tls      spec.TLS
+		insecure bool
+		kind     string
+	}{
+		{"no CA", spec.TLS{Cert: tt.Client.CertPEM, Key: tt.Client.KeyPEM}, false, tlsopt.KindUnknownAuthority},
+		{"another name", spec.TLS{CA: tt.CA.PEM, Cert: tt.Client.CertPEM, Key: tt.Client.KeyPEM, ServerName: "shop.example"}, false, tlsopt.KindNameMismatch},
+		{"insecure", spec.TLS{Cert: tt.Client.CertPEM, Key: tt.Client.KeyPEM}, true, ""},
+	} {
+		s := shopSpec(t, tt.URL, "200", "$.token")
+		s.Request.TLS, s.Request.InsecureSkipVerify = &c.tls, c.insecure
+		res := runFleet(t, s)
+		logins := sum(res, "login", func(s *StepStats) int64 { return s.Requests })
+		failed := sum(res, "login", func(s *StepStats) int64 { return s.Errors[c.kind] })
+		checkouts := sum(res, "checkout", func(s *StepStats) int64 { return s.Requests })
+		errs := sum(res, "checkout", func(s *StepStats) int64 { return int64(len(s.Errors)) })
+		switch {
+		case c.kind != "" && (logins != 30 || failed != 30):
+			t.Errorf("%s: %d logins, %d of kind %s; want 30, 30", c.name, logins, failed, c.kind)
+		case c.kind == "" && (checkouts != 30 || errs != 0):
+			t.Errorf("%s: %d checkouts, %d error kinds; want 30, 0", c.name, checkouts, errs)
+		}
+	}
+}

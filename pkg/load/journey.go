@@ -8,21 +8,34 @@ import (
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/journey"
 	"github.com/stampede-load/stampede/pkg/report"
+	"github.com/stampede-load/stampede/pkg/spec"
 )
 
 // A scenario's run: its unit of load is a journey, run by pkg/journey's
-// Runner (load.concurrency virtual users; constant-rate starts load.rate
-// journeys per second over the fleet). Collect reports each step under its
+// Runner (load.concurrency virtual users, or the ramping-concurrency
+// profile's; the open models start journeys on the engine's schedule). Collect reports each step under its
 // name and the whole as the interval. The journey path sends through Go's
 // HTTP client, not the engine's transports.
 
 // newJourneyRun prepares a scenario plan (p is normalized and valid).
 func newJourneyRun(p Plan) (*Run, error) {
 	s := &p.Spec
-	jr, err := journey.NewRunner(s, p.Share, s.Load.Concurrency)
+	users := s.Load.Concurrency
+	var pace journey.Pace
+	switch s.Load.Model {
+	case spec.ModelConstantRate, spec.ModelRampingRate:
+		// the engine's schedule: journey n of this worker is global journey
+		// n·Of + Index of one stream, as for requests
+		pace.Due = scheduleFor(&p).At
+	case spec.ModelRampingConcurrency:
+		prof := RampProfile(s.Load.Stages)
+		users, pace.NextActive = max(prof.Max(), 1), prof.NextActive
+	}
+	jr, err := journey.NewRunner(s, p.Share, users)
 	if err != nil {
 		return nil, err
 	}
+	jr.SetPace(pace)
 	r := &Run{
 		plan:    p,
 		journey: jr,
@@ -31,7 +44,7 @@ func newJourneyRun(p Plan) (*Run, error) {
 		budget:  p.Share.Iterations,
 		bounded: p.Share.Iterations > 0,
 		bound:   s.Load.RunBound(),
-		conns:   s.Load.Concurrency,
+		conns:   users,
 		stopc:   make(chan struct{}),
 		names:   s.RequestNames(),
 	}

@@ -85,6 +85,8 @@ type Course struct {
 	// End is the wall second at which the run ends: its running duration
 	// reached (a pause without a resume lasts MaxPause).
 	End float64
+	// Total is the running duration (seconds) after the changes.
+	Total float64
 }
 
 // Follow applies changes (in Seq order, each At at or after the one
@@ -139,7 +141,7 @@ func Follow(l *spec.Load, changes []Change) Course {
 		out = append(out, cur)
 		cur = Piece{From: cur.To, Run: cur.Run, Rate: cur.Rate, Concurrency: cur.Concurrency, Drop: cur.Drop}
 	}
-	course := Course{End: cur.From + (total - cur.Run)}
+	course := Course{End: cur.From + (total - cur.Run), Total: total}
 	cur.To = course.End
 	out = append(out, cur)
 	course.Pieces = out
@@ -191,6 +193,27 @@ func (c Course) At(t float64) Piece {
 		}
 	}
 	return c.Pieces[len(c.Pieces)-1]
+}
+
+// MeanRate is a constant-rate test's total rate averaged over its running
+// time after the changes (the rate it is planned to send at), given its
+// own rate; 0 without running time.
+func (c Course) MeanRate(base float64) float64 {
+	if c.Total <= 0 {
+		return 0
+	}
+	sum := 0.0
+	for _, p := range c.Pieces {
+		if p.Paused {
+			continue
+		}
+		r := base
+		if p.Rate > 0 {
+			r = p.Rate
+		}
+		sum += r * (p.To - p.From)
+	}
+	return sum / c.Total
 }
 
 // Reshare is a share after the shares in drop were lost: the survivors

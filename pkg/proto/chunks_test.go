@@ -1,11 +1,13 @@
 package proto
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/report"
 )
 
@@ -28,5 +30,47 @@ func TestChunkBoundsEveryChunk(t *testing.T) {
 		if !slices.Equal(back, lines) {
 			t.Errorf("%d lines: chunks hold %d lines, not the same ones", n, len(back))
 		}
+	}
+}
+
+// What Chunk cut and was written as nodes reads back whole with
+// ReadChunks, skipping nodes that are empty or not JSON; a missing
+// directory is reported as not found (on the in-memory coordination twin).
+func TestReadChunksReadsBackWhatChunkCut(t *testing.T) {
+	ctx := context.Background()
+	c, err := coord.DialMemory(ctx, coord.NewMemServer(), coord.DefaultConfig("memory"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if found, err := ReadChunks(ctx, c, "/none", func(string, []int, int) { t.Error("called for a missing dir") }); found || err != nil {
+		t.Fatalf("missing dir: found %v err %v", found, err)
+	}
+	items := make([]int, 3000)
+	for i := range items {
+		items[i] = i * 7
+	}
+	if err := c.EnsurePath(ctx, "/dir"); err != nil {
+		t.Fatal(err)
+	}
+	for i, ch := range Chunk(items, 1000) {
+		if _, err := c.Create(ctx, fmt.Sprintf("/dir/%04d", i), Marshal(ch), coord.Persistent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n, d := range map[string]string{"/dir/x-empty": "[]", "/dir/y-bad": "{not json"} {
+		if _, err := c.Create(ctx, n, []byte(d), coord.Persistent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var back []int
+	found, err := ReadChunks(ctx, c, "/dir", func(_ string, got []int, size int) {
+		if size > 1000 {
+			t.Errorf("a chunk of %d bytes, cut at 1000", size)
+		}
+		back = append(back, got...)
+	})
+	if !found || err != nil || !slices.Equal(back, items) {
+		t.Errorf("found %v err %v, %d items back of %d (or not the same)", found, err, len(back), len(items))
 	}
 }

@@ -168,6 +168,8 @@ func (t *TLS) validatePair(c *checker) {
 		c.add(f+"cert", "is required with key")
 	case t.Key == "":
 		c.add(f+"key", "is required with cert")
+	case t.Key == Redacted:
+		c.add(f+"key", "is %q, as a shown spec has it: send the PEM private key itself", Redacted)
 	default:
 		if _, err := tls.X509KeyPair([]byte(t.Cert), []byte(t.Key)); err != nil {
 			c.add(f+"cert", "and key do not make a certificate: %s", pairProblem(t))

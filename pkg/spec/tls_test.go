@@ -39,6 +39,7 @@ func TestTLSFieldErrors(t *testing.T) {
 		{"key without cert", `{"key": ` + q(leaf.KeyPEM) + `}`, "https://h/", "", "request.tls.cert", "is required with key"},
 		{"key of another cert", `{"cert": ` + q(leaf.CertPEM) + `, "key": ` + q(other.KeyPEM) + `}`, "https://h/", "", "request.tls.cert", "does not match"},
 		{"key too big", `{"cert": ` + q(leaf.CertPEM) + `, "key": ` + q(strings.Repeat("k", spec.MaxTLSKeyBytes+1)) + `}`, "https://h/", "", "request.tls.key", "at most"},
+		{"redacted key", `{"cert": ` + q(leaf.CertPEM) + `, "key": "[redacted]"}`, "https://h/", "", "request.tls.key", "send the PEM private key"},
 		{"file only", `{"ca_file": "ca.pem"}`, "https://h/", "", "request.tls.ca", "CLIs read ca_file"},
 		{"bad server name", `{"server_name": "a b/c"}`, "https://h/", "", "request.tls.server_name", "host name"},
 		{"bad version", `{"min_version": "1.4"}`, "https://h/", "", "request.tls.min_version", `unknown version "1.4"`},

@@ -19,12 +19,7 @@ func TestLeaderKilledTimelineHasNoGap(t *testing.T) {
 		c.ResetTarget()
 		leader, _ := leaderProc(t, c)
 		id := c.Submit(constantRate(c, 600, "12s", nil))
-		waitRunningFor(t, c, id, 4*time.Second)
-		killed := time.Now()
-		leader.Kill()
-		m.failover = failover(t, c, id, killed, c.Session+10*time.Second)
-		res := waitEnd(t, c, id, "completed", 90*time.Second)
-		m.skewMs = skew(res)
+		res := leaderKilledAt(t, c, leader, id, 4*time.Second, m)
 		m.lost = conserve(t, c, id, res)
 		if gaps := checkTimeline(t, c, id, res.Summary.Requests); len(gaps) > 0 {
 			t.Errorf("timeline has gap seconds %v after the failover, want none", gaps)

@@ -267,6 +267,20 @@ func completedUndisturbed(t *testing.T, c *tc.Cluster, id string, m *measure, pe
 	}
 }
 
+// leaderKilledAt kills the leader once the test has run for `after`,
+// records the failover and the start skew, and returns the result once the
+// test completed.
+func leaderKilledAt(t *testing.T, c *tc.Cluster, leader *tc.Proc, id string, after time.Duration, m *measure) tc.Test {
+	t.Helper()
+	waitRunningFor(t, c, id, after)
+	killed := time.Now()
+	leader.Kill()
+	m.failover = failover(t, c, id, killed, c.Session+10*time.Second)
+	res := waitEnd(t, c, id, "completed", 90*time.Second)
+	m.skewMs = skew(res)
+	return res
+}
+
 // skew is the result's max start skew in ms.
 func skew(res tc.Test) float64 { return res.Summary.MaxSkewMs }
 

@@ -149,3 +149,49 @@ func TestScenarioFailuresCounted(t *testing.T) {
 		}
 	}
 }
+
+// TestScenarioRampingRate: the shop journey in the ramping-rate model over
+// 3 workers, from 0 to 10 journeys/s in 3 s: exactly the ramp's integral
+// of 15 journeys ran, split over the workers, each a distinct user; the
+// live summary counted them as they ended.
+func TestScenarioRampingRate(t *testing.T) {
+	c := tc.New(t, tc.Options{Masters: 1, Workers: 3})
+	c.ResetTarget()
+	sp := shopScenario(c, 200, "$.token")
+	sp["load"] = map[string]any{"model": "ramping-rate", "start_rate": 0, "stages": []any{map[string]any{"duration": "3s", "target": 10}}}
+	id := c.Submit(sp)
+	// while it runs, the live summary already counts the journeys (no
+	// histogram: that is the result's)
+	var live *report.IterationSummary
+	tc.Eventually(t, 30*time.Second, "a live summary with iterations", func() bool {
+		v := c.Get(id)
+		if v.Phase == "running" && v.Summary != nil && v.Summary.Iterations != nil && v.Summary.Iterations.Completed > 0 {
+			live = v.Summary.Iterations
+		}
+		return live != nil || v.Phase == "completed"
+	})
+	if live == nil || live.Histogram != "" || live.Completed >= 15 {
+		t.Errorf("live iterations = %+v; want some of the 15 completed, without a histogram", live)
+	}
+	res := c.WaitPhase(id, "completed", 60*time.Second)
+	var st struct {
+		Shop struct {
+			Logins    map[string]int64 `json:"logins"`
+			Checkouts int64            `json:"checkouts"`
+		} `json:"shop"`
+	}
+	if code := tc.GetJSON(t, c.TargetURL("/stats"), &st); code != 200 {
+		t.Fatalf("GET /stats = %d", code)
+	}
+	if len(st.Shop.Logins) != 15 || st.Shop.Checkouts != 15 {
+		t.Errorf("target: %d users logged in, %d checkouts; want 15, 15", len(st.Shop.Logins), st.Shop.Checkouts)
+	}
+	wantIterations(t, "ramping-rate", res.Summary, 15, 0)
+	var perWorker []int64
+	for _, w := range res.Summary.Workers {
+		perWorker = append(perWorker, w.Requests)
+	}
+	if fmt.Sprint(perWorker) != "[15 15 15]" {
+		t.Errorf("requests per worker = %v, want [15 15 15] (5 journeys of 3 steps each)", perWorker)
+	}
+}

@@ -2,7 +2,7 @@
 // row opens the test's live view or report.
 
 import { api, TestListItem } from "../api";
-import { h, phaseBadge, replace, table } from "../dom";
+import { h, phaseBadge, queuePosition, replace, table } from "../dom";
 import * as fmt from "../format";
 import { subscribe } from "../store";
 
@@ -25,7 +25,7 @@ export function testsTable(tests: TestListItem[]): HTMLElement {
       return [
         h("a", { href: `#/tests/${encodeURIComponent(t.id)}`, "data-test": "test-link" },
           t.name || t.id, t.name ? h("span", { class: "muted id" }, ` ${t.id}`) : null),
-        [phaseBadge(t.phase), t.reason ? h("div", { class: "muted small" }, t.reason) : null],
+        [phaseBadge(t.phase), queuePosition(t), t.reason ? h("div", { class: "muted small" }, t.reason) : null],
         fmt.time(t.created_at),
         duration(t),
         s ? fmt.countUnit(s.requests, "req") : "–",

@@ -6,11 +6,12 @@
 import { api, ApiError, Feed, Point, TestDetail, TestMsg } from "../api";
 import { TimelineCharts } from "../charts";
 import { mergePoint } from "../timeline";
-import { h, phaseBadge, replace, stateBadge, table } from "../dom";
+import { h, phaseBadge, queuePosition, replace, stateBadge, table } from "../dom";
 import * as fmt from "../format";
 import { paged } from "../pager";
 import { Report } from "./report";
 import { exportButtons, namesTable, verdictCard } from "../answers";
+import { describe, LiveControl } from "./control";
 
 const terminal = new Set(["completed", "stopped", "aborted", "failed"]);
 
@@ -27,13 +28,17 @@ function progress(t: TestDetail, now: number): HTMLElement {
   const total = fmt.parseDuration(load.duration) ||
     (load.stages ?? []).reduce((a, s) => a + fmt.parseDuration(s.duration), 0);
   if (!isFinite(start) || new Date(start).getFullYear() < 2000) {
-    return h("span", { "data-test": "elapsed" }, t.phase === "pending" ? "waiting for the leader…" : "preparing workers…");
+    const waiting = t.phase === "queued" ? "waiting in the queue for workers…" : "preparing workers…";
+    return h("span", { "data-test": "elapsed" }, t.phase === "pending" ? "waiting for the leader…" : waiting);
   }
   const until = isFinite(end) && new Date(end).getFullYear() >= 2000 ? end : now;
   const elapsed = Math.max(0, (until - start) / 1000);
   const parts: (string | HTMLElement)[] = [h("span", { "data-test": "elapsed" }, `elapsed ${fmt.seconds(elapsed)}`)];
+  if (t.paused) parts.push(" · ", h("span", { class: "warn", "data-test": "paused" }, "paused"));
   if (!terminal.has(t.phase)) {
-    if (total > 0) {
+    if (t.events?.length && t.remaining_s != null) { // live changes moved the end
+      parts.push(" · ", h("span", { "data-test": "remaining" }, `remaining ${fmt.seconds(t.remaining_s)}`));
+    } else if (total > 0) {
       parts.push(" · ", h("span", { "data-test": "remaining" }, `remaining ${fmt.seconds(Math.max(0, total - elapsed))}`));
     } else if (load.requests) {
       const done = t.summary?.requests ?? 0;
@@ -78,6 +83,32 @@ function specLine(t: TestDetail): string {
   return `${s.request?.method ?? "GET"} ${s.request?.url ?? ""} · ${l.model} ${shape} ${bound}`.trim();
 }
 
+// markersOf is one chart marker per second with live changes (changes of
+// the same second share one label).
+function markersOf(t: TestDetail): { at: number; label: string }[] {
+  const by = new Map<number, string[]>();
+  for (const c of t.events ?? []) by.set(c.at, [...(by.get(c.at) ?? []), describe(c)]);
+  return [...by].map(([at, labels]) => ({ at, label: labels.join(", ") }));
+}
+
+// rerunButton creates a new test from this one's spec and opens it.
+function rerunButton(id: string): HTMLElement {
+  const btn = h("button", { "data-test": "rerun", title: "a new test from the same spec" }, "Rerun") as HTMLButtonElement;
+  const msg = h("span", { class: "muted small" });
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    msg.textContent = " creating…";
+    try {
+      const r = await api.rerun(id);
+      location.hash = `#/tests/${encodeURIComponent(r.id)}`;
+    } catch (e) {
+      msg.textContent = ` rerun failed: ${(e as Error).message}`;
+      btn.disabled = false;
+    }
+  });
+  return h("span", null, btn, msg);
+}
+
 export function testView(el: HTMLElement, id: string): () => void {
   let test: TestDetail | null = null;
   let points: Point[] = [];
@@ -87,18 +118,20 @@ export function testView(el: HTMLElement, id: string): () => void {
   let poll: number | undefined;
 
   const charts = new TimelineCharts();
+  const control = new LiveControl(id);
   const head = h("div");
   const tiles = h("div", { class: "tiles" });
   const workers = h("div");
   const stopBtn = h("button", { class: "danger", "data-test": "stop" }, "Stop");
   const stopMsg = h("span", { class: "muted small" });
+  const rerun = rerunButton(id);
   const live = h("span", { class: "live-dot", title: "live feed" });
   const reportEl = h("div");
   const answersEl = h("div");
   const workersCard = h("section", { class: "card" }, h("h3", null, "Workers"), workers);
 
   replace(el,
-    h("section", { class: "card test-head" }, head),
+    h("section", { class: "card test-head" }, head), control.el,
     tiles, answersEl, charts.el, workersCard, reportEl);
 
   stopBtn.addEventListener("click", async () => {
@@ -119,9 +152,11 @@ export function testView(el: HTMLElement, id: string): () => void {
     const ended = terminal.has(t.phase);
     replace(head,
       h("div", { class: "title-row" },
-        h("h2", null, t.name || t.id), phaseBadge(t.phase), ended ? null : live,
-        h("span", { class: "right" }, ended ? null : [stopBtn, " ", stopMsg])),
-      h("div", { class: "muted small" }, `id ${t.id} · ${specLine(t)} · created ${fmt.time(t.created_at)}`),
+        h("h2", null, t.name || t.id), phaseBadge(t.phase), queuePosition(t), ended ? null : live,
+        h("span", { class: "right" }, ended ? null : [stopBtn, " ", stopMsg, " "], rerun)),
+      h("div", { class: "muted small" }, `id ${t.id} · ${specLine(t)} · created ${fmt.time(t.created_at)}`,
+        t.rerun_of ? [" · rerun of ", h("a", { href: `#/tests/${encodeURIComponent(t.rerun_of)}`, "data-test": "rerun-of" }, t.rerun_of),
+          " (", h("a", { href: `#/compare/${encodeURIComponent(t.rerun_of)}/${encodeURIComponent(t.id)}`, "data-test": "compare-rerun" }, "compare"), ")"] : null),
       t.reason ? h("div", { class: ended && t.phase !== "completed" ? "warn" : "muted" }, t.reason) : null,
       h("div", { class: "progress" }, progress(t, Date.now())),
     );
@@ -141,7 +176,9 @@ export function testView(el: HTMLElement, id: string): () => void {
     const drawWorkers = () => replace(workers, workersTable(t, drawWorkers));
     drawWorkers();
     workersCard.hidden = ended && !!s;
-    charts.update(points);
+    control.el.hidden = t.phase !== "running";
+    control.update(t);
+    charts.update(points, markersOf(t));
   };
 
   const showReport = async () => {

@@ -3,8 +3,6 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"path"
 	"sort"
 
 	"github.com/stampede-load/stampede/pkg/coord"
@@ -27,26 +25,14 @@ type histLog struct {
 
 func (o *Orchestrator) restoreHistLog(ctx context.Context, id string) (*histLog, error) {
 	hl := &histLog{o: o, id: id, chunks: map[int64][]proto.SecondHist{}, exists: map[int64]bool{}, dirty: map[int64]bool{}}
-	names, err := o.c.Children(ctx, o.p.HistDir(id))
-	if errors.Is(err, coord.ErrNoNode) {
-		return hl, nil
-	}
+	found, err := proto.ReadChunks(ctx, o.c, o.p.HistDir(id), func(_ string, hs []proto.SecondHist, _ int) {
+		c := hs[0].Second / proto.HistChunkSeconds
+		hl.chunks[c], hl.exists[c] = hs, true
+	})
 	if err != nil {
 		return nil, err
 	}
-	hl.dir = true
-	for _, n := range names {
-		d, _, err := o.c.Get(ctx, path.Join(o.p.HistDir(id), n))
-		if err != nil {
-			return nil, err
-		}
-		var hs []proto.SecondHist
-		if json.Unmarshal(d, &hs) != nil || len(hs) == 0 {
-			continue
-		}
-		c := hs[0].Second / proto.HistChunkSeconds
-		hl.chunks[c], hl.exists[c] = hs, true
-	}
+	hl.dir = found
 	return hl, nil
 }
 

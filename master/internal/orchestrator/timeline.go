@@ -3,8 +3,6 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"path"
 	"sort"
 
 	"github.com/stampede-load/stampede/pkg/coord"
@@ -33,28 +31,16 @@ type tlChunk struct {
 
 func (o *Orchestrator) restoreTimeline(ctx context.Context, id string) (*timeline, error) {
 	tl := &timeline{o: o, id: id, last: -1}
-	names, err := o.c.Children(ctx, o.p.TimelineDir(id))
-	if errors.Is(err, coord.ErrNoNode) {
-		return tl, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	tl.hasDir = true
-	for _, n := range names {
-		d, _, err := o.c.Get(ctx, path.Join(o.p.TimelineDir(id), n))
-		if err != nil {
-			return nil, err
-		}
-		var pts []report.Point
-		if err := json.Unmarshal(d, &pts); err != nil || len(pts) == 0 {
-			continue
-		}
-		tl.chunks = append(tl.chunks, &tlChunk{path: path.Join(o.p.TimelineDir(id), n), first: pts[0].Second, points: pts, size: len(d), stored: true})
+	found, err := proto.ReadChunks(ctx, o.c, o.p.TimelineDir(id), func(node string, pts []report.Point, size int) {
+		tl.chunks = append(tl.chunks, &tlChunk{path: node, first: pts[0].Second, points: pts, size: size, stored: true})
 		for _, p := range pts {
 			tl.last = max(tl.last, p.Second)
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
+	tl.hasDir = found
 	sort.Slice(tl.chunks, func(i, j int) bool { return tl.chunks[i].first < tl.chunks[j].first })
 	return tl, nil
 }

@@ -48,8 +48,6 @@ func (r *Reader) addChanges(ctx context.Context, t *Test, s *spec.Spec, st *prot
 	course := plan.Follow(&s.Load, n.Changes)
 	el := time.Since(time.Unix(0, st.StartAt)).Seconds()
 	t.Paused = course.PausedAt(el)
-	if s.Load.Duration.D > 0 || len(n.Changes) > 0 {
-		t.RemainingS = max(0, course.End-el)
-	}
+	t.RemainingS = max(0, course.Total-course.RunningAt(el)) // running time: a pause does not count
 	return nil
 }

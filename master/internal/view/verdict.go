@@ -3,11 +3,7 @@ package view
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"path"
 	"sort"
-
-	"github.com/stampede-load/stampede/pkg/coord"
 
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
@@ -32,27 +28,10 @@ func (r *Reader) addLiveVerdict(ctx context.Context, id string, sum *report.Summ
 // SecondHists reads the persisted per-second histograms of a test, in
 // second order (none before the leader has merged a second).
 func (r *Reader) SecondHists(ctx context.Context, id string) ([]proto.SecondHist, error) {
-	names, err := r.C.Children(ctx, r.P.HistDir(id))
-	if errors.Is(err, coord.ErrNoNode) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var out []proto.SecondHist
-	for _, n := range names {
-		d, _, err := r.C.Get(ctx, path.Join(r.P.HistDir(id), n))
-		if errors.Is(err, coord.ErrNoNode) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		var hs []proto.SecondHist
-		if json.Unmarshal(d, &hs) == nil {
-			out = append(out, hs...)
-		}
-	}
+	_, err := proto.ReadChunks(ctx, r.C, r.P.HistDir(id), func(_ string, hs []proto.SecondHist, _ int) {
+		out = append(out, hs...)
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Second < out[j].Second })
-	return out, nil
+	return out, err
 }

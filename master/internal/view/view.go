@@ -211,28 +211,11 @@ func (r *Reader) Live(ctx context.Context, id string) (*proto.Live, error) {
 // Lines reads the per-worker lines the leader stored beside the result
 // (none before it first wrote them).
 func (r *Reader) Lines(ctx context.Context, id string) ([]report.WorkerSummary, error) {
-	chunks, err := r.C.Children(ctx, r.P.LinesDir(id))
-	if errors.Is(err, coord.ErrNoNode) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var out []report.WorkerSummary
-	for _, c := range chunks {
-		d, _, err := r.C.Get(ctx, path.Join(r.P.LinesDir(id), c))
-		if errors.Is(err, coord.ErrNoNode) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		var ls []report.WorkerSummary
-		if json.Unmarshal(d, &ls) == nil {
-			out = append(out, ls...)
-		}
-	}
-	return out, nil
+	_, err := proto.ReadChunks(ctx, r.C, r.P.LinesDir(id), func(_ string, ls []report.WorkerSummary, _ int) {
+		out = append(out, ls...)
+	})
+	return out, err
 }
 
 // Result reads a finished test's result (nil if there is none yet).
@@ -253,25 +236,16 @@ func (r *Reader) Result(ctx context.Context, id string) (*report.Summary, error)
 
 // Timeline reads the merged timeline the leader persisted.
 func (r *Reader) Timeline(ctx context.Context, id string) ([]report.Point, error) {
-	chunks, err := r.C.Children(ctx, r.P.TimelineDir(id))
-	if errors.Is(err, coord.ErrNoNode) {
-		if _, _, err := r.C.Get(ctx, r.P.Test(id)); errors.Is(err, coord.ErrNoNode) {
-			return nil, ErrNotFound
-		}
-		return []report.Point{}, nil
-	}
+	out := []report.Point{}
+	found, err := proto.ReadChunks(ctx, r.C, r.P.TimelineDir(id), func(_ string, pts []report.Point, _ int) {
+		out = append(out, pts...)
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := []report.Point{}
-	for _, c := range chunks {
-		d, _, err := r.C.Get(ctx, path.Join(r.P.TimelineDir(id), c))
-		if err != nil {
-			continue
-		}
-		var pts []report.Point
-		if json.Unmarshal(d, &pts) == nil {
-			out = append(out, pts...)
+	if !found {
+		if _, _, err := r.C.Get(ctx, r.P.Test(id)); errors.Is(err, coord.ErrNoNode) {
+			return nil, ErrNotFound
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Second < out[j].Second })

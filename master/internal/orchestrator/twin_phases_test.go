@@ -1,0 +1,185 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stampede-load/stampede/master/internal/view"
+	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/proto"
+)
+
+func absent(t *testing.T, c *coord.Client, p, why string) {
+	t.Helper()
+	ok, _, err := c.Exists(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok {
+		t.Fatalf("%s exists: %s", p, why)
+	}
+}
+
+// checkCompleted checks a completed test's result, lines and timeline
+// against exactly what the workers reported.
+func checkCompleted(t *testing.T, tw *twin, c *coord.Client, id string, perWorker map[string]int64) {
+	t.Helper()
+	var total int64
+	for _, n := range perWorker {
+		total += n
+	}
+	res := tw.result(c, id)
+	if res.Requests != total || res.Errors != 0 || res.StatusCodes["200"] != total {
+		t.Errorf("result: %d requests, %d errors, status %v; want exactly %d, 0, all 200", res.Requests, res.Errors, res.StatusCodes, total)
+	}
+	if res.LatencyMs.P50 < 1.4 || res.LatencyMs.P50 > 1.6 {
+		t.Errorf("p50 %.3f ms, want the 1.5 ms every worker recorded", res.LatencyMs.P50)
+	}
+	rd := &view.Reader{C: c, P: tw.p}
+	lines, err := rd.Lines(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, l := range lines {
+		got[l.ID] = l.Requests
+	}
+	for w, n := range perWorker {
+		if got[w] != n {
+			t.Errorf("worker %s line: %d requests, want %d (lines %+v)", w, got[w], n, lines)
+		}
+	}
+	pts, err := rd.Timeline(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, p := range pts {
+		sum += p.Requests
+	}
+	if sum != total {
+		t.Errorf("timeline: %d points summing to %d requests, want %d", len(pts), sum, total)
+	}
+}
+
+// A test moves pending → preparing → running → completed: every idle
+// worker gets a plan, the barrier opens once all voted, and the result is
+// the exact merge of what each worker reported.
+func TestPhaseMachineOnTheTwin(t *testing.T) {
+	tw := newTwin(t)
+	m := tw.master("m1")
+	ws := []*scriptedWorker{tw.worker("w1", 100), tw.worker("w2", 100), tw.worker("w3", 100)}
+	obs := tw.client()
+	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":300,"duration":"2s"},"workers":3}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	playAll(ctx, id, 2, ws...)
+	select {
+	case <-m.leading:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the master never led")
+	}
+	prep := tw.awaitPhase(obs, id, proto.PhasePreparing, 10*time.Second)
+	if want := []string{"w1", "w2", "w3"}; !slices.Equal(prep.Workers, want) || prep.PlannedAt == 0 || prep.Leader != "m1" {
+		t.Errorf("preparing state %+v, want workers %v planned by m1", prep, want)
+	}
+	kids, err := obs.Children(ctx, tw.p.Plans(id))
+	if err != nil || !slices.Equal(kids, []string{"w1", "w2", "w3"}) {
+		t.Errorf("plans %v (%v), want one per worker", kids, err)
+	}
+	run := tw.awaitPhase(obs, id, proto.PhaseRunning, 10*time.Second)
+	d, _, err := obs.Get(ctx, tw.p.Start(id))
+	var start proto.Start
+	if err != nil || json.Unmarshal(d, &start) != nil || start.StartAt != run.StartAt || run.StartAt == 0 {
+		t.Errorf("start barrier %s (%v), want start_at %d as in the state", d, err, run.StartAt)
+	}
+	waitAll(t, ws...)
+	done := tw.awaitPhase(obs, id, proto.PhaseCompleted, 10*time.Second)
+	if len(done.Gaps) != 0 || len(done.Lost) != 0 || done.EndedAt < run.StartAt {
+		t.Errorf("completed state %+v: want no gaps, no lost worker, ended after the start", done)
+	}
+	checkCompleted(t, tw, obs, id, map[string]int64{"w1": 200, "w2": 200, "w3": 200})
+}
+
+// A worker that never votes fails the test after the ready timeout, with a
+// reason naming it, and the barrier never opens.
+func TestReadyTimeoutFailsTheTestOnTheTwin(t *testing.T) {
+	tw := newTwin(t)
+	tw.master("m1")
+	voter, silent := tw.worker("w1", 100), tw.worker("w2", 100)
+	silent.silent = true
+	obs := tw.client()
+	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":100,"duration":"1s"},"workers":2}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	playAll(ctx, id, 1, voter, silent)
+	prep := tw.awaitPhase(obs, id, proto.PhasePreparing, 10*time.Second)
+	st := tw.awaitPhase(obs, id, proto.PhaseFailed, 10*time.Second)
+	if want := "workers not ready within 2s: w2"; st.Reason != want {
+		t.Errorf("reason %q, want %q", st.Reason, want)
+	}
+	if waited := time.Duration(st.EndedAt - prep.PlannedAt); waited < 2*time.Second || waited > 4*time.Second {
+		t.Errorf("failed %v after planning, want the 2 s ready timeout", waited)
+	}
+	absent(t, obs, tw.p.Start(id), "the barrier opened without every vote")
+	absent(t, obs, tw.p.Result(id), "a failed test has a result")
+}
+
+// The leader is cut off mid-run: it stops leading at once, its session
+// expires a session timeout (2 s) later, and only then does the other
+// master take over. It resumes the running test from ZooKeeper and
+// finishes it with exact counts and no gap: the seconds nobody merged
+// meanwhile come from the intervals every worker repeats until the leader
+// acknowledges them.
+func TestFailoverResumesARunningTestOnTheTwin(t *testing.T) {
+	tw := newTwin(t)
+	first := tw.master("m1")
+	select {
+	case <-first.leading:
+	case <-time.After(10 * time.Second):
+		t.Fatal("m1 never led")
+	}
+	second := tw.master("m2")
+	ws := []*scriptedWorker{tw.worker("w1", 150), tw.worker("w2", 50)}
+	obs := tw.client()
+	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":200,"duration":"4s"},"workers":2}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	playAll(ctx, id, 4, ws...)
+	run := tw.awaitPhase(obs, id, proto.PhaseRunning, 10*time.Second)
+	// wait until m1 merged a second, then cut it off in the middle of the
+	// next one: m2 leads in the middle of second 3, when second 1 is
+	// only in what the workers repeat
+	for {
+		d, _, err := obs.Get(ctx, tw.p.Merged(id))
+		var m proto.Merged
+		if err == nil && json.Unmarshal(d, &m) == nil && m.Through >= 0 {
+			break
+		}
+		if !sleepCtx(ctx, 20*time.Millisecond) {
+			t.Fatal("m1 never merged a second")
+		}
+	}
+	if !sleepCtx(ctx, time.Until(time.Unix(0, run.StartAt).Add(1500*time.Millisecond))) {
+		t.Fatal(ctx.Err())
+	}
+	cut := time.Now()
+	tw.srv.Partition(first.c.Session().ID)
+	select {
+	case <-second.leading:
+	case <-time.After(10 * time.Second):
+		t.Fatal("m2 never took over")
+	}
+	if d := time.Since(cut); d < 1500*time.Millisecond {
+		t.Fatalf("m2 led %v after the cut, before m1's session could expire", d)
+	}
+	waitAll(t, ws...)
+	done := tw.awaitPhase(obs, id, proto.PhaseCompleted, 15*time.Second)
+	if done.Leader != "m2" || len(done.Gaps) != 0 || len(done.Lost) != 0 {
+		t.Errorf("completed state %+v: want written by m2, no gaps, no lost worker", done)
+	}
+	checkCompleted(t, tw, obs, id, map[string]int64{"w1": 600, "w2": 200})
+}

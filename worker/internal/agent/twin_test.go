@@ -1,0 +1,297 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/plan"
+	"github.com/stampede-load/stampede/pkg/policy"
+	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/report"
+	"github.com/stampede-load/stampede/pkg/spec"
+)
+
+// The worker's protocol on the in-memory coordination twin: a real agent
+// with the real load engine, against a loopback target, driven by a
+// scripted leader that does what the orchestrator does (plan, wait for the
+// vote, open the barrier, read the final report). The real leader is tested
+// against scripted workers in master/internal/orchestrator, and both
+// together as processes in test/integration.
+
+// leader is the scripted leader on its own twin session.
+type leader struct {
+	t   *testing.T
+	srv *coord.MemServer
+	c   *coord.Client
+	p   proto.Paths
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func dialTwin(t *testing.T, srv *coord.MemServer) *coord.Client {
+	t.Helper()
+	c, err := coord.DialMemory(context.Background(), srv, coord.Config{SessionTimeout: 2 * time.Second, OpTimeout: 5 * time.Second, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// startAgent runs a real agent with cfg on its own twin session until the
+// test ends, and waits until it is registered.
+func startAgent(t *testing.T, srv *coord.MemServer, cfg Config) *Agent {
+	t.Helper()
+	cfg.Root, cfg.Version, cfg.Logger = "/stampede", "test", quiet()
+	a := New(dialTwin(t, srv), cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("agent: %v", err)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Ready() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("agent never registered: %v", a.Ready())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return a
+}
+
+// counter is what the target saw: how many requests, and when the first
+// arrived (unix ns, on the target's clock).
+type counter struct {
+	n     atomic.Int64
+	first atomic.Int64
+}
+
+func (c *counter) Load() int64 { return c.n.Load() }
+
+// target counts the requests it answers.
+func target(t *testing.T) (*httptest.Server, *counter) {
+	c := &counter{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		c.first.CompareAndSwap(0, time.Now().UnixNano())
+		c.n.Add(1)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(ts.Close)
+	return ts, c
+}
+
+// plan creates test id with specJSON and plans it on the given workers, as
+// the leader does: the test's nodes, then every plan and phase preparing.
+func (l *leader) plan(specJSON string, workers ...string) string {
+	l.t.Helper()
+	sp, errs := spec.Parse([]byte(specJSON))
+	if len(errs) > 0 {
+		l.t.Fatal(errs)
+	}
+	ctx := context.Background()
+	id := proto.NewTestID(time.Now())
+	st := proto.TestState{Phase: proto.PhasePending, CreatedAt: time.Now().UnixNano()}
+	l.must(l.c.Multi(ctx,
+		coord.CreateOp{Path: l.p.Test(id), Data: sp.Encode()},
+		coord.CreateOp{Path: l.p.State(id), Data: proto.Marshal(st)},
+		coord.CreateOp{Path: l.p.Plans(id)}, coord.CreateOp{Path: l.p.ReadyDir(id)},
+		coord.CreateOp{Path: l.p.MetricsDir(id)}, coord.CreateOp{Path: l.p.DoneDir(id)}))
+	ops := []coord.Op{}
+	for i, share := range plan.Split(&sp, len(workers)) {
+		ops = append(ops, coord.CreateOp{Path: l.p.Plan(id, workers[i]), Data: proto.Marshal(proto.PlanNode{Test: id, Worker: workers[i], Share: share})})
+	}
+	st.Phase, st.PlannedAt, st.Workers = proto.PhasePreparing, time.Now().UnixNano(), workers
+	ops = append(ops, coord.SetOp{Path: l.p.State(id), Data: proto.Marshal(st), Version: 0})
+	l.must(l.c.Multi(ctx, ops...))
+	return id
+}
+
+func (l *leader) must(err error) {
+	l.t.Helper()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// vote waits for worker's ready vote.
+func (l *leader) vote(id, worker string) proto.Ready {
+	l.t.Helper()
+	var r proto.Ready
+	l.await("the ready vote of "+worker, func() bool {
+		d, _, err := l.c.Get(context.Background(), l.p.Ready(id, worker))
+		return err == nil && json.Unmarshal(d, &r) == nil
+	})
+	return r
+}
+
+// open opens the start barrier delay from now and marks the test running.
+func (l *leader) open(id string, workers []string, delay time.Duration) time.Time {
+	l.t.Helper()
+	at := time.Now().Add(delay)
+	st := proto.TestState{Phase: proto.PhaseRunning, StartAt: at.UnixNano(), Workers: workers}
+	l.must(l.c.Multi(context.Background(),
+		coord.SetOp{Path: l.p.State(id), Data: proto.Marshal(st), Version: -1},
+		coord.CreateOp{Path: l.p.Start(id), Data: proto.Marshal(proto.Start{StartAt: at.UnixNano()})}))
+	return at
+}
+
+// final waits for worker's final report.
+func (l *leader) final(id, worker string, within time.Duration) *report.Report {
+	l.t.Helper()
+	var r *report.Report
+	deadline := time.Now().Add(within)
+	for {
+		d, _, err := l.c.Get(context.Background(), l.p.Done(id, worker))
+		if err == nil {
+			if r, err = report.DecodeReport(d); err != nil {
+				l.t.Fatal(err)
+			}
+			return r
+		}
+		if !errors.Is(err, coord.ErrNoNode) {
+			l.t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			l.t.Fatalf("no final report of %s within %v", worker, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (l *leader) await(what string, f func() bool) {
+	l.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("not within 10s: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// registered is worker's registration data.
+func (l *leader) registered(worker string) proto.WorkerInfo {
+	l.t.Helper()
+	ctx := context.Background()
+	kids, err := l.c.Children(ctx, l.p.Workers())
+	l.must(err)
+	for _, k := range kids {
+		d, _, err := l.c.Get(ctx, l.p.Workers()+"/"+k)
+		var wi proto.WorkerInfo
+		if err == nil && json.Unmarshal(d, &wi) == nil && wi.ID == worker {
+			return wi
+		}
+	}
+	l.t.Fatalf("%s is not registered (%v)", worker, kids)
+	return proto.WorkerInfo{}
+}
+
+func newLeader(t *testing.T) (*leader, *coord.MemServer) {
+	srv := coord.NewMemServer()
+	return &leader{t: t, srv: srv, c: dialTwin(t, srv), p: proto.Paths{Root: "/stampede"}}, srv
+}
+
+// A planned worker votes ready, starts at the barrier, runs exactly its
+// share against the target and publishes a final report that counts every
+// request the target saw, once; then it is idle again.
+func TestAgentRunsItsPlanOnTheTwin(t *testing.T) {
+	l, srv := newLeader(t)
+	ts, seen := target(t)
+	startAgent(t, srv, Config{ID: "w1"})
+	id := l.plan(`{"request":{"url":"`+ts.URL+`/"},"load":{"model":"constant-rate","rate":100,"duration":"2s"}}`, "w1")
+	if r := l.vote(id, "w1"); !r.OK || r.Error != "" {
+		t.Fatalf("vote %+v, want ready", r)
+	}
+	if wi := l.registered("w1"); wi.State != proto.WorkerReady || wi.Test != id {
+		t.Errorf("registration while voted %+v, want ready for %s", wi, id)
+	}
+	if seen.Load() != 0 {
+		t.Fatalf("the target saw %d requests before the barrier opened", seen.Load())
+	}
+	at := l.open(id, []string{"w1"}, 300*time.Millisecond)
+	r := l.final(id, "w1", 15*time.Second)
+	if r.State != report.StateDone || r.Test != id || r.Worker != "w1" || r.StartAt != at.UnixNano() {
+		t.Errorf("final report %s/%s state %s start_at %d, want done for %s/w1 at %d", r.Test, r.Worker, r.State, r.StartAt, id, at.UnixNano())
+	}
+	if r.Totals.Requests != 200 || r.Totals.Errors != 0 || r.Totals.Status["200"] != 200 {
+		t.Errorf("final totals %+v, want exactly 200 requests, all 200", r.Totals)
+	}
+	if n := seen.Load(); n != r.Totals.Requests {
+		t.Errorf("the target saw %d requests, the report says %d", n, r.Totals.Requests)
+	}
+	if first := time.Unix(0, seen.first.Load()); first.Before(at) || first.Sub(at) > 100*time.Millisecond {
+		t.Errorf("first request at %v, %v after start_at; want at the barrier (within 100 ms)", first, first.Sub(at))
+	}
+	if r.Seq < 1 || r.Seq > 2 {
+		t.Errorf("final report is interval %d, want the 2 s run's last (1 or 2)", r.Seq)
+	}
+	l.await("the worker idle again", func() bool { return l.registered("w1").State == proto.WorkerIdle })
+}
+
+// A worker whose policy refuses the target votes not ready with the reason
+// and never sends a request.
+func TestAgentRefusesAPlanOutsideItsPolicyOnTheTwin(t *testing.T) {
+	l, srv := newLeader(t)
+	ts, seen := target(t)
+	pol, err := policy.New(context.Background(), "10.0.0.0/8", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startAgent(t, srv, Config{ID: "w1", Policy: pol})
+	id := l.plan(`{"request":{"url":"`+ts.URL+`/"},"load":{"model":"constant-rate","rate":100,"duration":"1s"}}`, "w1")
+	r := l.vote(id, "w1")
+	if r.OK || !strings.Contains(r.Error, "worker w1 refuses its plan: request.url") {
+		t.Errorf("vote %+v, want not ready naming request.url", r)
+	}
+	l.open(id, []string{"w1"}, 100*time.Millisecond) // a leader would fail it; even opened, nothing runs
+	l.await("the refused vote withdrawn", func() bool {
+		ok, _, err := l.c.Exists(context.Background(), l.p.Ready(id, "w1"))
+		return err == nil && !ok
+	})
+	if n := seen.Load(); n != 0 {
+		t.Errorf("the target saw %d requests of a refused plan", n)
+	}
+	if ok, _, err := l.c.Exists(context.Background(), l.p.Done(id, "w1")); err != nil || ok {
+		t.Errorf("a refused plan has a final report (%v, %v)", ok, err)
+	}
+}
+
+// A stop request ends the run early; the final report says why and counts
+// exactly what the target saw.
+func TestAgentStopsOnRequestOnTheTwin(t *testing.T) {
+	l, srv := newLeader(t)
+	ts, seen := target(t)
+	startAgent(t, srv, Config{ID: "w1"})
+	id := l.plan(`{"request":{"url":"`+ts.URL+`/"},"load":{"model":"constant-rate","rate":100,"duration":"30s"}}`, "w1")
+	if r := l.vote(id, "w1"); !r.OK {
+		t.Fatalf("vote %+v, want ready", r)
+	}
+	at := l.open(id, []string{"w1"}, 200*time.Millisecond)
+	l.await("load at the target", func() bool { return seen.Load() >= 50 })
+	_, err := l.c.Create(context.Background(), l.p.Stop(id), proto.Marshal(proto.StopRequest{Reason: "enough"}), coord.Persistent)
+	l.must(err)
+	r := l.final(id, "w1", 10*time.Second)
+	if r.Reason != "stopped: enough" {
+		t.Errorf("final reason %q, want %q", r.Reason, "stopped: enough")
+	}
+	if n := seen.Load(); n != r.Totals.Requests || n >= 3000 {
+		t.Errorf("the target saw %d requests, the report says %d (of 3,000 planned)", n, r.Totals.Requests)
+	}
+	if ran := time.Duration(r.IntervalEnd - at.UnixNano()); ran > 5*time.Second {
+		t.Errorf("ran %v after a stop requested within the first seconds", ran)
+	}
+}
