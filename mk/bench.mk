@@ -3,7 +3,7 @@
 # time from Debian when missing; wrk2 and vegeta are used where present (`make wrk2`,
 # `make vegeta`), and named as skipped otherwise. Included by the main Makefile.
 
-.PHONY: bench bench-deps bench-go wrk2 vegeta
+.PHONY: bench bench-deps bench-go bench-profile wrk2 vegeta
 
 bench-deps:
 	@if ! command -v wrk >/dev/null || ! command -v taskset >/dev/null || ! test -x /usr/bin/time; then \
@@ -26,3 +26,8 @@ vegeta:
 # The engine's allocation and per-request benchmarks (go test -bench).
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/load/... ./pkg/template/
+
+# Where a closed-model request's CPU time goes, worker against wrk (perf record;
+# scripts/profile.sh). Needs perf (Debian: linux-perf).
+bench-profile: bench-deps
+	scripts/profile.sh
