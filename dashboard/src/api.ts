@@ -32,13 +32,18 @@ export interface Summary {
   requests: number; errors: number; rps: number; duration_s: number;
   latency_ms: Latency; service_ms?: Latency | null;
   status_codes?: Record<string, number>; error_kinds?: Record<string, number>;
+  error_samples?: Record<string, string[]>;
   bytes_in?: number; bytes_out?: number; late?: number;
   target_rate?: number; rate_missed?: boolean; max_start_skew_ms?: number;
   workers?: WorkerSummary[] | null;
   distribution?: { percentile: number; ms: number }[] | null;
   histogram?: string; lost_workers?: string[] | null;
   verdict?: "passed" | "failed"; thresholds?: ThresholdResult[] | null; names?: NameSummary[] | null;
+  iterations?: Iterations | null;
 }
+
+// Iterations are a scenario's journeys (docs/results.md).
+export interface Iterations { completed: number; failed: number; duration_ms: Latency; histogram?: string }
 
 // ThresholdResult is one threshold's outcome (docs/results.md).
 export interface ThresholdResult {

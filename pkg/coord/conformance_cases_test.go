@@ -284,6 +284,35 @@ func caseWatchSurvivesPartition(h *harness) {
 	}
 }
 
+// A call made while cut off waits, bounded by its context, and calls work
+// again once the connection is back, on the same session.
+func caseCutOffCalls(h *harness) {
+	t, ctx, r := h.t, h.ctx(), h.root
+	c := h.dial(4*time.Second, "")
+	_, err := c.Create(ctx, r+"/n", []byte("x"), coord.Persistent)
+	must(t, err)
+	id := c.Session().ID
+	heal := h.partition(c)
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, _, err = c.Get(short, r+"/n")
+	if !errors.Is(err, coord.ErrTimeout) && !errors.Is(err, coord.ErrConnection) {
+		t.Errorf("Get while cut off: %v, want ErrTimeout or ErrConnection", err)
+	}
+	if d := time.Since(began); d > 2*time.Second {
+		t.Errorf("Get while cut off returned after %v, want its 300 ms deadline", d)
+	}
+	heal()
+	testcluster.Eventually(t, 15*time.Second, "calls work again after the reconnection", func() bool {
+		d, _, err := c.Get(ctx, r+"/n")
+		return err == nil && string(d) == "x"
+	})
+	if c.Session().ID != id {
+		t.Errorf("session after a short cut = %#x, want the same %#x", c.Session().ID, id)
+	}
+}
+
 func caseMulti(h *harness) {
 	t, ctx, r := h.t, h.ctx(), h.root
 	c, w := h.client(), h.client()

@@ -112,6 +112,23 @@ func caseElectionHandover(h *harness) {
 	testcluster.Absent(t, observer, la.l.Node(), "the closed leader's node stayed")
 }
 
+// Nodes in an election directory that are not a candidate's (a persistent
+// node with a candidate's name, a name of another shape) neither lead nor
+// block the election.
+func caseJunkCandidates(h *harness) {
+	t, ctx := h.t, h.ctx()
+	observer := h.client()
+	mustEnsure(t, observer, h.root+"/el")
+	_, err := observer.Create(ctx, h.root+"/el/_c_0123456789abcdef0123456789abcdef-n_", []byte("junk"), coord.PersistentSequential)
+	must(t, err)
+	_, err = observer.Create(ctx, h.root+"/el/zz", []byte("junk"), coord.Ephemeral)
+	must(t, err)
+	a := campaign(h, h.client(), "a")
+	la := a.awaitLead(t, "a candidate behind junk never led")
+	awaitCandidates(h, observer, "a")
+	must(t, la.l.Multi(ctx, coord.CreateOp{Path: h.root + "/by-a"}))
+}
+
 // An expired leader loses leadership, its successor leads, and the old
 // handle's writes are refused and never land.
 func caseLeadershipLost(h *harness) {

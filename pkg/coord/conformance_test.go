@@ -58,11 +58,13 @@ var conformance = []struct {
 	{"WatchesFireOnceWithTheirEvent", caseWatches},
 	{"WatchesEndWithTheSession", caseWatchesEnd},
 	{"WatchesSurviveADisconnection", caseWatchSurvivesPartition},
+	{"CallsWaitWhileCutOff", caseCutOffCalls},
 	{"MultiIsAtomicAndNamesTheFailedOp", caseMulti},
 	{"SizeLimit", caseSizeLimit},
 	{"DigestACLs", caseACL},
 	{"KeptEphemeralsComeBackAfterExpiry", caseKeptEphemeral},
 	{"ElectionHandsOverToTheSuccessor", caseElectionHandover},
+	{"CandidatesIgnoreJunk", caseJunkCandidates},
 	{"LeadershipEndsOnExpiryAndWritesAreRefused", caseLeadershipLost},
 	{"LeadershipEndsOnDisconnection", caseLeadershipDisconnect},
 	{"DeposedLeaderIsFenced", caseFenced},
@@ -144,7 +146,10 @@ func TestConformanceZooKeeper(t *testing.T) {
 			p := proxyOf(c)
 			p.Block()
 			awaitDisconnected(t, c)
-			return p.Unblock
+			return func() {
+				p.Unblock()
+				p.Reset() // the handshakes sent while blocked are lost; redial at once
+			}
 		}
 		mustEnsure(t, setup, root)
 		return h

@@ -46,7 +46,11 @@ func (r *Run) Adopt(changes []plan.Change) error {
 	if r.open {
 		r.sched.Store(courseSchedule(p, course))
 	} else {
-		r.closed.Store(&closedState{profile: courseProfile(p, course)})
+		prof := courseProfile(p, course)
+		if err := r.growTo(prof.Max()); err != nil {
+			return err // the run keeps its course until it can hold the new one
+		}
+		r.closed.Store(&closedState{profile: prof})
 	}
 	r.endS.Store(math.Float64bits(course.End))
 	select {

@@ -195,6 +195,27 @@ func (c Course) At(t float64) Piece {
 	return c.Pieces[len(c.Pieces)-1]
 }
 
+// MeanRate is a constant-rate test's total rate averaged over its running
+// time after the changes (the rate it is planned to send at), given its
+// own rate; 0 without running time.
+func (c Course) MeanRate(base float64) float64 {
+	if c.Total <= 0 {
+		return 0
+	}
+	sum := 0.0
+	for _, p := range c.Pieces {
+		if p.Paused {
+			continue
+		}
+		r := base
+		if p.Rate > 0 {
+			r = p.Rate
+		}
+		sum += r * (p.To - p.From)
+	}
+	return sum / c.Total
+}
+
 // Reshare is a share after the shares in drop were lost: the survivors
 // keep their order and take every Of-th request of the global stream
 // among themselves. ok is false for a share that was dropped.

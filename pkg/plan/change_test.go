@@ -97,7 +97,8 @@ func TestAskCheck(t *testing.T) {
 		{"rate over the limit", &open, Ask{Kind: ChangeLoad, Rate: 1e9}, nil, 5, "load.rate", ""},
 		{"rate of a closed model", &closed, Ask{Kind: ChangeLoad, Rate: 200}, nil, 5, "load.rate", ""},
 		{"concurrency", &closed, Ask{Kind: ChangeLoad, Concurrency: 2}, nil, 5, "", ""},
-		{"more connections than prepared", &closed, Ask{Kind: ChangeLoad, Concurrency: 9}, nil, 5, "load.concurrency", ""},
+		{"more connections than prepared", &closed, Ask{Kind: ChangeLoad, Concurrency: 9}, nil, 5, "", ""},
+		{"connections over the limit", &closed, Ask{Kind: ChangeLoad, Concurrency: 20000}, nil, 5, "load.concurrency", ""},
 		{"concurrency of an open model", &open, Ask{Kind: ChangeLoad, Concurrency: 2}, nil, 5, "load.concurrency", ""},
 		{"duration shorter than the run so far", &open, Ask{Kind: ChangeLoad, Duration: &short}, nil, 5, "load.duration", ""},
 		{"nothing", &open, Ask{Kind: ChangeLoad}, nil, 5, "load", ""},
@@ -135,5 +136,18 @@ func TestEffectiveSecond(t *testing.T) {
 		if got := EffectiveSecond(tt.elapsed, tt.changes); got != tt.want {
 			t.Errorf("EffectiveSecond(%v, %v) = %d, want %d", tt.elapsed, tt.changes, got, tt.want)
 		}
+	}
+}
+
+func TestMeanRate(t *testing.T) {
+	l := spec.Load{Model: spec.ModelConstantRate, Rate: 1000, Duration: spec.D(10 * time.Second)}
+	c := Follow(&l, []Change{
+		{Seq: 1, At: 5, Kind: ChangeLoad, Rate: 2000},
+		{Seq: 2, At: 6, Kind: ChangePause},
+		{Seq: 3, At: 8, Kind: ChangeResume},
+	})
+	// 5 s at 1,000/s, then 5 s of running time at 2,000/s
+	if got := c.MeanRate(1000); got != 1500 {
+		t.Errorf("MeanRate = %v, want 1500", got)
 	}
 }

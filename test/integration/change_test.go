@@ -81,6 +81,15 @@ func timeline(t *testing.T, c *tc.Cluster, id string) map[int64]report.Point {
 	return out
 }
 
+// sumRequests adds the requests of seconds [from, to).
+func sumRequests(pts map[int64]report.Point, from, to int64) int64 {
+	var n int64
+	for sec := from; sec < to; sec++ {
+		n += pts[sec].Requests
+	}
+	return n
+}
+
 // near reports whether got is within frac of want.
 func near(got, want int64, frac float64) bool {
 	return math.Abs(float64(got-want)) <= frac*float64(want)
@@ -110,14 +119,27 @@ func TestLiveRateChange(t *testing.T) {
 	if target := c.TargetRequests(); target != got {
 		t.Errorf("result counts %d requests but the target saw %d", got, target)
 	}
+	if tr := res.Summary.TargetRate; tr != float64(want)/10 {
+		t.Errorf("target rate %g, want %g, the rate the change planned over the 10 s", tr, float64(want)/10)
+	}
+	// The step: 1,000/s in the seconds before the change's second, 2,000/s
+	// from the one after it (a point counts the requests that finished in
+	// its second, so a stalled machine moves a few across a boundary: the
+	// rates are measured over the seconds on each side).
 	pts := timeline(t, c, id)
-	for sec := int64(1); sec < 10; sec++ {
-		rate := int64(1000)
-		if sec >= ch.At {
-			rate = 2000
-		}
-		if p := pts[sec]; !near(p.Requests, rate, 0.02) {
-			t.Errorf("second %d: %d requests, want %d ± 2 %% (change at second %d)", sec, p.Requests, rate, ch.At)
+	per := make([]int64, 11)
+	for sec := range per {
+		per[sec] = pts[int64(sec)].Requests
+	}
+	t.Logf("requests per second %v, late %d", per, res.Summary.Late)
+	before, after := sumRequests(pts, 1, ch.At-1), sumRequests(pts, ch.At+1, 9)
+	if !near(before, 1000*(ch.At-2), 0.02) || !near(after, 2000*(8-ch.At), 0.02) {
+		t.Errorf("seconds 1..%d: %d requests, want %d ± 2 %%; seconds %d..8: %d, want %d ± 2 %%",
+			ch.At-2, before, 1000*(ch.At-2), ch.At+1, after, 2000*(8-ch.At))
+	}
+	for _, sec := range []int64{ch.At - 1, ch.At} { // the step is within one second
+		if n := pts[sec].Requests; n < 980 || n > 2040 {
+			t.Errorf("second %d: %d requests, want between the two rates", sec, n)
 		}
 	}
 	var v struct{ Events []plan.Change }
@@ -128,20 +150,24 @@ func TestLiveRateChange(t *testing.T) {
 }
 
 // TestLiveConcurrencyChange: a closed model's connections per worker
-// change from 8 to 2 at a second boundary, and its rate follows.
+// change from 4 to 12 (more than each worker prepared: they open the rest
+// while running) at a second boundary, and its rate follows.
 func TestLiveConcurrencyChange(t *testing.T) {
-	c, id := runAndWait(t, tc.Options{Masters: 1, Workers: 2}, spec("avalanche", map[string]any{"concurrency": 8, "duration": "8s"}, c0("/ping?delay=20ms")), 2500*time.Millisecond)
+	c, id := runAndWait(t, tc.Options{Masters: 1, Workers: 2}, spec("avalanche", map[string]any{"concurrency": 4, "duration": "8s"}, c0("/ping?delay=20ms")), 2500*time.Millisecond)
 	refusedChange(t, c.API()+"/tests/"+id, map[string]any{"rate": 10}, "load.rate")
-	ch := change(t, c.API(), http.MethodPatch, "/tests/"+id, map[string]any{"load": map[string]any{"concurrency": 2}})
-	if ch.Concurrency != 2 || ch.At < 4 {
-		t.Fatalf("change = %+v, want concurrency 2 from second 4 on", ch)
+	refusedChange(t, c.API()+"/tests/"+id, map[string]any{"concurrency": 1_000_000}, "load.concurrency")
+	ch := change(t, c.API(), http.MethodPatch, "/tests/"+id, map[string]any{"load": map[string]any{"concurrency": 12}})
+	if ch.Concurrency != 12 || ch.At < 4 {
+		t.Fatalf("change = %+v, want concurrency 12 from second 4 on", ch)
 	}
 	res := c.WaitPhase(id, "completed", 60*time.Second)
 	pts := timeline(t, c, id)
-	before, after := pts[ch.At-1].Requests, pts[ch.At+1].Requests
-	// 16 connections at about 20 ms a request, then 4: a quarter of the rate
-	if before < 200 || after*10 < before*15/10 || after*10 > before*35/10 {
-		t.Errorf("second %d: %d requests, second %d: %d; want the rate to fall to about a quarter", ch.At-1, before, ch.At+1, after)
+	// 8 connections at about 20 ms a request, then 24: three times the rate
+	before, after := sumRequests(pts, 1, ch.At), sumRequests(pts, ch.At+1, 8)
+	perBefore, perAfter := before/(ch.At-1), after/(7-ch.At)
+	t.Logf("%d req/s with 4 connections per worker, %d with 12", perBefore, perAfter)
+	if perBefore < 200 || perAfter*10 < perBefore*22 || perAfter*10 > perBefore*35 {
+		t.Errorf("%d req/s before second %d, %d after; want the rate to triple", perBefore, ch.At, perAfter)
 	}
 	if target := c.TargetRequests(); target != res.Summary.Requests {
 		t.Errorf("result counts %d requests but the target saw %d", res.Summary.Requests, target)
@@ -181,9 +207,13 @@ func TestPauseResume(t *testing.T) {
 			t.Errorf("second %d has no point", sec)
 		case paused && (p.Requests != 0 || !p.Paused):
 			t.Errorf("paused second %d: %d requests, paused %v; want 0 and paused", sec, p.Requests, p.Paused)
-		case !paused && (p.Paused || !near(p.Requests, 500, 0.02)):
-			t.Errorf("running second %d: %d requests, paused %v; want 500 ± 2 %%", sec, p.Requests, p.Paused)
+		case !paused && p.Paused:
+			t.Errorf("running second %d is marked paused", sec)
 		}
+	}
+	// 500/s in the running seconds on each side of the pause
+	if n := sumRequests(pts, 0, pause.At) + sumRequests(pts, resume.At, 8); !near(n, 500*(pause.At+8-resume.At), 0.02) {
+		t.Errorf("running seconds 0..%d and %d..7: %d requests, want %d ± 2 %%", pause.At-1, resume.At, n, 500*(pause.At+8-resume.At))
 	}
 }
 

@@ -151,14 +151,29 @@ func TestScenarioFailuresCounted(t *testing.T) {
 }
 
 // TestScenarioRampingRate: the shop journey in the ramping-rate model over
-// 3 workers, from 0 to 15 journeys/s in 2 s: exactly the ramp's integral
-// of 15 journeys ran, split over the workers, each a distinct user.
+// 3 workers, from 0 to 10 journeys/s in 3 s: exactly the ramp's integral
+// of 15 journeys ran, split over the workers, each a distinct user; the
+// live summary counted them as they ended.
 func TestScenarioRampingRate(t *testing.T) {
 	c := tc.New(t, tc.Options{Masters: 1, Workers: 3})
 	c.ResetTarget()
 	sp := shopScenario(c, 200, "$.token")
-	sp["load"] = map[string]any{"model": "ramping-rate", "start_rate": 0, "stages": []any{map[string]any{"duration": "2s", "target": 15}}}
-	res := c.WaitPhase(c.Submit(sp), "completed", 60*time.Second)
+	sp["load"] = map[string]any{"model": "ramping-rate", "start_rate": 0, "stages": []any{map[string]any{"duration": "3s", "target": 10}}}
+	id := c.Submit(sp)
+	// while it runs, the live summary already counts the journeys (no
+	// histogram: that is the result's)
+	var live *report.IterationSummary
+	tc.Eventually(t, 30*time.Second, "a live summary with iterations", func() bool {
+		v := c.Get(id)
+		if v.Phase == "running" && v.Summary != nil && v.Summary.Iterations != nil && v.Summary.Iterations.Completed > 0 {
+			live = v.Summary.Iterations
+		}
+		return live != nil || v.Phase == "completed"
+	})
+	if live == nil || live.Histogram != "" || live.Completed >= 15 {
+		t.Errorf("live iterations = %+v; want some of the 15 completed, without a histogram", live)
+	}
+	res := c.WaitPhase(id, "completed", 60*time.Second)
 	var st struct {
 		Shop struct {
 			Logins    map[string]int64 `json:"logins"`

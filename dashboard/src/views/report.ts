@@ -1,5 +1,6 @@
 // The report of a finished test: headline summary, latency table, status
-// codes and error kinds, percentile distribution, per-worker table, the
+// codes and error kinds (with their sampled messages), a scenario's
+// iterations, percentile distribution, per-worker table, the
 // per-second timeline as a table, and the result as a JSON download.
 
 import type { Point, Summary, TestDetail } from "../api";
@@ -26,6 +27,10 @@ export function summaryTable(s: Summary): HTMLElement {
       `${fmt.rps(s.target_rate)}${s.rate_missed ? " (missed)" : ""}`, s.target_rate));
   }
   if (s.late) rows.push(row("Late starts", "late", fmt.countUnit(s.late, "req"), s.late));
+  if (s.iterations) {
+    rows.push(row("Iterations", "iterations",
+      `${s.iterations.completed} completed, ${s.iterations.failed} failed`, s.iterations.completed));
+  }
   rows.push(
     row("Data received", "bytes_in", fmt.bytes(s.bytes_in), s.bytes_in),
     row("Data sent", "bytes_out", fmt.bytes(s.bytes_out), s.bytes_out),
@@ -44,6 +49,7 @@ export function latencyTable(s: Summary): HTMLElement {
     ["p99", "p99"], ["p999", "p99.9"], ["max", "max"],
   ];
   const svc = s.service_ms ?? null;
+  const it = s.iterations?.duration_ms ?? null;
   return h("div", { class: "scroll" }, h("table", { class: "grid latency", "data-test": "latency-table" },
     h("thead", null, h("tr", null, h("th", null, ""), keys.map(([, label]) => h("th", { class: "num" }, label)))),
     h("tbody", null,
@@ -51,7 +57,18 @@ export function latencyTable(s: Summary): HTMLElement {
         keys.map(([k]) => h("td", { class: "num", "data-latency": k, "data-value": String(l[k]) }, fmt.ms(l[k])))),
       svc ? h("tr", null, h("th", null, "service time"),
         keys.map(([k]) => h("td", { class: "num" }, fmt.ms(svc[k])))) : null,
+      it ? h("tr", { "data-test": "iteration-latency" }, h("th", null, "iteration (journey)"),
+        keys.map(([k]) => h("td", { class: "num" }, fmt.ms(it[k])))) : null,
     )));
+}
+
+// samplesList is the sampled messages of each error kind (text nodes:
+// they come from the network).
+function samplesList(samples: Record<string, string[]> | undefined): HTMLElement | null {
+  const entries = Object.entries(samples ?? {}).sort((a, b) => a[0].localeCompare(b[0]));
+  if (entries.length === 0) return null;
+  return h("ul", { class: "samples", "data-test": "error-samples" },
+    entries.map(([kind, msgs]) => msgs.map((m) => h("li", null, h("b", null, kind), ": ", h("code", null, m)))));
 }
 
 function countsTable(title: string, counts: Record<string, number> | undefined, total: number, prefix = ""): HTMLElement | null {
@@ -121,7 +138,8 @@ export class Report {
           h("div", null,
             h("h3", null, "Responses"),
             countsTable("Status code", s.status_codes, s.requests, "HTTP ") ?? h("p", { class: "muted" }, "No responses."),
-            countsTable("Error kind", s.error_kinds, s.requests)),
+            countsTable("Error kind", s.error_kinds, s.requests),
+            samplesList(s.error_samples)),
         ),
         h("h3", null, "Latency"), latencyTable(s)),
       this.dist ? this.dist.el : null,

@@ -12,6 +12,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
+	"github.com/stampede-load/stampede/pkg/spec"
 )
 
 // maxAskBytes bounds an ask node the leader reads (the API writes a few
@@ -65,6 +66,17 @@ var errBadChanges = errors.New("orchestrator: the changes node cannot be trusted
 // changes give.
 func (m *monitorRun) follow() {
 	m.ch.course = plan.Follow(&m.s.Load, m.ch.node.Changes)
+	m.sumSpec = m.s
+	if l := m.s.Load; len(m.ch.node.Changes) > 0 && l.Model == spec.ModelConstantRate {
+		// the summary's target rate is the one the changes planned
+		eff := *m.s
+		base := l.Rate
+		if l.RatePerWorker > 0 {
+			base = l.RatePerWorker * float64(len(m.st.Workers))
+		}
+		eff.Load.Rate, eff.Load.RatePerWorker = m.ch.course.MeanRate(base), 0
+		m.sumSpec = &eff
+	}
 	end := time.Duration(m.ch.course.End * float64(time.Second))
 	timeout := m.s.Request.Timeout.D
 	m.plannedEnd = time.Unix(0, m.st.StartAt).Add(end + timeout)

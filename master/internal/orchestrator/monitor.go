@@ -63,6 +63,9 @@ type monitorRun struct {
 
 	ch      *liveChanges // change.go
 	asksDue bool
+	// sumSpec is the spec the summaries are made from: the test's own, or
+	// a copy whose rate is the one its live changes planned
+	sumSpec *spec.Spec
 }
 
 // monitor merges a running test's reports into the persisted timeline and
@@ -234,7 +237,7 @@ func (m *monitorRun) persist(ctx context.Context, now time.Time, final bool) ([]
 
 // live is the live node's payload.
 func (m *monitorRun) live(now time.Time) proto.Live {
-	sum := aggregate.Running(m.s, m.st, m.tr)
+	sum := aggregate.Running(m.sumSpec, m.st, m.tr)
 	sum.LostWorkers = sortedSet(m.lost)
 	// the per-name lines merge every worker's cumulative histogram of each
 	// name: with a large fleet they are refreshed less often than the rest
@@ -370,7 +373,7 @@ func (m *monitorRun) finalize(ctx context.Context) error {
 			lostAll[w] = true
 		}
 	}
-	sum, err := aggregate.Summarize(m.s, st, reps, m.lost)
+	sum, err := aggregate.Summarize(m.sumSpec, st, reps, m.lost)
 	if err != nil {
 		return err
 	}

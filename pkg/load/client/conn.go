@@ -41,6 +41,10 @@ type Conn struct {
 	cw      countWriter // under bw: counts the request bytes written
 	head    fasthttp.ResponseHeader
 	body    body
+	// refusedCert: the server asked this connection for a client
+	// certificate that the spec does not have and nothing has been
+	// answered on it yet (see certRefusal).
+	refusedCert bool
 }
 
 // NewConn returns an unconnected Conn whose exchanges each time out after
@@ -63,8 +67,17 @@ func (c *Conn) Dial() Kind {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.refusedCert = false
 	if c.ep.TLS != nil {
-		tc := tls.Client(nc, c.ep.TLS)
+		cfg := c.ep.TLS
+		if len(cfg.Certificates) == 0 {
+			cfg = cfg.Clone()
+			cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+				c.refusedCert = true
+				return &tls.Certificate{}, nil
+			}
+		}
+		tc := tls.Client(nc, cfg)
 		_ = tc.SetDeadline(time.Now().Add(c.timeout))
 		if err := tc.Handshake(); err != nil {
 			_ = nc.Close()
@@ -82,6 +95,23 @@ func (c *Conn) Dial() Kind {
 		c.bw.Reset(&c.cw)
 	}
 	return OK
+}
+
+// certRefusal names the failure of a connection's first exchange after
+// the server asked for a client certificate the spec does not have. In TLS
+// 1.3 the server judges the certificate after the client's handshake has
+// ended, and its alert may be lost to a reset if our request was already
+// on its way: that is still a refused handshake, not a reset.
+func (c *Conn) certRefusal(err error) Kind {
+	if !c.refusedCert {
+		return OK
+	}
+	c.refusedCert = false
+	if k := Classify(err); k != Reset && k != IO {
+		return OK // the alert itself, or a timeout: classified as such
+	}
+	c.note(TLSHandshake, "the server asked for a client certificate (none in request.tls) and closed the connection: "+err.Error())
+	return TLSHandshake
 }
 
 // fail classifies err and samples its message.
@@ -147,6 +177,9 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 	out := c.cw.n
 	if err != nil {
 		c.Close()
+		if k := c.certRefusal(err); k != OK {
+			return Result{Kind: k, BytesOut: out}
+		}
 		return Result{Kind: c.fail(err), BytesOut: out}
 	}
 	// Wait for the first byte here rather than in fasthttp, which reports
@@ -154,12 +187,16 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 	// keeps its kind, and a close without any answer counts as a reset.
 	if _, err := c.br.Peek(1); err != nil {
 		c.Close()
+		if k := c.certRefusal(err); k != OK {
+			return Result{Kind: k, BytesOut: out}
+		}
 		if errors.Is(err, io.EOF) {
 			c.note(Reset, "the server closed the connection without answering")
 			return Result{Kind: Reset, BytesOut: out}
 		}
 		return Result{Kind: c.fail(err), BytesOut: out}
 	}
+	c.refusedCert = false
 	res := c.read(req)
 	res.BytesOut = out
 	if res.Kind != OK {
