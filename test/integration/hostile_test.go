@@ -220,12 +220,14 @@ func TestRetentionPrunesTheOldestTests(t *testing.T) {
 // and within the budget.
 func TestSpecFloodLeavesZooKeeperAliveAndUnderBudget(t *testing.T) {
 	budget := int64(32 << 20) // the default --retain-bytes, what a cluster gets unless told otherwise
-	var args []string
+	// with no worker live, each test fails once it has waited this long in
+	// the queue, and is then pruned like any finished test
+	args := []string{"--queue-wait", "5s"}
 	if v := os.Getenv("STAMPEDE_FLOOD_BUDGET"); v != "" { // to measure another --retain-bytes
 		if _, err := fmt.Sscan(v, &budget); err != nil {
 			t.Fatalf("STAMPEDE_FLOOD_BUDGET=%q: %v", v, err)
 		}
-		args = []string{"--retain-bytes", fmt.Sprint(budget)}
+		args = append(args, "--retain-bytes", fmt.Sprint(budget))
 	}
 	c := tc.New(t, tc.Options{Masters: 1, MasterArgs: args})
 	url := c.TargetURL("/ping")

@@ -56,7 +56,7 @@ func specFile(t *testing.T, text string) string {
 // exits 99, from `master submit` (judged by the leader over the fleet) and
 // from `worker run`; a test that cannot run exits with another code.
 func TestThresholdsExitCodes(t *testing.T) {
-	c := tc.New(t, tc.Options{Masters: 1, Workers: 2})
+	c := tc.New(t, tc.Options{Masters: 1, Workers: 2, MasterArgs: []string{"--queue-wait", "3s"}})
 	master, worker := filepath.Join(c.Bin, "master"), filepath.Join(c.Bin, "worker")
 	api := c.Masters[0].URL()
 	tests := []struct {
@@ -100,11 +100,9 @@ func TestThresholdsExitCodes(t *testing.T) {
 	t.Run("abort within 2s", func(t *testing.T) { testAbortThreshold(t, c) })
 	t.Run("windowed", func(t *testing.T) { testWindowedThreshold(t, c) })
 
-	// a test that cannot get its workers fails to run: neither 0 nor 99
-	busy := c.Submit(spec("constant-rate", map[string]any{"rate": 10, "duration": "20s"}, c.TargetURL("/ping")))
-	defer tc.PostJSON(t, c.API()+"/tests/"+busy+"/stop", nil, nil)
-	c.WaitPhase(busy, "running", 30*time.Second)
-	f := specFile(t, "request: {url: '"+c.TargetURL("/ping")+"'}\nload: {model: avalanche, requests: 5}\nworkers: 2\nthresholds: ['p99 < 1s']\n")
+	// a test that cannot get its workers (more than are live, for longer
+	// than the queue wait) fails to run: neither 0 nor 99
+	f := specFile(t, "request: {url: '"+c.TargetURL("/ping")+"'}\nload: {model: avalanche, requests: 5}\nworkers: 3\nthresholds: ['p99 < 1s']\n")
 	code, out, errOut := cli(t, master, "submit", "-f", f, "--api", api, "--token", tc.OperatorToken)
 	if code != 1 || !strings.Contains(out, "failed") {
 		t.Errorf("exit %d for a test that could not run, want 1:\n%s\n%s", code, out, errOut)

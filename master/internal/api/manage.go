@@ -57,34 +57,24 @@ func (s *Server) refuseStore(w http.ResponseWriter, err error) {
 
 // deleteTest removes a test and everything it holds: 204, or 404 for no
 // such test, 409 while it is preparing or running (stop it first). A
-// pending test is marked stopped (compare-and-set on its state, so a leader
-// planning it at the same moment wins and the answer is 409) before its
-// nodes go.
+// waiting test is marked stopped first (see retire).
 func (s *Server) deleteTest(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	ctx := r.Context()
-	st, ver, err := s.View.State(ctx, id)
+	phase, err := s.retire(ctx, id)
 	switch {
 	case errors.Is(err, view.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no test "+id)
 		return
-	case errors.Is(err, view.ErrInvalid): // unreadable state: nothing can run it
+	case errors.Is(err, errBusy):
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "test is " + phase + "; stop it first", "id": id, "phase": phase})
+		return
+	case errors.Is(err, coord.ErrBadVersion):
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "test changed phase meanwhile; look again", "id": id})
+		return
 	case err != nil:
 		s.unavailable(w, err)
 		return
-	case st.Phase == proto.PhasePreparing || st.Phase == proto.PhaseRunning:
-		writeJSON(w, http.StatusConflict, map[string]any{"error": "test is " + st.Phase + "; stop it first", "id": id, "phase": st.Phase})
-		return
-	case !proto.Terminal(st.Phase):
-		st.Phase, st.Reason, st.EndedAt = proto.PhaseStopped, "deleted by user", time.Now().UnixNano()
-		if _, err := s.C.Set(ctx, s.P.State(id), proto.Marshal(st), ver); err != nil {
-			if errors.Is(err, coord.ErrBadVersion) {
-				writeJSON(w, http.StatusConflict, map[string]any{"error": "test changed phase meanwhile; look again", "id": id})
-				return
-			}
-			s.unavailable(w, err)
-			return
-		}
 	}
 	var derr error
 	for attempt := 0; attempt < 5; attempt++ { // a late report may land under it meanwhile
@@ -99,4 +89,36 @@ func (s *Server) deleteTest(w http.ResponseWriter, r *http.Request) {
 	s.View.Forget(id)
 	s.Log.Info("test deleted", "test", id)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// errBusy means a test is preparing or running.
+var errBusy = errors.New("api: test is preparing or running")
+
+// retire readies a test for deletion and returns the phase it found: a
+// finished test, or one whose state is unreadable (nothing can run it), as
+// it is; a pending or queued one marked stopped with a compare-and-set on
+// its state, so that a leader planning it at the same moment wins (then
+// errBusy). The leader's queue rewrites a queued test's position as tests
+// ahead of it leave, so a conflict that finds the test still waiting is
+// tried again, a few times.
+func (s *Server) retire(ctx context.Context, id string) (string, error) {
+	for attempt := 1; ; attempt++ {
+		st, ver, err := s.View.State(ctx, id)
+		switch {
+		case errors.Is(err, view.ErrInvalid):
+			return "", nil
+		case err != nil:
+			return "", err
+		case st.Phase == proto.PhasePreparing || st.Phase == proto.PhaseRunning:
+			return st.Phase, errBusy
+		case proto.Terminal(st.Phase):
+			return st.Phase, nil
+		}
+		phase := st.Phase
+		st.Phase, st.Reason, st.EndedAt, st.Position = proto.PhaseStopped, "deleted by user", time.Now().UnixNano(), 0
+		_, err = s.C.Set(ctx, s.P.State(id), proto.Marshal(st), ver)
+		if !errors.Is(err, coord.ErrBadVersion) || attempt == 5 {
+			return phase, err
+		}
+	}
 }

@@ -36,7 +36,8 @@ type admitter struct {
 // reads every unfinished test's state and the live workers, and plans,
 // queues, stops or fails each waiting test. It passes again when a test is
 // created or deleted, and every Poll while any test waits (a worker turning
-// idle changes its own node, which no children watch sees).
+// idle changes its own node, which no children watch sees), less often for
+// a long queue.
 func (o *Orchestrator) admit(ctx context.Context, l *coord.Leader) {
 	a := &admitter{o: o, l: l, workers: map[string]int{}, finished: map[string]bool{}}
 	for ctx.Err() == nil {
@@ -49,7 +50,10 @@ func (o *Orchestrator) admit(ctx context.Context, l *coord.Leader) {
 		}
 		d := 2 * time.Second
 		if waiting > 0 || err != nil {
-			d = max(o.cfg.Poll, 50*time.Millisecond)
+			// a pass reads about two nodes per waiting test: a long queue
+			// is passed over less often, so ZooKeeper sees at most a few
+			// hundred reads a second from it
+			d = min(max(o.cfg.Poll, 50*time.Millisecond, time.Duration(waiting)*10*time.Millisecond), 2*time.Second)
 		}
 		t := time.NewTimer(d)
 		select {

@@ -27,6 +27,7 @@ type testView struct {
 	ID         string          `json:"id"`
 	Phase      string          `json:"phase"`
 	Reason     string          `json:"reason"`
+	Position   int             `json:"position"`
 	ElapsedS   float64         `json:"elapsed_s"`
 	RemainingS float64         `json:"remaining_s"`
 	Summary    *report.Summary `json:"summary"`
@@ -117,6 +118,7 @@ type follower struct {
 	stdout, stderr io.Writer
 	o              submitOptions
 	lastSecond     int64
+	lastWaiting    string // the last waiting line printed
 }
 
 // follow polls the test once a second, printing progress, until it ends;
@@ -132,7 +134,7 @@ func (f *follower) follow(ctx context.Context, id string) int {
 		} else if proto.Terminal(tv.Phase) {
 			return f.finish(ctx, tv)
 		} else {
-			f.progress(ctx, id, tv.Phase)
+			f.progress(ctx, id, tv)
 		}
 		select {
 		case <-tick.C:
@@ -162,10 +164,18 @@ func (f *follower) finish(ctx context.Context, tv testView) int {
 }
 
 // progress prints one line per new merged second while the test runs, and
-// the phase before it does.
-func (f *follower) progress(ctx context.Context, id, phase string) {
-	if phase != proto.PhaseRunning {
-		fmt.Fprintf(f.stderr, "[%s]\n", phase)
+// before it does the phase (and a queued test's position and what it waits
+// for) each time that changes.
+func (f *follower) progress(ctx context.Context, id string, tv testView) {
+	if tv.Phase != proto.PhaseRunning {
+		line := "[" + tv.Phase + "]"
+		if tv.Phase == proto.PhaseQueued {
+			line = fmt.Sprintf("[queued: position %d, %s]", tv.Position, tv.Reason)
+		}
+		if line != f.lastWaiting {
+			fmt.Fprintln(f.stderr, line)
+			f.lastWaiting = line
+		}
 		return
 	}
 	var tl struct{ Points []report.Point }
