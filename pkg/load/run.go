@@ -58,6 +58,16 @@ type Run struct {
 	live    bool
 	endS    atomic.Uint64
 	changed chan struct{}
+	course  atomic.Pointer[plan.Course] // the last course adopted
+	// growMu guards what a change that adds connections (grow.go) needs:
+	// the transports, the running lanes and their common start.
+	growMu        sync.Mutex
+	openT         OpenTransports
+	ownTransports bool
+	group         *laneGroup
+	runStart      time.Time
+	runEnd        time.Time
+	cutoff        time.Time
 
 	// One lane per transport: its recording slot, its requests.
 	transports []Transport
@@ -167,13 +177,9 @@ func PrepareWith(ctx context.Context, p Plan, opts Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.transports = ts
-	for j := range ts {
-		ln := &lane{}
-		ln.cur.Store(r.newRunSlot())
-		r.lanes = append(r.lanes, ln)
-		seed := uint64(r.plan.Share.Index)<<32 | uint64(j)
-		r.laneReqs = append(r.laneReqs, r.reqs.forLane(r.plan.WorkerID, seed^uint64(time.Now().UnixNano())))
+	r.transports, r.openT, r.ownTransports = ts, openT, opts.Transports == nil
+	for range ts {
+		r.addLane()
 	}
 	return r, nil
 }
@@ -244,6 +250,18 @@ func newRun(p Plan) (*Run, error) {
 	return r, nil
 }
 
+// addLane adds the recording slot and the requests of the next transport.
+func (r *Run) addLane() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	j := len(r.lanes)
+	ln := &lane{}
+	ln.cur.Store(r.newRunSlot())
+	r.lanes = append(r.lanes, ln)
+	seed := uint64(r.plan.Share.Index)<<32 | uint64(j)
+	r.laneReqs = append(r.laneReqs, r.reqs.forLane(r.plan.WorkerID, seed^uint64(time.Now().UnixNano())))
+}
+
 // useEventLoop selects the event-loop transport where it can serve a run;
 // tests and benchmarks switch it off to run the same models on the
 // goroutine transport.
@@ -258,7 +276,10 @@ func (r *Run) canLoop() bool {
 
 // Info describes the run.
 func (r *Run) Info() Info {
-	in := Info{Model: r.plan.Spec.Load.Model, Connections: r.conns, Budget: r.budget, Bounded: r.bounded, Bound: r.bound}
+	r.growMu.Lock()
+	conns := r.conns
+	r.growMu.Unlock()
+	in := Info{Model: r.plan.Spec.Load.Model, Connections: conns, Budget: r.budget, Bounded: r.bounded, Bound: r.bound}
 	if s := r.sched.Load(); r.open && s != nil {
 		exp := s.Expected()
 		if s.end > 0 {
@@ -308,20 +329,8 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	if r.open && !r.live {
 		cutoff = end.Add(r.timeout)
 	}
-	var wg sync.WaitGroup
-	base := 0
-	for j, tr := range r.transports {
-		d := r.newDriver(j, base, tr.Len(), startAt, end)
-		if r.open {
-			d.window = batchOpen(tr)
-		}
-		base += tr.Len()
-		wg.Go(func() {
-			defer tr.Close()
-			tr.Run(r.stopc, cutoff, d)
-		})
-	}
-	wg.Wait()
+	g := r.startLanes(startAt, end, cutoff)
+	<-g.done
 	close(watch)
 	r.closeH2()
 	return nil
@@ -425,6 +434,8 @@ func (r *Run) Close() {
 		if r.started.Load() {
 			return // lanes close their own transports when they exit
 		}
+		r.growMu.Lock()
+		defer r.growMu.Unlock()
 		closeAll(r.transports)
 		r.closeH2()
 	})

@@ -84,17 +84,21 @@ func (a Ask) checkLoad(s *spec.Spec, course Course, at int64, lim *spec.Limits, 
 		add("load", "give at least one of rate, concurrency or duration")
 	}
 	if a.Rate != 0 {
-		switch {
-		case l.Model != spec.ModelConstantRate:
-			add("load.rate", "applies to constant-rate tests; a %s test follows its own shape", l.Model)
-		case a.Rate < 0 || math.IsNaN(a.Rate) || math.IsInf(a.Rate, 0):
-			add("load.rate", "must be a positive number of requests per second")
+		if problem := rateProblem(&l, a.Rate); problem != "" {
+			add("load.rate", "%s", problem)
 		}
 		l.Rate, l.RatePerWorker = a.Rate, 0
 	}
 	if a.Concurrency != 0 {
 		if problem := concurrencyProblem(&l, a.Concurrency); problem != "" {
 			add("load.concurrency", "%s", problem)
+		}
+		l.Concurrency = a.Concurrency
+		if l.Model == spec.ModelRampingConcurrency {
+			l.Model, l.Stages = spec.ModelAvalanche, nil // checked as the fixed count it becomes
+			if l.Duration.D == 0 {
+				l.Duration = spec.D(time.Duration(course.Total * float64(time.Second)))
+			}
 		}
 	}
 	if a.Duration != nil {
@@ -107,13 +111,19 @@ func (a Ask) checkLoad(s *spec.Spec, course Course, at int64, lim *spec.Limits, 
 	if len(errs) > 0 {
 		return errs
 	}
+	return checkPatched(s, l, lim, n)
+}
+
+// checkPatched holds the spec with the changed load to the spec's rules and
+// the limits, answering the problems of the fields a change sets.
+func checkPatched(s *spec.Spec, l spec.Load, lim *spec.Limits, n int) spec.FieldErrors {
 	patched := *s
 	patched.Load = l
-	var all spec.FieldErrors
-	all = append(all, patched.Validate()...)
+	all := patched.Validate()
 	if lim != nil {
 		all = append(all, lim.Check(&patched, n)...)
 	}
+	var errs spec.FieldErrors
 	for _, e := range all {
 		if e.Field == "load.rate" || e.Field == "load.duration" || e.Field == "load.concurrency" {
 			errs = append(errs, e)
@@ -122,23 +132,28 @@ func (a Ask) checkLoad(s *spec.Spec, course Course, at int64, lim *spec.Limits, 
 	return errs
 }
 
-// concurrencyProblem is what is wrong with changing a load's connections
-// per worker to c, or "".
-func concurrencyProblem(l *spec.Load, c int) string {
-	conns := l.Concurrency
-	if l.Model == spec.ModelRampingConcurrency {
-		conns = 0
-		for _, st := range l.Stages {
-			conns = max(conns, int(math.Ceil(st.Target)))
-		}
+// rateProblem is what is wrong with changing a load's total rate to r, or
+// "".
+func rateProblem(l *spec.Load, r float64) string {
+	switch {
+	case l.Model != spec.ModelConstantRate:
+		return fmt.Sprintf("applies to constant-rate tests; a %s test follows its own shape", l.Model)
+	case r < 0 || math.IsNaN(r) || math.IsInf(r, 0):
+		return "must be a positive number of requests per second"
 	}
+	return ""
+}
+
+// concurrencyProblem is what is wrong with changing a load's connections
+// per worker to c, or "". (More connections than a worker prepared are
+// opened when it adopts the change; the operator's connections-per-worker
+// limit bounds them.)
+func concurrencyProblem(l *spec.Load, c int) string {
 	switch {
 	case l.IsOpen():
 		return "applies to closed models (avalanche, tsunami, ramping-concurrency); an open model's load is its rate"
 	case c < 1:
 		return "must be at least 1 connection per worker"
-	case c > conns:
-		return fmt.Sprintf("is %d; the limit is %d, the connections each worker prepared for this test", c, conns)
 	}
 	return ""
 }

@@ -137,10 +137,10 @@ func TestLiveRateChange(t *testing.T) {
 		t.Errorf("seconds 1..%d: %d requests, want %d ± 2 %%; seconds %d..8: %d, want %d ± 2 %%",
 			ch.At-2, before, 1000*(ch.At-2), ch.At+1, after, 2000*(8-ch.At))
 	}
-	for _, sec := range []int64{ch.At - 1, ch.At} { // the step is within one second
-		if n := pts[sec].Requests; n < 980 || n > 2040 {
-			t.Errorf("second %d: %d requests, want between the two rates", sec, n)
-		}
+	// the step is within one second: the second before the change's
+	// and the change's own hold one second of each rate
+	if n := sumRequests(pts, ch.At-1, ch.At+1); !near(n, 3000, 0.02) {
+		t.Errorf("seconds %d and %d: %d requests, want 1,000 + 2,000 ± 2 %%", ch.At-1, ch.At, n)
 	}
 	var v struct{ Events []plan.Change }
 	tc.GetJSON(t, c.API()+"/tests/"+id, &v)
@@ -150,20 +150,24 @@ func TestLiveRateChange(t *testing.T) {
 }
 
 // TestLiveConcurrencyChange: a closed model's connections per worker
-// change from 8 to 2 at a second boundary, and its rate follows.
+// change from 4 to 12 (more than each worker prepared: they open the rest
+// while running) at a second boundary, and its rate follows.
 func TestLiveConcurrencyChange(t *testing.T) {
-	c, id := runAndWait(t, tc.Options{Masters: 1, Workers: 2}, spec("avalanche", map[string]any{"concurrency": 8, "duration": "8s"}, c0("/ping?delay=20ms")), 2500*time.Millisecond)
+	c, id := runAndWait(t, tc.Options{Masters: 1, Workers: 2}, spec("avalanche", map[string]any{"concurrency": 4, "duration": "8s"}, c0("/ping?delay=20ms")), 2500*time.Millisecond)
 	refusedChange(t, c.API()+"/tests/"+id, map[string]any{"rate": 10}, "load.rate")
-	ch := change(t, c.API(), http.MethodPatch, "/tests/"+id, map[string]any{"load": map[string]any{"concurrency": 2}})
-	if ch.Concurrency != 2 || ch.At < 4 {
-		t.Fatalf("change = %+v, want concurrency 2 from second 4 on", ch)
+	refusedChange(t, c.API()+"/tests/"+id, map[string]any{"concurrency": 1_000_000}, "load.concurrency")
+	ch := change(t, c.API(), http.MethodPatch, "/tests/"+id, map[string]any{"load": map[string]any{"concurrency": 12}})
+	if ch.Concurrency != 12 || ch.At < 4 {
+		t.Fatalf("change = %+v, want concurrency 12 from second 4 on", ch)
 	}
 	res := c.WaitPhase(id, "completed", 60*time.Second)
 	pts := timeline(t, c, id)
-	before, after := pts[ch.At-1].Requests, pts[ch.At+1].Requests
-	// 16 connections at about 20 ms a request, then 4: a quarter of the rate
-	if before < 200 || after*10 < before*15/10 || after*10 > before*35/10 {
-		t.Errorf("second %d: %d requests, second %d: %d; want the rate to fall to about a quarter", ch.At-1, before, ch.At+1, after)
+	// 8 connections at about 20 ms a request, then 24: three times the rate
+	before, after := sumRequests(pts, 1, ch.At), sumRequests(pts, ch.At+1, 8)
+	perBefore, perAfter := before/(ch.At-1), after/(7-ch.At)
+	t.Logf("%d req/s with 4 connections per worker, %d with 12", perBefore, perAfter)
+	if perBefore < 200 || perAfter*10 < perBefore*22 || perAfter*10 > perBefore*35 {
+		t.Errorf("%d req/s before second %d, %d after; want the rate to triple", perBefore, ch.At, perAfter)
 	}
 	if target := c.TargetRequests(); target != res.Summary.Requests {
 		t.Errorf("result counts %d requests but the target saw %d", res.Summary.Requests, target)

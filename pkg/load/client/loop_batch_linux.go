@@ -56,7 +56,7 @@ func stampReads(fd int) {
 func (l *Loop) recv(fd int) (int, time.Time, error) {
 	b := l.batch
 	if b == nil {
-		n, err := syscall.Read(fd, l.buf)
+		n, err := rawRead(fd, l.buf)
 		return n, time.Now(), err
 	}
 	b.iov.Base = &l.buf[0]
@@ -65,7 +65,7 @@ func (l *Loop) recv(fd int) (int, time.Time, error) {
 	b.msg.Iovlen = 1
 	b.msg.Control = &b.oob[0]
 	b.msg.SetControllen(len(b.oob))
-	r, _, e := syscall.Syscall(syscall.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.msg)), 0)
+	r, _, e := syscall.RawSyscall(syscall.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.msg)), 0)
 	now := time.Now()
 	if e != 0 {
 		return -1, now, e

@@ -197,8 +197,11 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 			ev := &l.events[k]
 			l.event(int(ev.Fd), ev.Events, d)
 		}
-		for _, i := range l.refeed {
-			l.feed(i, time.Now(), d)
+		if len(l.refeed) > 0 {
+			now := time.Now()
+			for _, i := range l.refeed {
+				l.feed(i, now, d)
+			}
 		}
 		l.refeed = l.refeed[:0]
 		busy, wake = l.expire(time.Now(), stopped(stop), wake, d)
@@ -343,11 +346,11 @@ func (l *Loop) feed(i int, now time.Time, d Driver) {
 // and waits for EPOLLOUT (state stWriting).
 func (l *Loop) write(c *loopConn, p []byte) Kind {
 	for c.off < len(p) {
-		n, err := syscall.Write(c.fd, p[c.off:])
+		n, err := rawWrite(c.fd, p[c.off:])
 		switch {
-		case err == syscall.EINTR:
+		case errors.Is(err, syscall.EINTR):
 			continue
-		case err == syscall.EAGAIN:
+		case errors.Is(err, syscall.EAGAIN):
 			if c.state != stWriting {
 				c.out = append(c.out[:0], p...)
 				c.state = stWriting
