@@ -129,6 +129,45 @@ mutation drop-recent master/internal/aggregate/tracker.go \
 	'for _, iv := range r.Recent[:0] {' \
 	./master/internal/orchestrator/:TestFailoverResumesARunningTestOnTheTwin
 
+# 8. The queue lets a later test overtake one that still waits.
+mutation queue-fifo master/internal/orchestrator/queue.go \
+	'\t\tblocked = true\n' \
+	$'\t\tblocked = false\n' \
+	./master/internal/orchestrator/:TestDecideQueue
+
+# 9. A test without `workers` takes the idle workers instead of waiting
+# for every live one.
+mutation queue-all-live master/internal/orchestrator/queue.go \
+	'if n := want\(e\.Workers, live\); len\(free\) >= n \{' \
+	'if n := want(e.Workers, len(free)); len(free) >= n && n > 0 {' \
+	./master/internal/orchestrator/:TestDecideQueue
+
+# 10. A stop request does not take a test out of the queue.
+mutation queue-stop master/internal/orchestrator/queue.go \
+	'case e\.Stopped:' \
+	'case e.Stopped && false:' \
+	./master/internal/orchestrator/:TestDecideQueue \
+	./test/integration/:TestQueuedTestCanBeStoppedAndDeleted
+
+# 11. A test short of live workers waits forever.
+mutation queue-wait master/internal/orchestrator/queue.go \
+	'>= wait \{' \
+	'>= 100*wait {' \
+	./master/internal/orchestrator/:TestDecideQueue \
+	./test/integration/:TestQueueFailsTestAskingForMoreWorkersThanLive
+
+# 12. A new leader leaves the tests its predecessor queued where they are.
+mutation queue-failover master/internal/orchestrator/admit.go \
+	'\t\tdefault:\n(?=\t\t\tt, ok, err := a\.waiting)' \
+	$'\t\tcase st.Phase == proto.PhaseQueued && st.Leader != a.o.cfg.MasterID:\n\t\t\tcontinue\n\t\tdefault:\n' \
+	./test/integration/:TestQueuedTestSurvivesLeaderKill
+
+# 13. A rerun is not linked to the test it reruns.
+mutation rerun-link master/internal/api/rerun.go \
+	's\.create\(w, r, sp, id\)' \
+	's.create(w, r, sp, "")' \
+	./test/integration/:TestRerunCreatesLinkedTestThatRuns
+
 echo
 echo "== mutate: $(( ${#report[@]} )) mutations =="
 printf '  %s\n' "${report[@]}"

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"context"
 	"errors"
 	"math"
 	"time"
@@ -32,9 +33,10 @@ type closedState struct {
 }
 
 // Adopt makes the run follow the test's changes from now on (all of them,
-// in order; the run keeps only what they add up to). Safe for concurrent
+// in order; the run keeps only what they add up to); ctx bounds the
+// connecting of connections a closed model lacks. Safe for concurrent
 // use with Run and Collect.
-func (r *Run) Adopt(changes []plan.Change) error {
+func (r *Run) Adopt(ctx context.Context, changes []plan.Change) error {
 	if !r.live {
 		return ErrNotLive
 	}
@@ -43,11 +45,12 @@ func (r *Run) Adopt(changes []plan.Change) error {
 	}
 	p := &r.plan
 	course := plan.Follow(&p.Spec.Load, changes)
+	r.course.Store(&course)
 	if r.open {
 		r.sched.Store(courseSchedule(p, course))
 	} else {
 		prof := courseProfile(p, course)
-		if err := r.growTo(prof.Max()); err != nil {
+		if err := r.growTo(ctx, prof.Max()); err != nil {
 			return err // the run keeps its course until it can hold the new one
 		}
 		r.closed.Store(&closedState{profile: prof})
@@ -158,6 +161,32 @@ func courseProfile(p *Plan, course plan.Course) Profile {
 		out.max = max(out.max, int(math.Ceil(math.Max(s.r0, s.r1))))
 	}
 	return out
+}
+
+// Drain, at the end of second sec-1 of a live run whose second sec is the
+// first of a pause, waits (at most max) until the requests in flight have
+// finished, so that the interval collected next holds them and the paused
+// seconds hold none. Elsewhere it returns at once.
+func (r *Run) Drain(sec int64, max time.Duration) {
+	c := r.course.Load()
+	if c == nil || !c.PausedAt(float64(sec)) || c.PausedAt(float64(sec-1)) {
+		return
+	}
+	deadline := time.Now().Add(max)
+	for r.inFlight() > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// inFlight is how many requests of a live run are in flight.
+func (r *Run) inFlight() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n int64
+	for _, ln := range r.lanes {
+		n += ln.inflight.Load()
+	}
+	return n
 }
 
 // endAt is the wall time the run's schedule ends, from start.

@@ -111,6 +111,9 @@ func (d *driver) Next(i int, now time.Time) client.Step {
 	}
 	var req *client.Request
 	req, t.entry = d.lr.pick(seq)
+	if r.live {
+		d.ln.inflight.Add(1)
+	}
 	return client.Step{Req: req}
 }
 
@@ -183,6 +186,9 @@ func (d *driver) gate(i int, now time.Time) (client.Step, bool) {
 
 // Done implements client.Driver.
 func (d *driver) Done(i int, res client.Result, sent, done time.Time) {
+	if d.r.live {
+		d.ln.inflight.Add(-1)
+	}
 	t := &d.conns[i]
 	o := &d.o
 	o.res, o.sent, o.done, o.entry = res, sent, done, t.entry

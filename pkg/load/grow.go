@@ -83,7 +83,7 @@ func (r *Run) startLane(g *laneGroup, j, base int, tr Transport) {
 // growTo opens transports until the run has conns connections, and starts
 // their lanes if the run has begun. It does nothing for an open model, a
 // journey, or a run whose budget is spent or that has stopped.
-func (r *Run) growTo(conns int) error {
+func (r *Run) growTo(ctx context.Context, conns int) error {
 	if r.bounded {
 		conns = min(conns, int(r.budget))
 	}
@@ -96,7 +96,7 @@ func (r *Run) growTo(conns int) error {
 	if err := checkFDs(conns, len(r.reqs.endpoints)); err != nil && r.ownTransports {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), growDial)
+	ctx, cancel := context.WithTimeout(ctx, growDial)
 	defer cancel()
 	ts, err := r.openT(ctx, extra)
 	if err != nil {

@@ -30,7 +30,7 @@ func concurrencyGrows(t *testing.T, tp *targetProc) {
 	done := make(chan error, 1)
 	go func() { done <- r.Run(context.Background(), start) }()
 	time.Sleep(time.Until(start.Add(400 * time.Millisecond)))
-	if err := r.Adopt([]plan.Change{{Seq: 1, At: 1, Kind: plan.ChangeLoad, Concurrency: 6}}); err != nil {
+	if err := r.Adopt(context.Background(), []plan.Change{{Seq: 1, At: 1, Kind: plan.ChangeLoad, Concurrency: 6}}); err != nil {
 		t.Fatalf("Adopt: %v", err)
 	}
 	var per [4]int64

@@ -107,6 +107,9 @@ type lane struct {
 	cur atomic.Pointer[slot]
 	seq atomic.Uint64
 	n   uint64 // the lane's own copy of seq
+	// inflight counts a live run's requests sent and not yet done
+	// (course.go, Drain)
+	inflight atomic.Int64
 }
 
 // outcome is one finished request, as the lane records it.

@@ -58,6 +58,7 @@ type Run struct {
 	live    bool
 	endS    atomic.Uint64
 	changed chan struct{}
+	course  atomic.Pointer[plan.Course] // the last course adopted
 	// growMu guards what a change that adds connections (grow.go) needs:
 	// the transports, the running lanes and their common start.
 	growMu        sync.Mutex

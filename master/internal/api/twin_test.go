@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/stampede-load/stampede/internal/twintest"
 	"github.com/stampede-load/stampede/master/internal/view"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/proto"
@@ -39,15 +39,12 @@ type apiTwin struct {
 }
 
 func newAPITwin(t *testing.T) *apiTwin {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := twintest.Quiet()
 	srv := coord.NewMemServer()
 	dial := func() *coord.Client {
-		c, err := coord.DialMemory(context.Background(), srv, coord.Config{SessionTimeout: 2 * time.Second, OpTimeout: 300 * time.Millisecond, Logger: log})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(c.Close)
-		return c
+		cfg := twintest.Config()
+		cfg.OpTimeout = 300 * time.Millisecond // how long a call waits while cut off
+		return twintest.DialWith(t, srv, cfg)
 	}
 	at := &apiTwin{t: t, srv: srv, api: dial(), zk: dial(), p: proto.Paths{Root: "/stampede"}}
 	for _, d := range []string{at.p.Masters(), at.p.Workers(), at.p.Tests()} {

@@ -46,6 +46,9 @@ type Config struct {
 	ZKAuth string
 	// HTTP bounds the HTTP server (zero: DefaultHTTPLimits).
 	HTTP HTTPLimits
+	// Dial opens the coordination session (nil: coord.Dial, ZooKeeper at
+	// ZK); tests pass one on the in-memory twin (coord.DialMemory).
+	Dial func(context.Context, coord.Config) (*coord.Client, error)
 }
 
 // dialZK connects to ZooKeeper and makes sure the cluster's directories
@@ -55,7 +58,11 @@ func dialZK(ctx context.Context, cfg Config) (*coord.Client, error) {
 	zc.SessionTimeout = cfg.SessionTimeout
 	zc.Logger = cfg.Logger
 	zc.Auth = cfg.ZKAuth
-	c, err := coord.Dial(ctx, zc)
+	dial := coord.Dial
+	if cfg.Dial != nil {
+		dial = cfg.Dial
+	}
+	c, err := dial(ctx, zc)
 	if err != nil {
 		return nil, err
 	}

@@ -47,13 +47,11 @@ func (o *Orchestrator) restoreTimeline(ctx context.Context, id string) (*timelin
 
 func (tl *timeline) next() int64 { return tl.last + 1 }
 
-// add appends new points and returns the ops that persist them (the
-// chunks they touched, and the merged-through watermark). The caller runs
-// them, fenced, and calls stored on success.
+// add appends new points and returns the ops that persist them: every
+// chunk they touched and every chunk not yet stored (a transaction that
+// failed leaves its chunks to the next one), and the directory if it is
+// not there yet. The caller runs them, fenced, and calls stored on success.
 func (tl *timeline) add(pts []report.Point) []coord.Op {
-	if len(pts) == 0 {
-		return nil
-	}
 	touched := map[*tlChunk]bool{}
 	for _, p := range pts {
 		b, _ := json.Marshal(p)
@@ -71,11 +69,8 @@ func (tl *timeline) add(pts []report.Point) []coord.Op {
 		tl.last = max(tl.last, p.Second)
 	}
 	var ops []coord.Op
-	if !tl.hasDir {
-		ops = append(ops, coord.CreateOp{Path: tl.o.p.TimelineDir(tl.id)})
-	}
 	for _, c := range tl.chunks {
-		if !touched[c] {
+		if !touched[c] && c.stored {
 			continue
 		}
 		data, _ := json.Marshal(c.points)
@@ -85,15 +80,20 @@ func (tl *timeline) add(pts []report.Point) []coord.Op {
 			ops = append(ops, coord.CreateOp{Path: c.path, Data: data})
 		}
 	}
+	if len(ops) > 0 && !tl.hasDir {
+		ops = append([]coord.Op{coord.CreateOp{Path: tl.o.p.TimelineDir(tl.id)}}, ops...)
+	}
 	return ops
 }
 
-// stored records that the ops of the last add were persisted.
+// stored records that the ops of the last add were persisted, in a
+// transaction that may also have carried nothing of the timeline (the live
+// node alone): the directory exists once a chunk does.
 func (tl *timeline) stored() {
-	tl.hasDir = true
 	for _, c := range tl.chunks {
 		c.stored = true
 	}
+	tl.hasDir = tl.hasDir || len(tl.chunks) > 0
 }
 
 // recent is the newest n points.

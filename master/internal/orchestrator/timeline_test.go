@@ -1,7 +1,10 @@
 package orchestrator
 
 import (
+	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stampede-load/stampede/pkg/coord"
@@ -50,5 +53,57 @@ func TestTimelineChunksAreBoundedByBytes(t *testing.T) {
 	}
 	if want != seconds {
 		t.Errorf("chunks hold %d seconds, want %d", want, seconds)
+	}
+}
+
+// The leader writes the live node alone while no second is complete; that
+// transaction says nothing of the timeline's directory, and the first
+// points still create it. A transaction that failed leaves its chunk to the
+// next one, even when the next points open another chunk.
+func TestTimelineStoresWhatEarlierTransactionsDidNot(t *testing.T) {
+	ctx := context.Background()
+	c, err := coord.DialMemory(ctx, coord.NewMemServer(), coord.DefaultConfig("memory"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	o := &Orchestrator{c: c, p: proto.Paths{Root: "/s"}}
+	if err := c.EnsurePath(ctx, o.p.Test("t")); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := o.restoreTimeline(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(ops []coord.Op) error { return c.Multi(ctx, ops...) }
+	if ops := tl.add(nil); len(ops) != 0 {
+		t.Fatalf("no points, %d ops", len(ops))
+	}
+	tl.stored() // the live node alone was written
+	big := strings.Repeat("x", proto.ChunkBytes/2)
+	point := func(s int64) report.Point {
+		return report.Point{Second: s, Requests: 1, ErrorKinds: map[string]int64{big: 1}}
+	}
+	if err := run(tl.add([]report.Point{point(0)})); err != nil {
+		t.Fatalf("first points after a live-only write: %v", err)
+	}
+	tl.stored()
+	_ = tl.add([]report.Point{point(1)}) // this transaction fails: not stored
+	if err := run(tl.add([]report.Point{point(2)})); err != nil {
+		t.Fatal(err)
+	}
+	tl.stored()
+	back, err := o.restoreTimeline(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seconds []int64
+	for _, ch := range back.chunks {
+		for _, p := range ch.points {
+			seconds = append(seconds, p.Second)
+		}
+	}
+	if !slices.Equal(seconds, []int64{0, 1, 2}) {
+		t.Errorf("stored seconds %v, want [0 1 2]", seconds)
 	}
 }

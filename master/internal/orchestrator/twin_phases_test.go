@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/internal/twintest"
 	"github.com/stampede-load/stampede/master/internal/view"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/proto"
@@ -71,7 +72,7 @@ func checkCompleted(t *testing.T, tw *twin, c *coord.Client, id string, perWorke
 func TestPhaseMachineOnTheTwin(t *testing.T) {
 	tw := newTwin(t)
 	m := tw.master("m1")
-	ws := []*scriptedWorker{tw.worker("w1", 100), tw.worker("w2", 100), tw.worker("w3", 100)}
+	ws := []*twintest.Worker{tw.worker("w1", 100), tw.worker("w2", 100), tw.worker("w3", 100)}
 	obs := tw.client()
 	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":300,"duration":"2s"},"workers":3}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -110,7 +111,7 @@ func TestReadyTimeoutFailsTheTestOnTheTwin(t *testing.T) {
 	tw := newTwin(t)
 	tw.master("m1")
 	voter, silent := tw.worker("w1", 100), tw.worker("w2", 100)
-	silent.silent = true
+	silent.Silent = true
 	obs := tw.client()
 	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":100,"duration":"1s"},"workers":2}`)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -143,7 +144,7 @@ func TestFailoverResumesARunningTestOnTheTwin(t *testing.T) {
 		t.Fatal("m1 never led")
 	}
 	second := tw.master("m2")
-	ws := []*scriptedWorker{tw.worker("w1", 150), tw.worker("w2", 50)}
+	ws := []*twintest.Worker{tw.worker("w1", 150), tw.worker("w2", 50)}
 	obs := tw.client()
 	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":200,"duration":"4s"},"workers":2}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -34,7 +34,7 @@ func (a *Agent) followChanges(ctx context.Context, id string, p load.Plan, run *
 			}
 		} else if st.Version != lastVer {
 			lastVer = st.Version
-			if end, ok := a.adopt(data, p, run, log); ok {
+			if end, ok := a.adopt(ctx, data, p, run, log); ok {
 				hard.Reset(time.Until(startAt.Add(time.Duration(end*float64(time.Second)) + margin)))
 			}
 		}
@@ -64,20 +64,21 @@ func (a *Agent) followChanges(ctx context.Context, id string, p load.Plan, run *
 
 // adopt hands a changes node to the engine; it returns the course's end
 // (seconds from the start).
-func (a *Agent) adopt(data []byte, p load.Plan, run *load.Run, log *slog.Logger) (float64, bool) {
+func (a *Agent) adopt(ctx context.Context, data []byte, p load.Plan, run *load.Run, log *slog.Logger) (float64, bool) {
 	n, err := proto.DecodeChanges(data)
 	if err != nil {
 		log.Warn("ignoring the changes node", "err", err)
 		return 0, false
 	}
-	if err := run.Adopt(n.Changes); err != nil {
+	if len(n.Changes) == 0 {
+		return 0, false // the node as the leader created it: nothing to adopt
+	}
+	if err := run.Adopt(ctx, n.Changes); err != nil {
 		log.Warn("cannot adopt live changes", "err", err)
 		return 0, false
 	}
-	if len(n.Changes) > 0 {
-		c := n.Changes[len(n.Changes)-1]
-		log.Info("adopted a live change", "seq", c.Seq, "kind", c.Kind, "at_second", c.At)
-	}
+	c := n.Changes[len(n.Changes)-1]
+	log.Info("adopted a live change", "seq", c.Seq, "kind", c.Kind, "at_second", c.At)
 	pl := run.Plan()
 	return plan.Follow(&pl.Spec.Load, n.Changes).End, true
 }

@@ -108,6 +108,9 @@ func (a *Agent) runAndReport(ctx context.Context, id string, plan load.Plan, run
 		t := time.NewTimer(time.Until(next))
 		select {
 		case <-t.C:
+			// before a pause, the exchanges in flight finish in the
+			// second they started in
+			run.Drain(rep.seq+1, plan.Spec.Request.Timeout.D)
 			pub.offer(rep.interval(run, next, false))
 		case runErr = <-done:
 			t.Stop()

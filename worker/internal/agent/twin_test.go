@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/internal/twintest"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/policy"
@@ -36,24 +36,12 @@ type leader struct {
 	p   proto.Paths
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func dialTwin(t *testing.T, srv *coord.MemServer) *coord.Client {
-	t.Helper()
-	c, err := coord.DialMemory(context.Background(), srv, coord.Config{SessionTimeout: 2 * time.Second, OpTimeout: 5 * time.Second, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
-
 // startAgent runs a real agent with cfg on its own twin session until the
 // test ends, and waits until it is registered.
 func startAgent(t *testing.T, srv *coord.MemServer, cfg Config) *Agent {
 	t.Helper()
-	cfg.Root, cfg.Version, cfg.Logger = "/stampede", "test", quiet()
-	a := New(dialTwin(t, srv), cfg)
+	cfg.Root, cfg.Version, cfg.Logger = "/stampede", "test", twintest.Quiet()
+	a := New(twintest.Dial(t, srv), cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
@@ -202,7 +190,7 @@ func (l *leader) registered(worker string) proto.WorkerInfo {
 
 func newLeader(t *testing.T) (*leader, *coord.MemServer) {
 	srv := coord.NewMemServer()
-	return &leader{t: t, srv: srv, c: dialTwin(t, srv), p: proto.Paths{Root: "/stampede"}}, srv
+	return &leader{t: t, srv: srv, c: twintest.Dial(t, srv), p: proto.Paths{Root: "/stampede"}}, srv
 }
 
 // A planned worker votes ready, starts at the barrier, runs exactly its
