@@ -35,12 +35,13 @@ export function owner(field: string): string | null {
 }
 
 // lineOf finds the editor line that holds the last key of a dotted field
-// ("load.burst" → the line with "burst": or burst:), for JSON and YAML.
+// ("load.burst" → the line with "burst": or burst:), for JSON and YAML,
+// block or flow style ("token: {jsonpath: ...}" holds jsonpath).
 export function lineOf(text: string, field: string): { n: number; start: number; end: number } | null {
   const key = field.replace(/\[\d+\]$/, "").split(".").pop()?.replace(/\[\d+\]/g, "");
   if (!key) return null;
   const esc = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const re = new RegExp(`^\\s*(-\\s*)?("${esc}"|'${esc}'|${esc})\\s*:`);
+  const re = new RegExp(`(^\\s*(-\\s*)?|[{,]\\s*)("${esc}"|'${esc}'|${esc})\\s*:`);
   let start = 0;
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {

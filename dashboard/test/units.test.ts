@@ -53,6 +53,9 @@ test("lineOf finds the key's line in YAML and JSON", () => {
   assert.equal(lineOf(json, "load.stages[0].duration"), null);
   const l = lineOf(json, "load.rate")!;
   assert.equal(json.slice(l.start, l.end).trim(), '"rate": -5');
+  const flow = "scenario:\n  steps:\n    - name: login\n      extract:\n        token: {jsonpath: \"$.token\"}\n";
+  assert.equal(lineOf(flow, "scenario.steps[0].extract.token.jsonpath")?.n, 5);
+  assert.equal(lineOf("load: {model: m, rate: -5}\n", "load.rate")?.n, 1);
 });
 
 const pt = (second: number, requests = 10, workers: Point["workers"] = { w1: { requests, errors: 0, rps: requests, p99_ms: 1 } }): Point =>
