@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"errors"
+	"maps"
 	"sort"
 	"time"
 
@@ -141,16 +142,8 @@ func (a *admitter) read(ctx context.Context) ([]waitingTest, map[string]bool, <-
 			}
 		}
 	}
-	for id := range a.finished {
-		if !present[id] {
-			delete(a.finished, id)
-		}
-	}
-	for id := range a.workers {
-		if !present[id] {
-			delete(a.workers, id)
-		}
-	}
+	maps.DeleteFunc(a.finished, func(id string, _ bool) bool { return !present[id] })
+	maps.DeleteFunc(a.workers, func(id string, _ int) bool { return !present[id] })
 	sort.Slice(q, func(i, j int) bool { return less(q[i].entry, q[j].entry) })
 	return q, busy, w, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"path"
 	"sort"
 	"time"
@@ -185,16 +186,8 @@ func (pr *Pruner) measureFinished(ctx context.Context, id string, ended time.Tim
 
 // forget drops the cache entries of tests that are gone.
 func (pr *Pruner) forget(present map[string]bool) {
-	for id := range pr.finished {
-		if !present[id] {
-			delete(pr.finished, id)
-		}
-	}
-	for id := range pr.specs {
-		if !present[id] {
-			delete(pr.specs, id)
-		}
-	}
+	maps.DeleteFunc(pr.finished, func(id string, _ finished) bool { return !present[id] })
+	maps.DeleteFunc(pr.specs, func(id string, _ int64) bool { return !present[id] })
 }
 
 // treeBytes is what the tree under p holds: data, path and overhead of
