@@ -62,23 +62,9 @@ echo "bench: building target and worker into $BENCH_DIR" >&2
 (cd "$ROOT" && go build -trimpath -o "$BENCH_DIR/" ./target ./worker)
 (cd "$ROOT" && go test -c -o "$BENCH_DIR/load.test" ./pkg/load/)
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if [ -z "${PORT:-}" ]; then
-	PORT=20000
-	while ! port_free "$PORT"; do PORT=$((PORT + 1)); done
-fi
-BASE=http://127.0.0.1:$PORT
-
-TARGET_PID=
-cleanup() { if [ -n "$TARGET_PID" ]; then kill "$TARGET_PID" 2>/dev/null || true; wait "$TARGET_PID" 2>/dev/null || true; fi; }
-trap cleanup EXIT INT TERM
-
-taskset -c 0 ./target --listen "127.0.0.1:$PORT" >target.log 2>&1 &
-TARGET_PID=$!
-for _ in $(seq 1 300); do
-	if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-	sleep 0.1
-done
+# shellcheck source=scripts/lib/target.sh
+. "$ROOT/scripts/lib/target.sh"
+start_target
 http() { # http METHOD PATH: the response body, without curl (bash's /dev/tcp)
 	exec 3<>"/dev/tcp/127.0.0.1/$PORT"
 	printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' "$1" "$2" >&3

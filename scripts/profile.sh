@@ -24,21 +24,9 @@ for tool in perf wrk taskset /usr/bin/time go; do
 done
 (cd "$ROOT" && go build -trimpath -o "$DIR/" ./target ./worker)
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if [ -z "${PORT:-}" ]; then
-	PORT=20000
-	while ! port_free "$PORT"; do PORT=$((PORT + 1)); done
-fi
-BASE=http://127.0.0.1:$PORT
-TARGET_PID=
-cleanup() { if [ -n "$TARGET_PID" ]; then kill "$TARGET_PID" 2>/dev/null || true; wait "$TARGET_PID" 2>/dev/null || true; fi; }
-trap cleanup EXIT INT TERM
-taskset -c 0 ./target --listen "127.0.0.1:$PORT" >target.log 2>&1 &
-TARGET_PID=$!
-for _ in $(seq 1 300); do
-	if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-	sleep 0.1
-done
+# shellcheck source=scripts/lib/target.sh
+. "$ROOT/scripts/lib/target.sh"
+start_target
 printf 'name: profile\nrequest: {url: "%s/ping"}\nload: {model: avalanche, concurrency: 50, duration: 5s}\n' "$BASE" >closed.yaml
 
 # prof NAME REQUESTS_CMD -- CMD...: record CMD, then report it
