@@ -44,17 +44,17 @@ report() { # report NAME REQUESTS
 	perf report -i "$name.data" --no-children --sort dso --stdio -g none >"$name.dso" 2>/dev/null
 	perf report -i "$name.data" --no-children --sort sym --stdio -g none >"$name.sym" 2>/dev/null
 	perf report -i "$name.data" --no-children --sort dso,sym --stdio -g none >"$name.dsosym" 2>/dev/null
-	awk -v ns="$ns" '/^ +[0-9.]+%/ { p = $1; sub(/%/, "", p); printf "   %6.1f%%  %5.0f ns/request  %s\n", p, p * ns / 100, $2 }' "$name.dso" | head -4
+	awk -v ns="$ns" '/^ +[0-9.]+%/ { p = $1; sub(/%/, "", p); printf "   %6.1f%%  %5.0f ns/request  %s\n", p, p * ns / 100, $2 }' "$name.dso" | sed -n '1,4p'
 	echo "   top kernel symbols:"
-	awk -v ns="$ns" '/^ +[0-9.]+%/ && /\[k\]/ { p = $1; sub(/%/, "", p); printf "   %6.1f%%  %5.0f ns  %s\n", p, p * ns / 100, $3 }' "$name.sym" | head -12
+	awk -v ns="$ns" '/^ +[0-9.]+%/ && /\[k\]/ { p = $1; sub(/%/, "", p); printf "   %6.1f%%  %5.0f ns  %s\n", p, p * ns / 100, $3 }' "$name.sym" | sed -n '1,12p'
 	echo "   top user symbols (wrk only; see the Go profile for the worker):"
-	awk -v ns="$ns" '/^ +[0-9.]+%/ && /\[\.\]/ && !/0x0000/ { p = $1; sub(/%/, "", p); printf "   %6.1f%%  %5.0f ns  %s %s\n", p, p * ns / 100, $2, $4 }' "$name.dsosym" | head -8
+	awk -v ns="$ns" '/^ +[0-9.]+%/ && /\[\.\]/ && !/0x0000/ { p = $1; sub(/%/, "", p); printf "   %6.1f%%  %5.0f ns  %s %s\n", p, p * ns / 100, $2, $4 }' "$name.dsosym" | sed -n '1,8p'
 }
 
 prof wrk wrk -t1 -c50 -d5s "$BASE/ping"
 prof worker ./worker run -f closed.yaml --json --quiet
 report wrk "$(awk '/requests in/ { print $1 }' wrk.out)"
-report worker "$(tr -d ' \n' <worker.out | grep -o '"requests":[0-9]*' | head -1 | cut -d: -f2)"
+report worker "$(tr -d ' \n' <worker.out | grep -o '"requests":[0-9]*' | sed -n 1p | cut -d: -f2)"
 
 echo "== worker user space, Go profiler: BenchmarkEngine/avalanche (in-process canned server), flat share of the loop's functions"
 (cd "$ROOT" && go test -run '^$' -bench 'BenchmarkEngine/avalanche$' -benchtime 300000x -cpuprofile "$DIR/cpu.prof" -o "$DIR/load.test" ./pkg/load/ >"$DIR/bench.txt")
