@@ -81,16 +81,23 @@ func awaitCandidates(h *harness, c *coord.Client, names ...string) {
 	})
 }
 
+// leaderAndSuccessor starts candidate a on client ac and, once it leads,
+// candidate b; it returns once an observer lists both, in that order.
+func leaderAndSuccessor(h *harness, ac *coord.Client) (observer *coord.Client, a *candidate, la led, b *candidate) {
+	observer = h.client()
+	mustEnsure(h.t, observer, h.root+"/el")
+	a = campaign(h, ac, "a")
+	la = a.awaitLead(h.t, "the first candidate never led")
+	b = campaign(h, h.client(), "b")
+	awaitCandidates(h, observer, "a", "b")
+	return observer, a, la, b
+}
+
 // Each candidate waits for its predecessor only: when a middle one goes
 // the leader stays, and when the leader goes its successor leads.
 func caseElectionHandover(h *harness) {
 	t, ctx := h.t, h.ctx()
-	observer := h.client()
-	mustEnsure(t, observer, h.root+"/el")
-	a := campaign(h, h.client(), "a")
-	la := a.awaitLead(t, "the first candidate never led")
-	b := campaign(h, h.client(), "b")
-	awaitCandidates(h, observer, "a", "b")
+	observer, a, la, b := leaderAndSuccessor(h, h.client())
 	c := campaign(h, h.client(), "c")
 	awaitCandidates(h, observer, "a", "b", "c")
 	b.c.Close()
@@ -133,12 +140,7 @@ func caseJunkCandidates(h *harness) {
 // handle's writes are refused and never land.
 func caseLeadershipLost(h *harness) {
 	t, ctx := h.t, h.ctx()
-	observer := h.client()
-	mustEnsure(t, observer, h.root+"/el")
-	a := campaign(h, h.dial(2*time.Second, ""), "a")
-	la := a.awaitLead(t, "the first candidate never led")
-	b := campaign(h, h.client(), "b")
-	awaitCandidates(h, observer, "a", "b")
+	observer, a, la, b := leaderAndSuccessor(h, h.dial(2*time.Second, ""))
 	h.expire(a.c)
 	a.awaitLoss(t, 10*time.Second, "leadership not ended by the expiry")
 	lb := b.awaitLead(t, "the successor never led")
@@ -156,12 +158,7 @@ func caseLeadershipLost(h *harness) {
 // before its successor leads.
 func caseLeadershipDisconnect(h *harness) {
 	t, ctx := h.t, h.ctx()
-	observer := h.client()
-	mustEnsure(t, observer, h.root+"/el")
-	a := campaign(h, h.dial(2*time.Second, ""), "a")
-	la := a.awaitLead(t, "the first candidate never led")
-	b := campaign(h, h.client(), "b")
-	awaitCandidates(h, observer, "a", "b")
+	observer, a, la, b := leaderAndSuccessor(h, h.dial(2*time.Second, ""))
 	cut := time.Now()
 	gen := a.c.Session().Generation
 	heal := h.partition(a.c)
@@ -189,12 +186,7 @@ func caseLeadershipDisconnect(h *harness) {
 // whose node is gone, has its writes refused by the server.
 func caseFenced(h *harness) {
 	t, ctx := h.t, h.ctx()
-	observer := h.client()
-	mustEnsure(t, observer, h.root+"/el")
-	a := campaign(h, h.client(), "a")
-	la := a.awaitLead(t, "the first candidate never led")
-	b := campaign(h, h.client(), "b")
-	awaitCandidates(h, observer, "a", "b")
+	observer, a, la, b := leaderAndSuccessor(h, h.client())
 	_, err := observer.Create(ctx, h.root+"/taken", nil, coord.Persistent)
 	must(t, err)
 	err = la.l.Multi(ctx, coord.CreateOp{Path: h.root + "/fresh"}, coord.CreateOp{Path: h.root + "/taken"})
