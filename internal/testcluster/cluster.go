@@ -130,14 +130,16 @@ func (c *Cluster) AddWorker(id, zk string, extra ...string) *Proc {
 // AddFleet starts the fleet simulator (test/fleet) beside the real
 // workers: n simulated workers named prefix00001…, each a real agent with
 // its own ZooKeeper session whose load answers in-process (they send
-// nothing to the target). It waits until all n are registered.
-func (c *Cluster) AddFleet(n int, prefix string) *Proc {
+// nothing to the target), with extra flags after the cluster's. It waits
+// until all n are registered.
+func (c *Cluster) AddFleet(n int, prefix string, extra ...string) *Proc {
 	args := []string{"--zk", c.ZK, "--zk-root", c.Root, "--workers", strconv.Itoa(n), "--id-prefix", prefix}
 	if !c.opts.NoAuth {
 		args = append(args, "--zk-auth-file", c.ZKAuthFile)
 	}
-	p := Start(c.t, c.Dir, "fleet-"+prefix, filepath.Join(c.Bin, "fleet"), "", args...)
-	Eventually(c.t, 60*time.Second, "the simulated fleet registers", func() bool {
+	p := Start(c.t, c.Dir, "fleet-"+prefix, filepath.Join(c.Bin, "fleet"), "", append(args, extra...)...)
+	// sessions open 32 at a time: thousands take a while
+	Eventually(c.t, 60*time.Second+time.Duration(n)*30*time.Millisecond, "the simulated fleet registers", func() bool {
 		if p.Exited() {
 			c.t.Fatalf("the fleet simulator exited: %s", p.LogTail(20))
 		}

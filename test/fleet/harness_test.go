@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -119,27 +118,14 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	return r
 }
 
-// startFleet builds and starts the simulator and waits for its ready line.
+// startFleet starts the simulator (testcluster.AddFleet) and waits for
+// its ready line.
 func startFleet(t *testing.T, c *tc.Cluster, n int) *tc.Proc {
-	bin := filepath.Join(t.TempDir(), "fleet")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the fleet simulator: %v\n%s", err, out)
-	}
-	args := []string{"--zk", c.ZK, "--zk-root", c.Root, "--workers", strconv.Itoa(n),
-		"--id-prefix", "sim-", "--zk-auth-file", c.ZKAuthFile}
+	var extra []string
 	if dir := os.Getenv("STAMPEDE_FLEET_CPUPROFILE_DIR"); dir != "" { // profiling the simulator (docs/scale.md)
-		args = append(args, "--cpuprofile", filepath.Join(dir, fmt.Sprintf("fleet-%d.pprof", n)))
+		extra = append(extra, "--cpuprofile", filepath.Join(dir, fmt.Sprintf("fleet-%d.pprof", n)))
 	}
-	sim := tc.Start(t, c.Dir, "fleet", bin, "", args...)
-	tc.Eventually(t, 60*time.Second+time.Duration(n)*30*time.Millisecond, "the fleet registers", func() bool {
-		b, _ := os.ReadFile(sim.Log)
-		if sim.Exited() {
-			t.Fatalf("the fleet exited: %s", sim.LogTail(20))
-		}
-		return strings.Contains(string(b), "fleet ready")
-	})
-	return sim
+	return c.AddFleet(n, "sim-", extra...)
 }
 
 // observer is the harness's own ZooKeeper session, straight to the server
