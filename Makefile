@@ -10,7 +10,7 @@
 #   make chaos   the failure-handling suite
 #   make k8s-check  the Kubernetes manifests against a real kube-apiserver
 #   make mutate  deliberate bugs the tests must catch (docs/testing.md)
-#   make fuzz    every fuzz target for FUZZTIME (10s) each
+#   make fuzz    every fuzz target for a fixed number of executions each
 
 SHELL := /bin/bash
 GO ?= go
