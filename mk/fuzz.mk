@@ -16,7 +16,8 @@ FUZZ_TARGETS := \
 	./pkg/template:FuzzCompile:300000 \
 	./pkg/hist:FuzzDecode:150000 \
 	./pkg/report:FuzzDecodeReport:100000 \
-	./master/internal/aggregate:FuzzTrustedReport:50000
+	./master/internal/aggregate:FuzzTrustedReport:50000 \
+	./pkg/load/client:FuzzParseHead:130000
 
 .PHONY: fuzz
 fuzz:

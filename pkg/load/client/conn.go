@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/report"
-	"github.com/valyala/fasthttp"
 )
 
 // Endpoint is where a Conn connects: a host:port, with TLS or not.
@@ -39,7 +38,7 @@ type Conn struct {
 	br      *bufio.Reader
 	bw      *bufio.Writer
 	cw      countWriter // under bw: counts the request bytes written
-	head    fasthttp.ResponseHeader
+	head    respHead
 	body    body
 	// refusedCert: the server asked this connection for a client
 	// certificate that the spec does not have and nothing has been
@@ -182,9 +181,9 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 		}
 		return Result{Kind: c.fail(err), BytesOut: out}
 	}
-	// Wait for the first byte here rather than in fasthttp, which reports
-	// every failure before the first byte as io.EOF: a reset or a timeout
-	// keeps its kind, and a close without any answer counts as a reset.
+	// Wait for the first byte: a reset or a timeout keeps its kind, and a
+	// close without any answer counts as a reset (a close in the middle of
+	// a response is IO).
 	if _, err := c.br.Peek(1); err != nil {
 		c.Close()
 		if k := c.certRefusal(err); k != OK {
@@ -205,13 +204,38 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 	return res
 }
 
+// readHead reads a response head into c.head: it parses what is
+// buffered and, while the head is incomplete, reads more (the buffer holds
+// maxHeaderBytes, the most a head may take); then it discards the head.
+func (c *Conn) readHead() Kind {
+	for {
+		p, _ := c.br.Peek(c.br.Buffered())
+		n, k := c.head.parse(p)
+		if k != OK {
+			c.note(k, "malformed response head (or longer than 16 KiB)")
+			return k
+		}
+		if n > 0 {
+			_, _ = c.br.Discard(n)
+			return OK
+		}
+		// incomplete, so shorter than the buffer: wait for one more byte
+		if _, err := c.br.Peek(len(p) + 1); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return Classify(err)
+		}
+	}
+}
+
 // read reads a response to req: its head (interim responses skipped),
 // then its body, counted and discarded as it arrives.
 func (c *Conn) read(req *Request) Result {
 	closeAfter := false
 	for {
-		if err := c.head.Read(c.br); err != nil {
-			return Result{Kind: Classify(err)}
+		if k := c.readHead(); k != OK {
+			return Result{Kind: k}
 		}
 		interim, ca, k := frame(&c.head, req, &c.body)
 		if k != OK {
@@ -222,7 +246,7 @@ func (c *Conn) read(req *Request) Result {
 			break
 		}
 	}
-	res := Result{Status: c.head.StatusCode()}
+	res := Result{Status: c.head.status}
 	for !c.body.done() {
 		p, err := c.br.Peek(max(c.br.Buffered(), 1))
 		if len(p) == 0 {

@@ -4,19 +4,17 @@ package client
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"runtime"
 	"syscall"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // Loop runs many plain-HTTP keep-alive connections to one endpoint from a
 // single goroutine, the way wrk does: its own epoll instance, non-blocking
 // sockets, one read and one write system call per exchange and no goroutine
-// switch per request. Requests and responses still go through fasthttp.
+// switch per request. Requests are written by fasthttp; response heads are
+// read by the client's own parser (respHead).
 //
 // A Loop is owned by one goroutine: Run must not be called concurrently,
 // and the Driver's methods are called from Run's goroutine only. It is
@@ -39,9 +37,7 @@ type Loop struct {
 	w    sliceWriter
 	bw   *bufio.Writer
 	buf  []byte
-	rd   bytes.Reader
-	br   *bufio.Reader
-	head fasthttp.ResponseHeader
+	head respHead
 }
 
 // readSize is the loop's read buffer: what one read system call takes.
@@ -125,7 +121,6 @@ func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
 	l.w = sliceWriter{b: &l.out}
 	l.bw = bufio.NewWriterSize(l.w, 4096)
 	l.buf = make([]byte, readSize)
-	l.br = bufio.NewReaderSize(&l.rd, maxHeaderBytes)
 	return l, nil
 }
 

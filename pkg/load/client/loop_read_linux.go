@@ -3,7 +3,6 @@
 package client
 
 import (
-	"bytes"
 	"errors"
 	"syscall"
 	"time"
@@ -62,10 +61,7 @@ func (l *Loop) take(c *loopConn, p []byte) (complete, extra bool, k Kind) {
 		if k != OK {
 			return false, false, k
 		}
-		if n == 0 { // the head is not all here yet
-			if len(buf) > maxHeaderBytes {
-				return false, false, IO
-			}
+		if n == 0 { // the head is not all here yet (and under maxHeaderBytes)
 			if len(c.hdr) == 0 {
 				c.hdr = append(c.hdr, p...)
 			}
@@ -89,37 +85,13 @@ func (l *Loop) take(c *loopConn, p []byte) (complete, extra bool, k Kind) {
 // parser. It returns the head's length (0 if the head is not complete)
 // and whether it was an interim (1xx) response.
 func (l *Loop) parseHead(c *loopConn, buf []byte) (n int, interim bool, k Kind) {
-	end := headEnd(buf)
-	if end < 0 {
-		return 0, false, OK
-	}
-	l.rd.Reset(buf[:end])
-	l.br.Reset(&l.rd)
-	if err := l.head.Read(l.br); err != nil {
-		return 0, false, IO
+	n, k = l.head.parse(buf)
+	if n == 0 || k != OK {
+		return 0, false, k
 	}
 	interim, c.closeAfter, k = frame(&l.head, c.req, &c.body)
-	c.status = l.head.StatusCode()
-	return end, interim, k
-}
-
-// headEnd is the length of the response head at the start of buf (up to
-// and including the empty line), or -1 if it is not complete.
-func headEnd(buf []byte) int {
-	for off := 0; ; {
-		i := bytes.IndexByte(buf[off:], '\n')
-		if i < 0 {
-			return -1
-		}
-		off += i + 1
-		// an empty line: "\n" or "\r\n" right after a newline
-		if off < len(buf) && buf[off] == '\n' {
-			return off + 1
-		}
-		if off+1 < len(buf) && buf[off] == '\r' && buf[off+1] == '\n' {
-			return off + 2
-		}
-	}
+	c.status = l.head.status
+	return n, interim, k
 }
 
 // complete ends c's exchange with its response; the connection is closed
