@@ -16,12 +16,14 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/stampede-load/stampede/master/internal/app"
 	"github.com/stampede-load/stampede/master/internal/orchestrator"
 	"github.com/stampede-load/stampede/master/internal/submit"
 	"github.com/stampede-load/stampede/pkg/config"
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/obs"
 	"github.com/stampede-load/stampede/pkg/version"
 )
 
@@ -53,6 +55,9 @@ func realMain() int {
 	return 0
 }
 
+// maxProfile bounds --cpuprofile.
+const maxProfile = 30 * time.Minute
+
 func run(ctx context.Context, args []string) error {
 	host, _ := os.Hostname()
 	def := orchestrator.DefaultConfig("")
@@ -67,6 +72,7 @@ func run(ctx context.Context, args []string) error {
 	queueWait := fs.Duration("queue-wait", def.QueueWait, "how long a queued test may ask for more workers than are live before it fails")
 	finalGrace := fs.Duration("final-grace", def.FinalGrace, "how long the leader waits for a missing worker's final report")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this master into this file until it exits (at most "+maxProfile.String()+"; for measuring, docs/scale.md)")
 	bounds := app.BoundsFlags(fs)
 	sec := app.BindSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -74,6 +80,13 @@ func run(ctx context.Context, args []string) error {
 	}
 	if *queueWait <= 0 {
 		return fmt.Errorf("--queue-wait must be positive, got %v", *queueWait)
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := obs.StartCPUProfile(*cpuProfile, maxProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 	guard, err := bounds(ctx, *zk)
 	if err != nil {

@@ -28,6 +28,9 @@ type Options struct {
 	// ZooKeeper secret (by default the API needs OperatorToken or
 	// ViewerToken and every node has a digest ACL for ZKAuth).
 	NoAuth bool
+	// ProfilePrefix, if set, has every master write a CPU profile of its
+	// run to ProfilePrefix<id>.pprof (--cpuprofile).
+	ProfilePrefix string
 }
 
 // Cluster is a running local Stampede cluster.
@@ -107,6 +110,9 @@ func (c *Cluster) AddMaster(id string) *Proc {
 	args := append([]string{"--id", id, "--zk", c.ZK, "--zk-root", c.Root, "--listen", addr,
 		"--session-timeout", c.Session.String(), "--log-level", "debug"}, c.authArgs(true)...)
 	args = append(args, c.opts.MasterArgs...)
+	if c.opts.ProfilePrefix != "" {
+		args = append(args, "--cpuprofile", c.opts.ProfilePrefix+id+".pprof")
+	}
 	p := Start(c.t, c.Dir, id, filepath.Join(c.Bin, "master"), addr, args...)
 	WaitReady(c.t, p.URL()+"/readyz", 30*time.Second)
 	c.Masters = append(c.Masters, p)

@@ -42,6 +42,14 @@ type Server struct {
 	tickTime int
 }
 
+// Pid is the server process's id (0 if it never started).
+func (s *Server) Pid() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Addr is the client address.
 func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
 

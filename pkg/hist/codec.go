@@ -50,21 +50,17 @@ func encodeV2(c *counts) (string, error) {
 	if c.hi < 0 { // an empty histogram writes one zero count
 		buf.Write(vb[:putZigZag(vb[:], 0)])
 	}
-	for i := 0; i <= c.hi; {
-		n := c.c[i]
-		i++
-		if n == 0 {
-			zeros := int64(1)
-			for i <= c.hi && c.c[i] == 0 {
-				zeros++
-				i++
-			}
-			if zeros > 1 {
-				n = -zeros
-			}
+	last := -1 // the last index written
+	c.each(func(i int, n int64) {
+		switch zeros := int64(i - last - 1); {
+		case zeros == 1:
+			buf.Write(vb[:putZigZag(vb[:], 0)])
+		case zeros > 1:
+			buf.Write(vb[:putZigZag(vb[:], -zeros)])
 		}
 		buf.Write(vb[:putZigZag(vb[:], n)])
-	}
+		last = i
+	})
 	return compressV2(buf.Bytes())
 }
 

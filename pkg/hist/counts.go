@@ -3,6 +3,8 @@ package hist
 import (
 	"math"
 	"math/bits"
+	"slices"
+	"sort"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -54,13 +56,28 @@ func sizeAt(i int) int64 { return 1 << uint(max(i>>subHalfMag-1, 0)) }
 // highestAt is the highest value equivalent to the bucket at index i.
 func highestAt(i int) int64 { return lowestAt(i) + sizeAt(i) - 1 }
 
-// counts is a prefix of the counts array, grown on demand, with the range
-// of non-zero indexes [lo, hi] (lo > hi when empty) and their total.
+// counts holds a histogram's non-zero buckets in one of two forms, with
+// the range of non-zero indexes [lo, hi] (lo > hi when empty) and their
+// total. Small: while there are at most smallBuckets of them, their
+// indexes and counts in increasing index order (c is nil) — an interval of
+// a worker at a few requests a second stays a few dozen bytes, where a
+// dense array covering 1 ms to 100 ms is some 60 KB to allocate, clear and
+// copy (the fleet simulator spent most of its time doing that for its
+// thousands of workers' fresh interval histograms, docs/scale.md). Dense:
+// a prefix of the counts array, grown on demand. A histogram that became
+// dense stays dense through Reset, so one reused at a high rate allocates
+// once.
 type counts struct {
-	c      []int64
+	c      []int64 // dense, or nil while small
+	si     []int32 // small: the indexes of the non-zero buckets, increasing
+	sn     []int64 // small: their counts
 	lo, hi int
 	total  int64
 }
+
+// smallBuckets is how many non-zero buckets a histogram holds before it
+// turns dense.
+const smallBuckets = 64
 
 func emptyCounts() counts { return counts{lo: math.MaxInt, hi: -1} }
 
@@ -73,22 +90,94 @@ func (c *counts) add(i int, n int64) bool {
 	if n == 0 {
 		return true
 	}
-	if i >= len(c.c) {
-		c.grow(i)
+	if c.c == nil && !c.addSmall(i, n) {
+		c.densify(i)
 	}
-	c.c[i] += n
+	if c.c != nil {
+		if i >= len(c.c) {
+			c.grow(i)
+		}
+		c.c[i] += n
+	}
 	c.total += n
 	c.lo, c.hi = min(c.lo, i), max(c.hi, i)
 	return true
 }
 
-// grow makes index i addressable, at least doubling the array (bounded by
-// countsLen) so that growth is amortised.
+// addSmall adds n to index i of a small histogram; false if that would
+// take it past smallBuckets (nothing is added then).
+func (c *counts) addSmall(i int, n int64) bool {
+	k := len(c.si)
+	if k > 0 && int(c.si[k-1]) >= i { // not past the last: find its place
+		k = sort.Search(len(c.si), func(j int) bool { return int(c.si[j]) >= i })
+		if int(c.si[k]) == i {
+			c.sn[k] += n
+			return true
+		}
+	}
+	if len(c.si) >= smallBuckets {
+		return false
+	}
+	c.si = slices.Insert(c.si, k, int32(i))
+	c.sn = slices.Insert(c.sn, k, n)
+	return true
+}
+
+// densify turns a small histogram dense, with index i addressable.
+func (c *counts) densify(i int) {
+	d := make([]int64, min(max(i+1, c.hi+1, subHalf), countsLen))
+	for k, j := range c.si {
+		d[j] = c.sn[k]
+	}
+	c.c, c.si, c.sn = d, nil, nil
+}
+
+// grow makes index i of a dense histogram addressable, at least doubling
+// the array (bounded by countsLen) so that growth is amortised.
 func (c *counts) grow(i int) {
 	n := min(max(i+1, 2*len(c.c), subHalf), countsLen)
 	grown := make([]int64, n)
 	copy(grown, c.c)
 	c.c = grown
+}
+
+// each calls f with every non-zero bucket, in increasing index order.
+func (c *counts) each(f func(i int, n int64)) {
+	if c.c == nil {
+		for k, i := range c.si {
+			f(int(i), c.sn[k])
+		}
+		return
+	}
+	for i := c.lo; i <= c.hi; i++ {
+		if n := c.c[i]; n != 0 {
+			f(i, n)
+		}
+	}
+}
+
+// get is the count at index i.
+func (c *counts) get(i int) int64 {
+	if c.c != nil {
+		if i < len(c.c) {
+			return c.c[i]
+		}
+		return 0
+	}
+	if k, ok := slices.BinarySearch(c.si, int32(i)); ok {
+		return c.sn[k]
+	}
+	return 0
+}
+
+// buckets is the number of non-zero buckets.
+func (c *counts) buckets() int {
+	if c.c == nil {
+		return len(c.si)
+	}
+	n := 0
+	c.each(func(int, int64) { n++ })
+	return n
 }
 
 // recordValue adds n occurrences of v; false if v is past the geometry or
@@ -106,42 +195,59 @@ func (c *counts) recordValue(v, n int64) bool {
 
 // reset empties the counts, clearing only the range that was used.
 func (c *counts) reset() {
-	if c.hi >= 0 {
+	if c.c != nil && c.hi >= 0 {
 		clear(c.c[c.lo : c.hi+1])
 	}
+	c.si, c.sn = c.si[:0], c.sn[:0]
 	c.lo, c.hi, c.total = math.MaxInt, -1, 0
 }
 
 // merge adds every count of o; it returns how many values were dropped
 // because the total would overflow.
 func (c *counts) merge(o *counts) (dropped int64) {
-	if o.hi >= len(c.c) {
-		c.grow(o.hi) // once, not at every index past the end
+	if c.c == nil && c.hi < 0 && o.c == nil { // into an empty small one: a copy
+		c.si, c.sn = append(c.si[:0], o.si...), append(c.sn[:0], o.sn...)
+		c.lo, c.hi, c.total = o.lo, o.hi, o.total
+		return 0
 	}
-	for i := o.lo; i <= o.hi; i++ {
-		if n := o.c[i]; n != 0 && !c.add(i, n) {
-			dropped += n
+	if o.c != nil && o.hi >= 0 {
+		// a dense one has more than smallBuckets buckets, or had: make
+		// room once, not at every index past the end
+		if c.c == nil {
+			c.densify(o.hi)
+		} else if o.hi >= len(c.c) {
+			c.grow(o.hi)
 		}
 	}
+	o.each(func(i int, n int64) {
+		if !c.add(i, n) {
+			dropped += n
+		}
+	})
 	return dropped
 }
 
 // equal says whether both hold the same counts.
 func (c *counts) equal(o *counts) bool {
-	if c.total != o.total || c.lo != o.lo || c.hi != o.hi {
+	if c.total != o.total || c.lo != o.lo || c.hi != o.hi || c.buckets() != o.buckets() {
 		return false
 	}
-	for i := c.lo; i <= c.hi; i++ {
-		if c.c[i] != o.c[i] {
-			return false
-		}
-	}
-	return true
+	same := true
+	c.each(func(i int, n int64) { same = same && o.get(i) == n })
+	return same
 }
 
 // indexAtRank is the first index where the running count reaches rank.
 func (c *counts) indexAtRank(rank int64) int {
 	var sum int64
+	if c.c == nil {
+		for k, n := range c.sn {
+			if sum += n; sum >= rank {
+				return int(c.si[k])
+			}
+		}
+		return c.hi
+	}
 	for i := c.lo; i <= c.hi; i++ {
 		sum += c.c[i]
 		if sum >= rank {

@@ -13,13 +13,11 @@ import (
 func library(t testing.TB, h *Histogram) *hdr.Histogram {
 	t.Helper()
 	l := hdr.New(Lowest, Highest, SigFigs)
-	for i := h.c.lo; i <= h.c.hi; i++ {
-		if n := h.c.c[i]; n > 0 {
-			if err := l.RecordValues(lowestAt(i), n); err != nil {
-				t.Fatal(err)
-			}
+	h.c.each(func(i int, n int64) {
+		if err := l.RecordValues(lowestAt(i), n); err != nil {
+			t.Fatal(err)
 		}
-	}
+	})
 	return l
 }
 
@@ -131,5 +129,94 @@ func BenchmarkRecordEncodeReset(b *testing.B) {
 			b.Fatal(err)
 		}
 		h.Reset()
+	}
+}
+
+// dense is a histogram holding vals, dense from the start.
+func dense(vals []int64) *Histogram {
+	h := New()
+	h.c.densify(0)
+	for _, v := range vals {
+		h.RecordMicros(v)
+	}
+	return h
+}
+
+// A histogram small enough to keep its buckets as a list reads, encodes,
+// compares and merges exactly as a dense one of the same values, on
+// either side of the smallBuckets threshold and after a reset.
+func TestSmallAndDenseAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	ps := []float64{0, 1, 50, 90, 99, 99.9, 100}
+	for _, distinct := range []int{0, 1, 10, smallBuckets - 1, smallBuckets, smallBuckets + 1, 300} {
+		var vals []int64
+		for i := range distinct {
+			v := 1000 + int64(i)*37 + r.Int64N(30) // one bucket each (1 µs wide here)
+			for range 1 + r.IntN(3) {
+				vals = append(vals, v)
+			}
+		}
+		r.Shuffle(len(vals), func(i, j int) { vals[i], vals[j] = vals[j], vals[i] })
+		small := New()
+		small.RecordMicros(Highest) // a reset small one forgets it
+		small.Reset()
+		for _, v := range vals {
+			small.RecordMicros(v)
+		}
+		if isSmall := small.c.c == nil; isSmall != (distinct <= smallBuckets) {
+			t.Fatalf("%d distinct buckets: small %v", distinct, isSmall)
+		}
+		d := dense(vals)
+		se, _ := small.Encode()
+		de, _ := d.Encode()
+		if !small.Equal(d) || !d.Equal(small) || se != de {
+			t.Fatalf("%d distinct buckets: small and dense differ (equal %v, same encoding %v)", distinct, small.Equal(d), se == de)
+		}
+		if small.Mean() != d.Mean() || small.Min() != d.Min() || !slices.Equal(small.Bars(), d.Bars()) {
+			t.Errorf("%d distinct buckets: readings differ", distinct)
+		}
+		for _, p := range ps {
+			if small.Percentile(p) != d.Percentile(p) {
+				t.Errorf("%d distinct buckets: p%v %d, dense %d", distinct, p, small.Percentile(p), d.Percentile(p))
+			}
+		}
+		back, err := Decode(se)
+		if err != nil || !back.Equal(d) {
+			t.Errorf("%d distinct buckets: decoded differs (%v)", distinct, err)
+		}
+		// every pairing of forms merges to the dense merge
+		twice := dense(append(slices.Clone(vals), vals...))
+		for name, pair := range map[string][2]*Histogram{
+			"small into small": {small.Clone(), small}, "small into dense": {d.Clone(), small},
+			"dense into small": {small.Clone(), d}, "dense into dense": {d.Clone(), d},
+		} {
+			pair[0].Merge(pair[1])
+			if !pair[0].Equal(twice) {
+				t.Errorf("%d distinct buckets: %s differs from the dense merge", distinct, name)
+			}
+		}
+	}
+}
+
+// A histogram at a few requests a second never allocates a counts array:
+// recording, merging into a fresh one and encoding an interval of ten
+// values costs bytes, not the ~60 KB a dense array over 1–100 ms takes.
+func TestAnIntervalStaysSmall(t *testing.T) {
+	iv := New()
+	for _, v := range []int64{900, 1100, 1500, 2000, 5000, 20_000, 100_000, 950, 1020, 1800} {
+		iv.RecordMicros(v)
+	}
+	fresh := New()
+	fresh.Merge(iv)
+	if iv.c.c != nil || fresh.c.c != nil {
+		t.Fatal("an interval of ten values went dense")
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		h := New()
+		h.Merge(iv)
+		h.Reset()
+	})
+	if allocs > 4 {
+		t.Errorf("merging a ten-value interval into a fresh histogram allocates %.0f times", allocs)
 	}
 }

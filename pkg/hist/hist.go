@@ -96,11 +96,7 @@ func (h *Histogram) Mean() float64 {
 	}
 	total := float64(h.c.total)
 	var mean float64
-	for i := h.c.lo; i <= h.c.hi; i++ {
-		if n := h.c.c[i]; n != 0 {
-			mean += float64(n) * float64(lowestAt(i)+sizeAt(i)>>1) / total
-		}
-	}
+	h.c.each(func(i int, n int64) { mean += float64(n) * float64(lowestAt(i)+sizeAt(i)>>1) / total })
 	return mean
 }
 
@@ -189,11 +185,7 @@ type Bar struct {
 // back with RecordN reproduces the histogram exactly.
 func (h *Histogram) Bars() []Bar {
 	var out []Bar
-	for i := h.c.lo; i <= h.c.hi; i++ {
-		if n := h.c.c[i]; n > 0 {
-			out = append(out, Bar{Value: highestAt(i), Count: n})
-		}
-	}
+	h.c.each(func(i int, n int64) { out = append(out, Bar{Value: highestAt(i), Count: n}) })
 	return out
 }
 

@@ -31,11 +31,7 @@ func DecodeSparse(s string) (*Sparse, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i := h.c.lo; i <= h.c.hi; i++ {
-			if n := h.c.c[i]; n > 0 {
-				add(i, n)
-			}
-		}
+		h.c.each(add)
 		return sp, nil
 	}
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 // panic, and a decoded report encodes and decodes to the same report.
 func FuzzDecodeReport(f *testing.F) {
 	r := &Report{Test: "t", Worker: "w1", Seq: 3, State: StateRunning, Interval: Counters{Requests: 5, Status: map[string]int64{"200": 5}},
-		Recent: []Interval{{Seq: 2, Counters: Counters{Requests: 4}}}}
+		Recent: []Interval{{Seq: 2, Counters: Counters{Requests: 4}}}, Name: "GET /"}
 	f.Add(r.Encode())
 	f.Add([]byte(`{"seq":100000000}`))
 	f.Add([]byte(`{"recent":[{"seq":-1}],"totals":{"errors":-5}}`))

@@ -131,6 +131,10 @@ type Report struct {
 	Recent []Interval `json:"recent,omitempty"`
 	// Names splits the interval and the totals by request name.
 	Names []NameReport `json:"names,omitempty"`
+	// Name, when set instead of Names, is the one request name of a run
+	// whose requests all have it: its part is the whole report (see
+	// NameParts), which is then not repeated.
+	Name string `json:"name,omitempty"`
 	// Iterations are the worker's journeys since the start (scenarios).
 	Iterations *IterationReport `json:"iterations,omitempty"`
 }
@@ -150,6 +154,15 @@ type Interval struct {
 	End      int64    `json:"end"`
 	Counters Counters `json:"counters"`
 	Hist     string   `json:"hist"`
+}
+
+// NameParts is the report's per-name parts: Names, or the whole report as
+// the part of its one name when Name is set.
+func (r *Report) NameParts() []NameReport {
+	if r.Name == "" || len(r.Names) > 0 {
+		return r.Names
+	}
+	return []NameReport{{Name: r.Name, Interval: r.Interval, IntervalHist: r.IntervalHist, Totals: r.Totals, Cumulative: r.Cumulative}}
 }
 
 // Encode is the report's JSON.

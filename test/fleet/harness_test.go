@@ -34,6 +34,7 @@ type row struct {
 	leaderCPU        float64 // cores, over the running window
 	followerCPU      float64
 	fleetCPU         float64 // the simulator process
+	zkCPU            float64 // the ZooKeeper server
 	zkWrittenPerWS   float64 // bytes clients wrote to ZooKeeper per worker-second
 	zkReadPerWS      float64
 	largest          int
@@ -50,9 +51,14 @@ type row struct {
 // masters and the fleet simulator with n workers, runs one constant-rate
 // test of d and measures it.
 func scaleRun(t *testing.T, n int, d time.Duration) row {
+	t.Logf("%d workers for %v; load average %s", n, d, loadAvg())
 	zk := zktest.Standalone(t)
 	proxy := zktest.NewProxy(t, zk.Addr())
-	c := tc.New(t, tc.Options{ZK: proxy.Addr(), Masters: 2, NoTarget: true, MasterArgs: []string{"--log-level", "info"}})
+	opts := tc.Options{ZK: proxy.Addr(), Masters: 2, NoTarget: true, MasterArgs: []string{"--log-level", "info"}}
+	if dir := os.Getenv(profileDirEnv); dir != "" {
+		opts.ProfilePrefix = filepath.Join(dir, fmt.Sprintf("master-%d-", n))
+	}
+	c := tc.New(t, opts)
 	z := observer(t, zk.Addr(), c.ZKAuthFile)
 	p := proto.Paths{Root: c.Root}
 	sim := startFleet(t, c, n)
@@ -71,7 +77,12 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	r.postToRunning = time.Since(posted)
 
 	leader, follower := masters(t, c)
-	cpu0 := []float64{cpuSeconds(t, leader.Pid()), cpuSeconds(t, follower.Pid()), cpuSeconds(t, sim.Pid())}
+	t.Logf("leader %s, follower %s", leader.Name, follower.Name)
+	pids := []int{leader.Pid(), follower.Pid(), sim.Pid(), zk.Pid()}
+	cpu0 := make([]float64, len(pids))
+	for i, pid := range pids {
+		cpu0[i] = cpuSeconds(t, pid)
+	}
 	wall0 := time.Now()
 	w0, r0 := proxy.Bytes()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -84,9 +95,13 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	cancel()
 	wg.Wait()
 	wall := time.Since(wall0).Seconds()
-	r.leaderCPU = (cpuSeconds(t, leader.Pid()) - cpu0[0]) / wall
-	r.followerCPU = (cpuSeconds(t, follower.Pid()) - cpu0[1]) / wall
-	r.fleetCPU = (cpuSeconds(t, sim.Pid()) - cpu0[2]) / wall
+	cpu := make([]float64, len(pids))
+	for i, pid := range pids {
+		cpu[i] = (cpuSeconds(t, pid) - cpu0[i]) / wall
+	}
+	r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU = cpu[0], cpu[1], cpu[2], cpu[3]
+	t.Logf("CPU over the run (cores): leader %.3f, follower %.3f, simulator %.3f, ZooKeeper %.3f; load average %s",
+		r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU, loadAvg())
 	w1, r1 := proxy.Bytes()
 	ws := float64(n) * d.Seconds()
 	r.zkWrittenPerWS, r.zkReadPerWS = float64(w1-w0)/ws, float64(r1-r0)/ws
@@ -118,11 +133,26 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	return r
 }
 
+// profileDirEnv names the directory the simulator and both masters write
+// their CPU profiles to (docs/scale.md, "Profiling").
+const profileDirEnv = "STAMPEDE_FLEET_CPUPROFILE_DIR"
+
+// loadAvg is the machine's load average (1, 5 and 15 minutes), to label a
+// measurement taken while other work runs.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
 // startFleet starts the simulator (testcluster.AddFleet) and waits for
 // its ready line.
 func startFleet(t *testing.T, c *tc.Cluster, n int) *tc.Proc {
 	var extra []string
-	if dir := os.Getenv("STAMPEDE_FLEET_CPUPROFILE_DIR"); dir != "" { // profiling the simulator (docs/scale.md)
+	if dir := os.Getenv(profileDirEnv); dir != "" { // profiling the simulator (docs/scale.md)
 		extra = append(extra, "--cpuprofile", filepath.Join(dir, fmt.Sprintf("fleet-%d.pprof", n)))
 	}
 	return c.AddFleet(n, "sim-", extra...)

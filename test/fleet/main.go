@@ -16,13 +16,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/obs"
 	"github.com/stampede-load/stampede/worker/fleet"
 )
 
@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	if *cpuProfile != "" {
-		stopProfile, err := startCPUProfile(*cpuProfile)
+		stopProfile, err := obs.StartCPUProfile(*cpuProfile, 0)
 		if err != nil {
 			return err
 		}
@@ -88,17 +88,4 @@ func run(ctx context.Context, args []string) error {
 		fmt.Println("fleet stopped")
 	}
 	return err
-}
-
-// startCPUProfile profiles the process into path until the returned stop.
-func startCPUProfile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }

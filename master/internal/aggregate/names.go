@@ -40,13 +40,13 @@ func summarizeNames(s *spec.Spec, reps map[string]*report.Report, durationS floa
 	sort.Strings(ids)
 	for _, id := range ids {
 		dup := map[string]bool{}
-		for _, nr := range reps[id].Names {
+		for _, nr := range reps[id].NameParts() {
 			a, known := byName[nr.Name]
 			if !known || dup[nr.Name] {
 				continue
 			}
 			dup[nr.Name] = true
-			h, err := hist.Decode(nr.Cumulative)
+			h, err := hist.DecodeSparse(nr.Cumulative) // no dense copy per worker
 			if err != nil {
 				return nil, err
 			}
@@ -54,7 +54,7 @@ func summarizeNames(s *spec.Spec, reps map[string]*report.Report, durationS floa
 				a = &acc{h: hist.New()}
 				byName[nr.Name] = a
 			}
-			a.h.Merge(h)
+			a.h.MergeSparse(h)
 			a.c.Add(nr.Totals)
 			seen = true
 		}
@@ -84,14 +84,18 @@ type NameSecond struct {
 // missed report leaves its second's per-name numbers partial).
 func (t *Tracker) addNames(r *report.Report) {
 	a := t.acc[r.Seq]
-	if r.Seq < t.next || a == nil || len(r.Names) == 0 || a.nameWorkers[r.Worker] {
+	if !t.names || r.Seq < t.next || a == nil || a.nameWorkers[r.Worker] {
+		return
+	}
+	parts := r.NameParts()
+	if len(parts) == 0 {
 		return
 	}
 	if a.names == nil {
 		a.names, a.nameWorkers = map[string]*NameSecond{}, map[string]bool{}
 	}
 	a.nameWorkers[r.Worker] = true
-	for _, nr := range r.Names {
+	for _, nr := range parts {
 		ns := a.names[nr.Name]
 		if ns == nil {
 			if len(a.names) >= spec.MaxNames {
@@ -100,8 +104,8 @@ func (t *Tracker) addNames(r *report.Report) {
 			ns = &NameSecond{Hist: hist.New()}
 			a.names[nr.Name] = ns
 		}
-		if h, err := hist.Decode(nr.IntervalHist); err == nil {
-			ns.Hist.Merge(h)
+		if h, err := hist.DecodeSparse(nr.IntervalHist); err == nil {
+			ns.Hist.MergeSparse(h)
 			ns.Counters.Add(nr.Interval)
 		}
 	}

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 
@@ -69,5 +70,51 @@ func TestNamesMergeExactly(t *testing.T) {
 	}
 	if c := sum.Names[1]; c.Errors == 0 || c.Errors != sum.Errors || c.StatusCodes["503"] != c.Errors || sum.Names[0].Errors != 0 {
 		t.Errorf("errors not attributed to checkout: %+v / %+v (total %d)", sum.Names[0], c, sum.Errors)
+	}
+}
+
+// A report of a run with one request name says only the name (its part is
+// the whole report): the per-name lines and each second's per-name merge
+// are those of the same report carrying a copy of its numbers as that
+// name's part.
+func TestOneNameIsTheWholeReport(t *testing.T) {
+	s := spec.Spec{Request: spec.Request{Name: "GET /ping", URL: "http://x/ping"}}
+	st := &proto.TestState{StartAt: t0.UnixNano(), Workers: []string{"w1", "w2"}}
+	short, long := map[string]*report.Report{}, map[string]*report.Report{}
+	trShort, trLong := NewTracker(t0, st.Workers, 0, time.Second), NewTracker(t0, st.Workers, 0, time.Second)
+	seconds := map[*Tracker]*NameSecond{}
+	for _, tr := range []*Tracker{trShort, trLong} {
+		tr.KeepNames()
+		tr.OnSecond = func(_ report.Point, _ *hist.Histogram, names map[string]*NameSecond) {
+			seconds[tr] = names["GET /ping"]
+		}
+	}
+	for i, w := range st.Workers {
+		r := rep(w, 0, int64(10*(i+1)), int64(1000*(i+1)), true)
+		r.Totals, r.Cumulative = r.Interval, r.IntervalHist
+		r.Totals.Status = map[string]int64{"200": r.Totals.Requests}
+		copied := *r
+		r.Name = "GET /ping"
+		copied.Names = []report.NameReport{{Name: "GET /ping", Interval: r.Interval, IntervalHist: r.IntervalHist, Totals: r.Totals, Cumulative: r.Cumulative}}
+		short[w], long[w] = r, &copied
+		trShort.Observe(r)
+		trLong.Observe(&copied)
+	}
+	a, err := Summarize(&s, st, short, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Summarize(&s, st, long, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Names) != 1 || !reflect.DeepEqual(a.Names, b.Names) || a.Names[0].Requests != 30 {
+		t.Fatalf("per-name lines %+v, want %+v (30 requests)", a.Names, b.Names)
+	}
+	trShort.Emit(t0.Add(time.Hour))
+	trLong.Emit(t0.Add(time.Hour))
+	x, y := seconds[trShort], seconds[trLong]
+	if x == nil || y == nil || x.Counters.Requests != 30 || !x.Hist.Equal(y.Hist) || x.Counters.Requests != y.Counters.Requests {
+		t.Fatalf("second 0 per name: %+v, want %+v", x, y)
 	}
 }

@@ -34,9 +34,11 @@ type Tracker struct {
 	total  *hist.Histogram // every interval seen, each once
 	totals report.Counters
 	end    int64 // latest interval end seen (unix ns)
+	// names: merge each second per request name too (KeepNames)
+	names bool
 	// OnSecond, if set, is called by Emit with each point, its merged
 	// latency histogram (nil for a second nobody reported) and its per-name
-	// merge, none of which the callee may keep.
+	// merge (nil unless KeepNames), none of which the callee may keep.
 	OnSecond func(p report.Point, h *hist.Histogram, names map[string]*NameSecond)
 }
 
@@ -44,6 +46,12 @@ type Tracker struct {
 // (see Bounds.MaxSeq): a forged sequence number cannot make Emit produce
 // points for seconds the test never ran.
 func (t *Tracker) Limit(maxSeq int64) { t.maxSeq = maxSeq }
+
+// KeepNames makes every second merge its intervals per request name as
+// well, for whoever reads them in OnSecond (a threshold on one name's
+// numbers); without it a second costs one merge per worker, not one per
+// worker and name.
+func (t *Tracker) KeepNames() { t.names = true }
 
 type workerTrack struct {
 	lastSeq  int64 // -1 before any report

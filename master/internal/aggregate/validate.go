@@ -64,8 +64,9 @@ func (b Bounds) Check(key string, r *report.Report) error {
 		// (a run stopped before its start ends before its first interval
 		// begins, so end < start is legitimate)
 		return bad("interval %d..%d is past the run", r.IntervalStart, r.IntervalEnd)
-	case len(r.Recent) > report.MaxPending:
-		return bad("repeats %d intervals; at most %d", len(r.Recent), report.MaxPending)
+	}
+	if err := checkParts(r); err != nil {
+		return bad("%v", err)
 	}
 	if err := checkCounters(r.Interval, r.Totals); err != nil {
 		return bad("%v", err)
@@ -87,6 +88,17 @@ func (b Bounds) Check(key string, r *report.Report) error {
 		if err := hist.CheckEncoded(h); err != nil {
 			return bad("%v", err)
 		}
+	}
+	return nil
+}
+
+// checkParts bounds how many earlier intervals and names a report carries.
+func checkParts(r *report.Report) error {
+	switch {
+	case r.Name != "" && len(r.Names) > 0:
+		return fmt.Errorf("names its one request name and lists %d names", len(r.Names))
+	case len(r.Recent) > report.MaxPending:
+		return fmt.Errorf("repeats %d intervals; at most %d", len(r.Recent), report.MaxPending)
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ func TestBoundsRefuseReportsThePlanCannotProduce(t *testing.T) {
 		{"more errors than requests", "w1", func(r *report.Report) { r.Interval.Errors = 11 }, "counters"},
 		{"foreign histogram geometry", "w1", func(r *report.Report) { r.Cumulative = wide }, "geometry"},
 		{"recent interval not before", "w1", func(r *report.Report) { r.Recent = []report.Interval{{Seq: 3}} }, "not before"},
+		{"one name and a list of names", "w1", func(r *report.Report) { r.Name, r.Names = "GET /", []report.NameReport{{Name: "x"}} }, "lists 1 names"},
 		{"too many repeated intervals", "w1", func(r *report.Report) { r.Recent = make([]report.Interval, report.MaxPending+1) }, "repeats"},
 	}
 	for _, tt := range tests {

@@ -30,6 +30,9 @@ func (o *Orchestrator) newAnswers(ctx context.Context, id string, s *spec.Spec, 
 	}
 	a := &answers{j: o.newJudge(ctx, id, s, st), hl: hl}
 	a.j.tr = tr
+	if a.j.byName {
+		tr.KeepNames() // its windows read each second's per-name numbers
+	}
 	tr.OnSecond = func(p report.Point, h *hist.Histogram, names map[string]*aggregate.NameSecond) {
 		a.hl.add(p.Second, h)
 		a.j.second(p, h, names)

@@ -20,6 +20,7 @@ type reporter struct {
 	cumulative   *hist.Histogram
 	service      *hist.Histogram
 	names        load.NameTotals
+	single       bool // the run has one request name (Report.Name)
 	// iterations are a scenario's journeys since the start
 	iterations report.IterationTotals
 
@@ -50,7 +51,14 @@ func (r *reporter) interval(run *load.Run, end time.Time, final bool) *report.Re
 		Interval:      iv.Counters, IntervalHist: ih,
 		Totals: r.totals, Cumulative: ch, P99Us: r.cumulative.Percentile(99),
 	}
-	rep.Names = r.names.Add(iv.Names)
+	if r.seq == 0 {
+		r.single = len(iv.Names) == 1 // the engine's names are the spec's, in every interval
+	}
+	if r.single && len(iv.Names) == 1 {
+		rep.Name = iv.Names[0].Name // its part is the whole report: not repeated
+	} else {
+		rep.Names = r.names.Add(iv.Names)
+	}
 	if it := iv.Iterations; it != nil {
 		r.iterations.Add(it.Duration, it.Completed, it.Failed)
 		rep.Iterations = r.iterations.Report()

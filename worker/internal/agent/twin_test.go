@@ -227,6 +227,10 @@ func TestAgentRunsItsPlanOnTheTwin(t *testing.T) {
 	if r.Seq < 1 || r.Seq > 2 {
 		t.Errorf("final report is interval %d, want the 2 s run's last (1 or 2)", r.Seq)
 	}
+	// one request name: the report names it instead of repeating itself
+	if parts := r.NameParts(); r.Name != "GET /" || len(r.Names) != 0 || len(parts) != 1 || parts[0].Totals.Requests != 200 {
+		t.Errorf("final report name %q with %d names, want GET / as its one part of 200 requests", r.Name, len(r.Names))
+	}
 	l.await("the worker idle again", func() bool { return l.registered("w1").State == proto.WorkerIdle })
 }
 
