@@ -298,6 +298,20 @@ func (t *Tracker) Pending() []string {
 	return out
 }
 
+// Unfinished counts the workers Pending and Missing list, without listing
+// them.
+func (t *Tracker) Unfinished() (pending, missing int) {
+	for _, w := range t.workers {
+		if w.final < 0 {
+			missing++
+			if !w.lost {
+				pending++
+			}
+		}
+	}
+	return pending, missing
+}
+
 // Missing lists workers whose final report has not been seen (lost or not).
 func (t *Tracker) Missing() []string {
 	var out []string

@@ -42,11 +42,11 @@ func (o *Orchestrator) newAnswers(ctx context.Context, id string, s *spec.Spec, 
 
 // observe persists the new seconds' histograms and judges the thresholds;
 // true means it has just requested the abort of the test.
-func (a *answers) observe(ctx context.Context, l *coord.Leader, st *proto.TestState, pts []report.Point, reps map[string]*report.Report, lost map[string]bool, now time.Time) (bool, error) {
+func (a *answers) observe(ctx context.Context, l *coord.Leader, st *proto.TestState, pts []report.Point, now time.Time) (bool, error) {
 	if err := a.hl.flush(ctx, l); err != nil {
 		return false, err
 	}
-	return a.j.observe(ctx, l, st, pts, reps, lost, now)
+	return a.j.observe(ctx, l, st, pts, now)
 }
 
 // final persists the last seconds and writes the verdict into the summary.
