@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
 )
@@ -178,12 +177,5 @@ func (p *publisher) finish(ctx context.Context, final *report.Report, grace time
 			return
 		}
 		time.Sleep(500 * time.Millisecond)
-	}
-}
-
-func wait(ctx context.Context, w <-chan coord.WatchEvent) {
-	select {
-	case <-w:
-	case <-ctx.Done():
 	}
 }
