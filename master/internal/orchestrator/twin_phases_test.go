@@ -77,13 +77,15 @@ func TestPhaseMachineOnTheTwin(t *testing.T) {
 	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":300,"duration":"2s"},"workers":3}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	playAll(ctx, id, 2, ws...)
 	select {
 	case <-m.leading:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the master never led")
 	}
+	// The workers play only once preparing was seen: with their votes in,
+	// the test can pass through preparing faster than a poll can see it.
 	prep := tw.awaitPhase(obs, id, proto.PhasePreparing, 10*time.Second)
+	playAll(ctx, id, 2, ws...)
 	if want := []string{"w1", "w2", "w3"}; !slices.Equal(prep.Workers, want) || prep.PlannedAt == 0 || prep.Leader != "m1" {
 		t.Errorf("preparing state %+v, want workers %v planned by m1", prep, want)
 	}

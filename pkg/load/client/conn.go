@@ -36,8 +36,7 @@ type Conn struct {
 	dialer  net.Dialer
 	c       net.Conn
 	br      *bufio.Reader
-	bw      *bufio.Writer
-	cw      countWriter // under bw: counts the request bytes written
+	cw      countWriter // counts the request bytes written
 	head    respHead
 	body    body
 	// refusedCert: the server asked this connection for a client
@@ -88,10 +87,8 @@ func (c *Conn) Dial() Kind {
 	c.cw.w = nc
 	if c.br == nil {
 		c.br = bufio.NewReaderSize(nc, maxHeaderBytes)
-		c.bw = bufio.NewWriterSize(&c.cw, 4096)
 	} else {
 		c.br.Reset(nc)
-		c.bw.Reset(&c.cw)
 	}
 	return OK
 }
@@ -169,9 +166,9 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 	}
 	_ = c.c.SetDeadline(deadline)
 	c.cw.n = 0
-	err := req.r.Write(c.bw)
+	p, err := req.bytes()
 	if err == nil {
-		err = c.bw.Flush()
+		_, err = c.cw.Write(p)
 	}
 	out := c.cw.n
 	if err != nil {

@@ -3,7 +3,6 @@
 package client
 
 import (
-	"bufio"
 	"errors"
 	"runtime"
 	"syscall"
@@ -31,11 +30,9 @@ type Loop struct {
 	batch   *batching // open-model batching (see Batch); nil: off
 
 	// Shared by the loop's connections, one exchange at a time, so that
-	// an idle connection holds no buffer: the serialized request, the
-	// read buffer and the header parser.
-	out  []byte
-	w    sliceWriter
-	bw   *bufio.Writer
+	// an idle connection holds no buffer: the read buffer and the header
+	// parser. (A request is serialized in its Request, shared by the
+	// connections that send it.)
 	buf  []byte
 	head respHead
 }
@@ -85,14 +82,6 @@ type loopConn struct {
 	body       body
 }
 
-// sliceWriter appends to a byte slice (the serialized request).
-type sliceWriter struct{ b *[]byte }
-
-func (w sliceWriter) Write(p []byte) (int, error) {
-	*w.b = append(*w.b, p...)
-	return len(p), nil
-}
-
 // NewLoop prepares n connections to ep, each exchange bounded by timeout.
 // TLS endpoints are not supported (use Conn).
 func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
@@ -118,8 +107,6 @@ func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
 	for range n {
 		l.conns = append(l.conns, &loopConn{fd: -1, idx: len(l.conns)})
 	}
-	l.w = sliceWriter{b: &l.out}
-	l.bw = bufio.NewWriterSize(l.w, 4096)
 	l.buf = make([]byte, readSize)
 	return l, nil
 }
@@ -168,10 +155,11 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 	for busy {
 		// The loop holds its P even while the kernel waits (see
 		// epollWait); yield it regularly so that the process's other
-		// goroutines (collection, coordination) run on time.
-		if t := time.Now(); t.Sub(lastYield) > time.Millisecond {
+		// goroutines (collection, coordination) run on time. now is the
+		// clock read that ended the last round.
+		if now.Sub(lastYield) > time.Millisecond {
 			runtime.Gosched()
-			lastYield = t
+			lastYield = now
 		}
 		// maxWait bounds how late a stop, a timeout or the process's other
 		// goroutines wait; a parked connection may need less.
@@ -192,14 +180,22 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 			ev := &l.events[k]
 			l.event(int(ev.Fd), ev.Events, d)
 		}
-		if len(l.refeed) > 0 {
-			now := time.Now()
+		fed := len(l.refeed) > 0
+		if fed {
+			now = time.Now()
 			for _, i := range l.refeed {
 				l.feed(i, now, d)
 			}
+			l.refeed = l.refeed[:0]
 		}
-		l.refeed = l.refeed[:0]
-		busy, wake = l.expire(time.Now(), stopped(stop), wake, d)
+		// The clock read the requests were sent by serves expire too
+		// (a timeout is then noticed after this round's writes, a few
+		// microseconds late), unless a parked connection may be due: it
+		// is woken by a reading taken after the writes.
+		if !fed || wake > 0 {
+			now = time.Now()
+		}
+		busy, wake = l.expire(now, stopped(stop), wake, d)
 	}
 }
 
@@ -302,12 +298,7 @@ func (l *Loop) feed(i int, now time.Time, d Driver) {
 			c.deadline = l.cutoff
 		}
 		c.off, c.inBody, c.got, c.hdr = 0, false, false, c.hdr[:0]
-		l.out = l.out[:0]
-		l.bw.Reset(l.w)
-		err := req.r.Write(l.bw)
-		if err == nil {
-			err = l.bw.Flush()
-		}
+		out, err := req.bytes()
 		if err != nil { // the request cannot be serialized: nothing is sent
 			now = time.Now()
 			l.finish(i, c, Result{Kind: Other}, now, d)
@@ -321,12 +312,12 @@ func (l *Loop) feed(i int, now time.Time, d Driver) {
 				continue
 			}
 			if pending {
-				c.out = append(c.out[:0], l.out...)
+				c.out = append(c.out[:0], out...)
 				c.state = stWriting
 				return
 			}
 		}
-		if k := l.write(c, l.out); k != OK {
+		if k := l.write(c, out); k != OK {
 			now = time.Now()
 			l.finish(i, c, Result{Kind: k, BytesOut: c.off}, now, d)
 			l.closeSocket(c)

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"net/url"
@@ -19,6 +20,20 @@ type Request struct {
 	head     bool
 	endpoint int
 	maxBody  int64
+	// wire is r serialized (by fasthttp), kept until a Set* changes r:
+	// a request that does not change is serialized once, not per send.
+	wire  []byte
+	stale bool
+	bw    *bufio.Writer // into wire, through w
+	w     sliceWriter
+}
+
+// sliceWriter appends to a byte slice.
+type sliceWriter struct{ b *[]byte }
+
+func (w sliceWriter) Write(p []byte) (int, error) {
+	*w.b = append(*w.b, p...)
+	return len(p), nil
 }
 
 // Spec is what a Request is built from.
@@ -39,7 +54,7 @@ type Spec struct {
 
 // NewRequest builds a request from s.
 func NewRequest(s Spec) *Request {
-	q := &Request{head: s.Method == fasthttp.MethodHead, endpoint: s.Endpoint, maxBody: s.MaxResponseBytes}
+	q := &Request{head: s.Method == fasthttp.MethodHead, endpoint: s.Endpoint, maxBody: s.MaxResponseBytes, stale: true}
 	q.r.Header.SetMethod(s.Method)
 	q.r.SetRequestURI(s.URL)
 	q.r.URI() // parse now, so that Write sends origin-form with our Host
@@ -66,17 +81,50 @@ func NewRequest(s Spec) *Request {
 }
 
 // SetURI replaces the request URI (an absolute URL on the same endpoint).
-// The request keeps a reference to b until the next SetURI.
 func (q *Request) SetURI(b []byte) {
 	q.r.SetRequestURIBytes(b)
 	q.r.URI() // see NewRequest
+	q.stale = true
 }
 
 // SetHeader replaces one header's value.
-func (q *Request) SetHeader(key string, value []byte) { q.r.Header.SetBytesV(key, value) }
+func (q *Request) SetHeader(key string, value []byte) {
+	q.r.Header.SetBytesV(key, value)
+	q.stale = true
+}
 
-// SetBody replaces the body; the request keeps a reference to b.
-func (q *Request) SetBody(b []byte) { q.r.SetBodyRaw(b) }
+// SetBody replaces the body. The request keeps a reference to b and
+// reads it when it is next sent: b must not change after that until the
+// next SetBody (a request is serialized again only after a Set*).
+func (q *Request) SetBody(b []byte) {
+	q.r.SetBodyRaw(b)
+	q.stale = true
+}
+
+// bytes is the request as it goes on the wire, serialized by fasthttp
+// when the request is new or a Set* changed it, and otherwise the same
+// bytes as last time. They are valid until the next Set*. An error is a
+// request that cannot be serialized.
+func (q *Request) bytes() ([]byte, error) {
+	if !q.stale {
+		return q.wire, nil
+	}
+	if q.bw == nil {
+		q.w = sliceWriter{b: &q.wire}
+		q.bw = bufio.NewWriterSize(q.w, 1024)
+	}
+	q.wire = q.wire[:0]
+	q.bw.Reset(q.w)
+	err := q.r.Write(q.bw)
+	if err == nil {
+		err = q.bw.Flush()
+	}
+	if err != nil {
+		return nil, err
+	}
+	q.stale = false
+	return q.wire, nil
+}
 
 // ParseEndpoint finds where a URL's requests go. insecure disables TLS
 // certificate verification (the spec's insecure_skip_verify).
