@@ -64,9 +64,11 @@ func highestAt(i int) int64 { return lowestAt(i) + sizeAt(i) - 1 }
 // dense array covering 1 ms to 100 ms is some 60 KB to allocate, clear and
 // copy (the fleet simulator spent most of its time doing that for its
 // thousands of workers' fresh interval histograms, docs/scale.md). Dense:
-// a prefix of the counts array, grown on demand. A histogram that became
-// dense stays dense through Reset, so one reused at a high rate allocates
-// once.
+// the whole counts array (172 KB), allocated once when the histogram turns
+// dense — growing it with the values instead copied a cumulative histogram
+// several times as a run's latencies rose, and the pages past the recorded
+// range are never touched. A histogram that became dense stays dense
+// through Reset, so one reused at a high rate allocates once.
 type counts struct {
 	c      []int64 // dense, or nil while small
 	si     []int32 // small: the indexes of the non-zero buckets, increasing
@@ -91,12 +93,9 @@ func (c *counts) add(i int, n int64) bool {
 		return true
 	}
 	if c.c == nil && !c.addSmall(i, n) {
-		c.densify(i)
+		c.densify()
 	}
 	if c.c != nil {
-		if i >= len(c.c) {
-			c.grow(i)
-		}
 		c.c[i] += n
 	}
 	c.total += n
@@ -123,22 +122,13 @@ func (c *counts) addSmall(i int, n int64) bool {
 	return true
 }
 
-// densify turns a small histogram dense, with index i addressable.
-func (c *counts) densify(i int) {
-	d := make([]int64, min(max(i+1, c.hi+1, subHalf), countsLen))
+// densify turns a small histogram dense.
+func (c *counts) densify() {
+	d := make([]int64, countsLen)
 	for k, j := range c.si {
 		d[j] = c.sn[k]
 	}
 	c.c, c.si, c.sn = d, nil, nil
-}
-
-// grow makes index i of a dense histogram addressable, at least doubling
-// the array (bounded by countsLen) so that growth is amortised.
-func (c *counts) grow(i int) {
-	n := min(max(i+1, 2*len(c.c), subHalf), countsLen)
-	grown := make([]int64, n)
-	copy(grown, c.c)
-	c.c = grown
 }
 
 // each calls f with every non-zero bucket, in increasing index order.
@@ -159,10 +149,7 @@ func (c *counts) each(f func(i int, n int64)) {
 // get is the count at index i.
 func (c *counts) get(i int) int64 {
 	if c.c != nil {
-		if i < len(c.c) {
-			return c.c[i]
-		}
-		return 0
+		return c.c[i]
 	}
 	if k, ok := slices.BinarySearch(c.si, int32(i)); ok {
 		return c.sn[k]
@@ -210,14 +197,8 @@ func (c *counts) merge(o *counts) (dropped int64) {
 		c.lo, c.hi, c.total = o.lo, o.hi, o.total
 		return 0
 	}
-	if o.c != nil && o.hi >= 0 {
-		// a dense one has more than smallBuckets buckets, or had: make
-		// room once, not at every index past the end
-		if c.c == nil {
-			c.densify(o.hi)
-		} else if o.hi >= len(c.c) {
-			c.grow(o.hi)
-		}
+	if o.c != nil && o.hi >= 0 && c.c == nil {
+		c.densify() // a dense one has more than smallBuckets buckets, or had
 	}
 	o.each(func(i int, n int64) {
 		if !c.add(i, n) {

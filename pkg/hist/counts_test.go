@@ -135,7 +135,7 @@ func BenchmarkRecordEncodeReset(b *testing.B) {
 // dense is a histogram holding vals, dense from the start.
 func dense(vals []int64) *Histogram {
 	h := New()
-	h.c.densify(0)
+	h.c.densify()
 	for _, v := range vals {
 		h.RecordMicros(v)
 	}

@@ -33,18 +33,18 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 	p99 := make(map[string]float64, len(ids))
 	for _, id := range ids {
 		r := reps[id]
-		h, err := hist.Decode(r.Cumulative)
+		h, err := hist.DecodeSparse(r.Cumulative) // merged, never kept: no dense copy per worker
 		if err != nil {
 			return report.Summary{}, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
 		}
-		merged.Merge(h)
+		merged.MergeSparse(h)
 		p99[id] = float64(h.Percentile(99)) / 1000
 		if r.Service != "" {
-			sh, err := hist.Decode(r.Service)
+			sh, err := hist.DecodeSparse(r.Service)
 			if err != nil {
 				return report.Summary{}, fmt.Errorf("%w: %s: %w", ErrBadReport, id, err)
 			}
-			service.Merge(sh)
+			service.MergeSparse(sh)
 			haveService = true
 		}
 		totals.Add(r.Totals)

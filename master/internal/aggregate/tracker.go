@@ -120,11 +120,11 @@ func (t *Tracker) Observe(r *report.Report) bool {
 // takeCumulative starts the running total of a worker from its first
 // report's cumulative histogram and totals.
 func (t *Tracker) takeCumulative(w *workerTrack, r *report.Report) {
-	h, err := hist.Decode(r.Cumulative)
+	h, err := hist.DecodeSparse(r.Cumulative) // merged, never kept: no dense copy per worker
 	if err != nil {
 		return
 	}
-	t.total.Merge(h)
+	t.total.MergeSparse(h)
 	t.totals.Add(r.Totals)
 	w.totalSeq = r.Seq
 	t.end = max(t.end, r.IntervalEnd)
@@ -296,6 +296,20 @@ func (t *Tracker) Pending() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Unfinished counts the workers Pending and Missing list, without listing
+// them.
+func (t *Tracker) Unfinished() (pending, missing int) {
+	for _, w := range t.workers {
+		if w.final < 0 {
+			missing++
+			if !w.lost {
+				pending++
+			}
+		}
+	}
+	return pending, missing
 }
 
 // Missing lists workers whose final report has not been seen (lost or not).

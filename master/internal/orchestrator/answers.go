@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/stampede-load/stampede/master/internal/aggregate"
@@ -42,11 +43,11 @@ func (o *Orchestrator) newAnswers(ctx context.Context, id string, s *spec.Spec, 
 
 // observe persists the new seconds' histograms and judges the thresholds;
 // true means it has just requested the abort of the test.
-func (a *answers) observe(ctx context.Context, l *coord.Leader, st *proto.TestState, pts []report.Point, reps map[string]*report.Report, lost map[string]bool, now time.Time) (bool, error) {
+func (a *answers) observe(ctx context.Context, l *coord.Leader, st *proto.TestState, pts []report.Point, now time.Time) (bool, error) {
 	if err := a.hl.flush(ctx, l); err != nil {
 		return false, err
 	}
-	return a.j.observe(ctx, l, st, pts, reps, lost, now)
+	return a.j.observe(ctx, l, st, pts, now)
 }
 
 // final persists the last seconds and writes the verdict into the summary.
@@ -65,6 +66,16 @@ const liveCurveNames = 20
 // decorate adds the per-name lines to the live summary, without their
 // histograms (the result has them).
 func (a *answers) decorate(sum *report.Summary, reps map[string]*report.Report) {
+	if order := a.j.s.RequestNames(); len(order) == 1 && a.j.tr != nil {
+		// one name: its line is the whole test's, from the running merge,
+		// rather than from decoding every worker's cumulative histogram
+		h, c, _ := a.j.tr.Running()
+		c.Status, c.ErrorKinds = maps.Clone(c.Status), maps.Clone(c.ErrorKinds) // the line is kept a while
+		n := report.SummarizeName(order[0], h, c, sum.DurationS)
+		n.Histogram = ""
+		sum.Names = []report.NameSummary{n}
+		return
+	}
 	names, err := aggregate.Names(a.j.s, reps, sum.DurationS)
 	if err != nil {
 		return

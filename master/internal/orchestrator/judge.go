@@ -73,10 +73,11 @@ func (j *judge) second(p report.Point, h *hist.Histogram, names map[string]*aggr
 // observe judges the current reports (after the tracker's Emit fed the new
 // seconds); it returns true when it has just requested the abort of the
 // test.
-func (j *judge) observe(ctx context.Context, l *coord.Leader, st *proto.TestState, pts []report.Point, reps map[string]*report.Report, lost map[string]bool, now time.Time) (bool, error) {
+func (j *judge) observe(ctx context.Context, l *coord.Leader, st *proto.TestState, pts []report.Point, now time.Time) (bool, error) {
 	if j.ev.Empty() {
 		return false, nil
 	}
+	reps := j.tr.Latest() // only with thresholds: a map of every worker
 	var fp int64
 	for _, r := range reps {
 		fp += r.Seq + 1

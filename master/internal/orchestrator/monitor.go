@@ -93,7 +93,7 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		if err != nil {
 			return err
 		}
-		if abort, err := m.ans.observe(ctx, l, st, pts, m.tr.Latest(), m.lost, now); err != nil {
+		if abort, err := m.ans.observe(ctx, l, st, pts, now); err != nil {
 			return err
 		} else if abort {
 			m.aborted = true
@@ -333,15 +333,15 @@ func (m *monitorRun) findLost(ctx context.Context) ([]string, error) {
 // or the planned end plus the final grace passed. Workers still missing
 // then are lost.
 func (m *monitorRun) ended(now time.Time) bool {
-	missing := m.tr.Missing()
-	if len(m.tr.Pending()) == 0 && m.quietSince.IsZero() {
+	pending, missing := m.tr.Unfinished() // counts: the loop runs many times a second
+	if pending == 0 && m.quietSince.IsZero() {
 		m.quietSince = now
 	}
-	over := len(missing) == 0 ||
+	over := missing == 0 ||
 		(!m.quietSince.IsZero() && (m.aborted || now.Sub(m.quietSince) >= m.o.cfg.FinalGrace)) ||
 		now.After(m.plannedEnd.Add(m.o.cfg.FinalGrace))
 	if over {
-		for _, w := range missing {
+		for _, w := range m.tr.Missing() {
 			m.lost[w] = true
 		}
 	}

@@ -168,7 +168,7 @@ func (a *Agent) setState(ctx context.Context, state, test string) {
 // test reaches a terminal phase.
 func (a *Agent) watchTest(ctx context.Context, id string) {
 	for ctx.Err() == nil {
-		data, _, sw, err := a.c.GetW(ctx, a.p.State(id))
+		data, stat, sw, err := a.c.GetW(ctx, a.p.State(id))
 		if errors.Is(err, coord.ErrNoNode) {
 			// created in one multi with the test; gone means deleted
 			if ok, _, _ := a.c.Exists(ctx, a.p.Test(id)); !ok {
@@ -181,7 +181,7 @@ func (a *Agent) watchTest(ctx context.Context, id string) {
 			sleep(ctx, 500*time.Millisecond)
 			continue
 		}
-		var st proto.TestState
+		var st phaseOnly
 		if json.Unmarshal(data, &st) == nil && proto.Terminal(st.Phase) {
 			return
 		}
@@ -200,7 +200,7 @@ func (a *Agent) watchTest(ctx context.Context, id string) {
 			continue
 		}
 		if ok {
-			a.runTest(ctx, id)
+			a.runTest(ctx, id, stat.Version)
 			return
 		}
 		select {
@@ -209,6 +209,13 @@ func (a *Agent) watchTest(ctx context.Context, id string) {
 		case <-ctx.Done():
 		}
 	}
+}
+
+// phaseOnly is the part of a test's state a worker reads: the state lists
+// every chosen worker, which a worker has no use for (with thousands of
+// workers, decoding that list each time dominated their reads).
+type phaseOnly struct {
+	Phase string `json:"phase"`
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
 )
@@ -22,20 +21,26 @@ type publisher struct {
 	mu     sync.Mutex
 	latest *report.Report
 	kick   chan struct{}
+	askAck chan struct{} // wantAck to followAck
 	stop   chan struct{}
 	done   chan struct{}
 }
 
 func newPublisher(base context.Context, a *Agent, test string, rep *reporter) *publisher {
-	p := &publisher{a: a, test: test, rep: rep, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	p := &publisher{a: a, test: test, rep: rep, kick: make(chan struct{}, 1), askAck: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go p.loop(base)
 	go p.followAck(base)
 	return p
 }
 
-// followAck follows the leader's merged-through watermark with a watch and
-// forgets what it acknowledges, off the publishing path (publishing never
-// waits for it). It ends with the final report's publishing.
+// followAck reads the leader's merged-through watermark and forgets what it
+// acknowledges, off the publishing path (publishing never waits for it). It
+// reads only when asked (askAck: the report carries ackAfter intervals),
+// at most once per ackGap, with a plain read rather than a watch: a watch
+// would cost ZooKeeper a notification and a read per worker every second,
+// as many requests as the reports themselves, to keep a report's earlier
+// intervals at none instead of a few. It ends with the final report's
+// publishing.
 func (p *publisher) followAck(base context.Context) {
 	ctx, cancel := context.WithCancel(base)
 	defer cancel()
@@ -45,17 +50,35 @@ func (p *publisher) followAck(base context.Context) {
 	}()
 	path := p.a.p.Merged(p.test)
 	for ctx.Err() == nil {
-		d, _, w, err := p.a.c.GetW(ctx, path)
-		if err != nil {
-			if ok, ew, err := p.a.c.ExistsW(ctx, path); err == nil && !ok {
-				wait(ctx, ew)
-			} else {
-				sleep(ctx, time.Second)
-			}
-			continue
+		select {
+		case <-p.askAck:
+		case <-ctx.Done():
+			return
 		}
-		p.takeAck(d)
-		wait(ctx, w)
+		if d, _, err := p.a.c.Get(ctx, path); err == nil {
+			p.takeAck(d)
+		}
+		sleep(ctx, ackGap)
+	}
+}
+
+// A report carrying ackAfter intervals (its own and earlier ones the
+// leader has not acknowledged) asks for the watermark, at most once per
+// ackGap: in steady state a report repeats one or two earlier intervals and
+// the watermark is read every few seconds.
+const (
+	ackAfter = 3
+	ackGap   = time.Second
+)
+
+// wantAck asks followAck for the watermark if enough intervals wait for it.
+func (p *publisher) wantAck() {
+	if p.rep.unacked() < ackAfter {
+		return
+	}
+	select {
+	case p.askAck <- struct{}{}:
+	default:
 	}
 }
 
@@ -96,6 +119,7 @@ func (p *publisher) loop(base context.Context) {
 		ctx, cancel := context.WithTimeout(base, 3*time.Second)
 		err := p.publish(ctx, r, false)
 		cancel()
+		p.wantAck()
 		if err != nil {
 			p.a.log.Debug("publishing report deferred", "test", p.test, "seq", r.Seq, "err", err)
 			p.mu.Lock()
@@ -153,12 +177,5 @@ func (p *publisher) finish(ctx context.Context, final *report.Report, grace time
 			return
 		}
 		time.Sleep(500 * time.Millisecond)
-	}
-}
-
-func wait(ctx context.Context, w <-chan coord.WatchEvent) {
-	select {
-	case <-w:
-	case <-ctx.Done():
 	}
 }

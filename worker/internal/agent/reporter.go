@@ -100,6 +100,13 @@ func (r *reporter) ack(through int64) {
 	r.pending = append([]report.Interval(nil), r.pending[i:]...)
 }
 
+// unacked is how many intervals wait for the leader's acknowledgement.
+func (r *reporter) unacked() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.pending)
+}
+
 // withPending is a copy of rep whose Recent holds the unacknowledged
 // intervals before its own.
 func (r *reporter) withPending(rep *report.Report) *report.Report {

@@ -15,8 +15,9 @@ import (
 )
 
 // runTest runs this worker's plan of one test, from reading the plan to
-// publishing the final report.
-func (a *Agent) runTest(ctx context.Context, id string) {
+// publishing the final report; stateVer is the version of the test's state
+// that showed the plan.
+func (a *Agent) runTest(ctx context.Context, id string, stateVer int32) {
 	a.runMu.Lock()
 	defer a.runMu.Unlock()
 	log := a.log.With("test", id)
@@ -45,7 +46,7 @@ func (a *Agent) runTest(ctx context.Context, id string) {
 	}()
 	a.setState(ctx, proto.WorkerReady, id)
 
-	startAt, ok := a.awaitStart(ctx, id)
+	startAt, ok := a.awaitStart(ctx, id, stateVer)
 	if !ok {
 		log.Info("test ended before it started")
 		return
@@ -164,7 +165,7 @@ func (a *Agent) vote(ctx context.Context, id string, r proto.Ready) *coord.Regis
 	}
 	if !r.OK {
 		// keep a failed vote until the leader has seen it and failed the test
-		a.awaitStart(ctx, id)
+		a.awaitStart(ctx, id, -1)
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = reg.Close(cctx)
@@ -174,8 +175,12 @@ func (a *Agent) vote(ctx context.Context, id string, r proto.Ready) *coord.Regis
 }
 
 // awaitStart waits for the start barrier; false if the test ended (stop,
-// terminal phase), ctx ended or the ready timeout passed.
-func (a *Agent) awaitStart(ctx context.Context, id string) (time.Time, bool) {
+// terminal phase), ctx ended or the ready timeout passed. The state is
+// read only once it is no longer version seen (-1: at once): it lists
+// every chosen worker, so with thousands of them each read of it is that
+// many copies of a large node, and the change that usually comes
+// (running) comes with the barrier, which is looked at first.
+func (a *Agent) awaitStart(ctx context.Context, id string, seen int32) (time.Time, bool) {
 	deadline := time.After(a.cfg.ReadyTimeout)
 	for ctx.Err() == nil {
 		ok, sw, err := a.c.ExistsW(ctx, a.p.Start(id))
@@ -196,9 +201,9 @@ func (a *Agent) awaitStart(ctx context.Context, id string) (time.Time, bool) {
 		if err == nil && stopped {
 			return time.Time{}, false
 		}
-		d, _, stateW, err := a.c.GetW(ctx, a.p.State(id))
-		var st proto.TestState
-		if err == nil && json.Unmarshal(d, &st) == nil && proto.Terminal(st.Phase) {
+		stateW, terminal := a.followState(ctx, id, seen)
+		seen = -1 // a state that changed since is read
+		if terminal {
 			return time.Time{}, false
 		}
 		select {
@@ -211,6 +216,20 @@ func (a *Agent) awaitStart(ctx context.Context, id string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// followState watches the test's state and reads it unless its version is
+// still seen; terminal says the phase read is terminal.
+func (a *Agent) followState(ctx context.Context, id string, seen int32) (w <-chan coord.WatchEvent, terminal bool) {
+	if seen >= 0 {
+		_, w, err := a.c.ExistsW(ctx, a.p.State(id))
+		if _, st, serr := a.c.Exists(ctx, a.p.State(id)); err == nil && serr == nil && st.Version == seen {
+			return w, false // unchanged since it showed the plan: not terminal
+		}
+	}
+	d, _, w, err := a.c.GetW(ctx, a.p.State(id))
+	var st phaseOnly
+	return w, err == nil && json.Unmarshal(d, &st) == nil && proto.Terminal(st.Phase)
 }
 
 // watchStop cancels the run when the stop node appears.
