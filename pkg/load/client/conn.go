@@ -7,6 +7,7 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -205,8 +206,18 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 // buffered and, while the head is incomplete, reads more (the buffer holds
 // maxHeaderBytes, the most a head may take); then it discards the head.
 func (c *Conn) readHead() Kind {
-	for {
+	for seen := 0; ; {
 		p, _ := c.br.Peek(c.br.Buffered())
+		// parse again only once a line has ended since the last parse
+		// (a head trickling in is not parsed once per byte)
+		if seen > 0 && bytes.IndexByte(p[seen:], '\n') < 0 && len(p) < maxHeaderBytes {
+			if k := c.more(len(p)); k != OK {
+				return k
+			}
+			seen = len(p)
+			continue
+		}
+		seen = len(p)
 		n, k := c.head.parse(p)
 		if k != OK {
 			c.note(k, "malformed response head (or longer than 16 KiB)")
@@ -216,14 +227,22 @@ func (c *Conn) readHead() Kind {
 			_, _ = c.br.Discard(n)
 			return OK
 		}
-		// incomplete, so shorter than the buffer: wait for one more byte
-		if _, err := c.br.Peek(len(p) + 1); err != nil {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return Classify(err)
+		if k := c.more(len(p)); k != OK {
+			return k
 		}
 	}
+}
+
+// more waits until more than n bytes of an incomplete head (shorter than
+// the buffer) are buffered.
+func (c *Conn) more(n int) Kind {
+	if _, err := c.br.Peek(n + 1); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return Classify(err)
+	}
+	return OK
 }
 
 // read reads a response to req: its head (interim responses skipped),

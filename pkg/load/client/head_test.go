@@ -126,11 +126,12 @@ func TestParseHeadPrefixes(t *testing.T) {
 		if tt.kind != OK || tt.n == 0 {
 			continue
 		}
+		wire := []byte(tt.wire)
 		var whole respHead
-		n, _ := whole.parse([]byte(tt.wire))
+		n, _ := whole.parse(wire)
 		for i := range n {
 			var h respHead
-			if m, k := h.parse([]byte(tt.wire[:i])); m != 0 || k != OK {
+			if m, k := h.parse(wire[:i]); m != 0 || k != OK {
 				t.Errorf("%s: the first %d of %d bytes parse as %d, %v; want incomplete", tt.name, i, n, m, k)
 			}
 		}

@@ -3,6 +3,7 @@
 package client
 
 import (
+	"bytes"
 	"errors"
 	"syscall"
 	"time"
@@ -56,6 +57,12 @@ func (l *Loop) take(c *loopConn, p []byte) (complete, extra bool, k Kind) {
 		if len(c.hdr) > 0 {
 			c.hdr = append(c.hdr, p...)
 			buf = c.hdr
+			// no line ended in p: the head is still incomplete (parse
+			// again only with a new line, so that a head trickling in
+			// a byte at a time is not parsed once per byte)
+			if bytes.IndexByte(p, '\n') < 0 && len(buf) < maxHeaderBytes {
+				return false, false, OK
+			}
 		}
 		n, interim, k := l.parseHead(c, buf)
 		if k != OK {
