@@ -120,21 +120,29 @@ func (h *respHead) fieldLine(line []byte) Kind {
 		}
 		return OK
 	}
-	colon := bytes.IndexByte(line, ':')
-	if colon <= 0 || !isToken(line[:colon]) {
+	colon := tokenLen(line)
+	if colon == 0 || colon == len(line) || line[colon] != ':' {
 		return IO // no name, or not a token (a space before the colon)
 	}
 	name, value := line[:colon], trimOWS(line[colon+1:])
 	h.noFold = true
-	switch {
-	case equalFold(name, "content-length"):
-		return h.contentLength(value)
-	case equalFold(name, "transfer-encoding"):
-		h.transferEncoding(value)
-		return OK
-	case equalFold(name, "connection"):
-		h.connection(value)
-		return OK
+	// the length first (most names are none of these), then the usual
+	// spelling, then any case
+	switch len(name) {
+	case len("content-length"):
+		if string(name) == "Content-Length" || equalFold(name, "content-length") {
+			return h.contentLength(value)
+		}
+	case len("transfer-encoding"):
+		if string(name) == "Transfer-Encoding" || equalFold(name, "transfer-encoding") {
+			h.transferEncoding(value)
+			return OK
+		}
+	case len("connection"):
+		if string(name) == "Connection" || equalFold(name, "connection") {
+			h.connection(value)
+			return OK
+		}
 	}
 	h.noFold = false
 	return OK
@@ -257,19 +265,23 @@ var tokenChars = func() (t [256]bool) {
 	return t
 }()
 
-func isToken(b []byte) bool {
-	for _, c := range b {
+// tokenLen is the length of the token at the start of b.
+func tokenLen(b []byte) int {
+	for i, c := range b {
 		if !tokenChars[c] {
-			return false
+			return i
 		}
 	}
-	return true
+	return len(b)
 }
 
-// cutByte is bytes.Cut around the first c.
+// cutByte is bytes.Cut around the first c, by a plain loop: the values
+// it cuts are short.
 func cutByte(b []byte, c byte) (before, after []byte, found bool) {
-	if i := bytes.IndexByte(b, c); i >= 0 {
-		return b[:i], b[i+1:], true
+	for i, x := range b {
+		if x == c {
+			return b[:i], b[i+1:], true
+		}
 	}
 	return b, nil, false
 }

@@ -4,6 +4,7 @@ package client
 
 import (
 	"errors"
+	"math"
 	"runtime"
 	"syscall"
 	"time"
@@ -28,6 +29,11 @@ type Loop struct {
 	cutoff  int64     // unix ns; no exchange lasts past it (0: none)
 	refeed  []int     // connections whose response was read in this batch
 	batch   *batching // open-model batching (see Batch); nil: off
+	live    int       // connections not retired
+	// next (unix ns) is the earliest deadline or wake-up set since
+	// expire's last pass over the connections, wake the earliest
+	// wake-up (0: none): until next, a pass would find nothing to do.
+	next, wake int64
 
 	// Shared by the loop's connections, one exchange at a time, so that
 	// an idle connection holds no buffer: the read buffer and the header
@@ -107,6 +113,7 @@ func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
 	for range n {
 		l.conns = append(l.conns, &loopConn{fd: -1, idx: len(l.conns)})
 	}
+	l.live = n
 	l.buf = make([]byte, readSize)
 	return l, nil
 }
@@ -241,13 +248,21 @@ func stopped(stop <-chan struct{}) bool {
 // parked connection (due, unix ns, from the last pass) due also wakes
 // every one due within Window after now. It reports whether any request
 // is in flight or any connection will ask for one later, and the earliest
-// wake-up time of a parked connection (unix ns, 0 if none).
+// wake-up time of a parked connection (unix ns, 0 if none). Before the
+// earliest deadline or wake-up it knows of (l.next) it does not pass over
+// the connections: none is due, and every connection not retired has a
+// request in flight or is parked (feed leaves it so), so the loop is busy
+// while any is live.
 func (l *Loop) expire(now time.Time, stopping bool, due int64, d Driver) (busy bool, wake int64) {
 	ns := now.UnixNano()
 	soon := ns
 	if l.batch != nil && due > 0 && ns >= due {
 		soon += int64(Window)
 	}
+	if !stopping && soon < l.next {
+		return l.live > 0, l.wake
+	}
+	l.next, l.wake = math.MaxInt64, 0
 	for i, c := range l.conns {
 		switch {
 		case c.req != nil && ns >= c.deadline:
@@ -259,8 +274,15 @@ func (l *Loop) expire(now time.Time, stopping bool, due int64, d Driver) (busy b
 		if c.state == stParked && (wake == 0 || c.wake < wake) {
 			wake = c.wake
 		}
+		if c.req != nil {
+			l.next = min(l.next, c.deadline)
+		}
 		busy = busy || c.req != nil || c.state == stParked
 	}
+	if wake > 0 {
+		l.next = min(l.next, wake)
+	}
+	l.wake = wake
 	return busy, wake
 }
 
@@ -283,6 +305,7 @@ func (l *Loop) feed(i int, now time.Time, d Driver) {
 		if req == nil {
 			if st.Wait <= 0 {
 				c.retired = true
+				l.live--
 				l.closeSocket(c)
 				return
 			}
@@ -290,6 +313,10 @@ func (l *Loop) feed(i int, now time.Time, d Driver) {
 				l.closeSocket(c)
 			}
 			c.state, c.wake = stParked, now.Add(st.Wait).UnixNano()
+			l.next = min(l.next, c.wake)
+			if l.wake == 0 || c.wake < l.wake {
+				l.wake = c.wake
+			}
 			return
 		}
 		c.req, c.sent = req, now
@@ -297,6 +324,7 @@ func (l *Loop) feed(i int, now time.Time, d Driver) {
 		if l.cutoff > 0 && c.deadline > l.cutoff {
 			c.deadline = l.cutoff
 		}
+		l.next = min(l.next, c.deadline)
 		c.off, c.inBody, c.got, c.hdr = 0, false, false, c.hdr[:0]
 		out, err := req.bytes()
 		if err != nil { // the request cannot be serialized: nothing is sent

@@ -16,6 +16,14 @@ import (
 // in many parts.
 func scripted(t *testing.T, responses []string, piece int) string {
 	t.Helper()
+	return serveConns(t, func(_ int, c net.Conn) { serveScript(c, responses, piece) })
+}
+
+// serveConns starts a raw TCP server for the test that hands its n-th
+// accepted connection (from 0) to serve, in a goroutine of its own, and
+// returns its address.
+func serveConns(t *testing.T, serve func(n int, c net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -26,12 +34,12 @@ func scripted(t *testing.T, responses []string, piece int) string {
 		wg.Wait()
 	})
 	wg.Go(func() {
-		for {
+		for n := 0; ; n++ {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			wg.Go(func() { serveScript(c, responses, piece) })
+			wg.Go(func() { serve(n, c) })
 		}
 	})
 	return ln.Addr().String()
