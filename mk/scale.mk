@@ -1,10 +1,10 @@
 # make scale — the master and ZooKeeper side at fleet sizes one machine could
 # never run as processes (docs/scale.md).
 #
-# For each size of SCALE_SIZES it starts a real ZooKeeper (behind a
-# byte-counting proxy), two real masters and the fleet simulator (test/fleet:
-# that many real worker agents in one process, each with its own ZooKeeper
-# session, on an in-process transport), runs a constant-rate test of
+# For each size of SCALE_SIZES it starts a real ZooKeeper (its bytes
+# counted from the kernel's TCP counters, ss), two real masters and the
+# fleet simulator (test/fleet: that many real worker agents in one process,
+# each with its own ZooKeeper session, on an in-process transport), runs a constant-rate test of
 # 10 req/s per worker for SCALE_DURATION and prints one line of the table:
 # POST → running, merge lag p50/p99, leader and follower CPU, ZooKeeper bytes
 # per worker-second, largest znode, result requests vs planned, and the

@@ -21,10 +21,15 @@ import (
 // writes every count through reflection, about 1 ms per histogram, which a
 // worker pays twice a second and the leader once per worker-second. Here
 // the zlib writers and readers and the buffers are pooled, and the stream
-// is compressed at zlib's fastest level: resetting a best-compression
-// writer clears some 640 KB of hash tables, which was most of the cost of
-// encoding, and the payload (a few hundred bytes of run-length counts) is
-// only a few percent larger for it.
+// is not searched for repeats at all (resetting a best-compression writer
+// clears some 640 KB of hash tables, which was most of the cost of
+// encoding): a payload of up to storeBelow bytes — an interval of a few
+// values, half of what a worker encodes each second — is stored as it is
+// (building Huffman tables for it cost more than the rest of its encoding
+// and decoding, to save a few bytes), a larger one is Huffman-coded alone,
+// which makes it as small as the fastest level did, and its header is a
+// block of its own, so reading the header (CheckEncoded) decodes no
+// Huffman table.
 
 const (
 	v2Cookie           = hdr.V2EncodingCookieBase | 0x10
@@ -32,13 +37,22 @@ const (
 )
 
 var (
-	zwPool = sync.Pool{New: func() any {
-		w, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed) // a valid level
+	storePool = zlibPool(zlib.NoCompression)
+	huffPool  = zlibPool(zlib.HuffmanOnly)
+	zrPool    sync.Pool // zlib readers (io.ReadCloser + zlib.Resetter)
+	bufPool   = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
+
+// storeBelow is the payload size up to which a histogram is stored
+// uncompressed.
+const storeBelow = 128
+
+func zlibPool(level int) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		w, _ := zlib.NewWriterLevel(nil, level) // a valid level
 		return w
 	}}
-	zrPool  sync.Pool // zlib readers (io.ReadCloser + zlib.Resetter)
-	bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-)
+}
 
 // encodeV2 is the V2 compressed encoding of c, base64: its counts up to
 // the last non-zero one, runs of zeros written as negative counts.
@@ -81,11 +95,20 @@ func compressV2(payload []byte) (string, error) {
 	defer bufPool.Put(out)
 	out.Reset()
 	out.Write(make([]byte, 8)) // cookie and length, filled below
-	zw := zwPool.Get().(*zlib.Writer)
-	defer zwPool.Put(zw)
+	pool := storePool
+	if len(payload) > storeBelow {
+		pool = huffPool
+	}
+	zw := pool.Get().(*zlib.Writer)
+	defer pool.Put(zw)
 	zw.Reset(out)
 	if _, err := zw.Write(head[:]); err != nil {
 		return "", fmt.Errorf("hist: encode: %w", err)
+	}
+	if pool == huffPool {
+		if err := zw.Flush(); err != nil { // the header in a block of its own
+			return "", fmt.Errorf("hist: encode: %w", err)
+		}
 	}
 	if _, err := zw.Write(payload); err != nil {
 		return "", fmt.Errorf("hist: encode: %w", err)

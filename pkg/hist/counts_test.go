@@ -148,10 +148,10 @@ func dense(vals []int64) *Histogram {
 func TestSmallAndDenseAgree(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	ps := []float64{0, 1, 50, 90, 99, 99.9, 100}
-	for _, distinct := range []int{0, 1, 10, smallBuckets - 1, smallBuckets, smallBuckets + 1, 300} {
+	for _, distinct := range []int{0, 1, 10, smallBuckets - 1, smallBuckets, smallBuckets + 1, 2*smallBuckets + 50} {
 		var vals []int64
 		for i := range distinct {
-			v := 1000 + int64(i)*37 + r.Int64N(30) // one bucket each (1 µs wide here)
+			v := lowestAt(1000 + 3*i + r.IntN(3)) // one bucket each
 			for range 1 + r.IntN(3) {
 				vals = append(vals, v)
 			}

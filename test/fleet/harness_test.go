@@ -47,14 +47,13 @@ type row struct {
 	fleetStop        time.Duration
 }
 
-// scaleRun starts a real ZooKeeper (behind a byte-counting proxy), two real
+// scaleRun starts a real ZooKeeper (its traffic counted by the kernel), two real
 // masters and the fleet simulator with n workers, runs one constant-rate
 // test of d and measures it.
 func scaleRun(t *testing.T, n int, d time.Duration) row {
 	t.Logf("%d workers for %v; load average %s", n, d, loadAvg())
 	zk := zktest.Standalone(t)
-	proxy := zktest.NewProxy(t, zk.Addr())
-	opts := tc.Options{ZK: proxy.Addr(), Masters: 2, NoTarget: true, MasterArgs: []string{"--log-level", "info"}}
+	opts := tc.Options{ZK: zk.Addr(), Masters: 2, NoTarget: true, MasterArgs: []string{"--log-level", "info"}}
 	if dir := os.Getenv(profileDirEnv); dir != "" {
 		opts.ProfilePrefix = filepath.Join(dir, fmt.Sprintf("master-%d-", n))
 	}
@@ -78,13 +77,13 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 
 	leader, follower := masters(t, c)
 	t.Logf("leader %s, follower %s", leader.Name, follower.Name)
-	pids := []int{leader.Pid(), follower.Pid(), sim.Pid(), zk.Pid()}
+	pids := []int{leader.Pid(), follower.Pid(), sim.Pid(), zk.Pid(), os.Getpid()}
 	cpu0 := make([]float64, len(pids))
 	for i, pid := range pids {
 		cpu0[i] = cpuSeconds(t, pid)
 	}
 	wall0 := time.Now()
-	w0, r0 := proxy.Bytes()
+	b0 := socketBytes(t, zk)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var lags, api []time.Duration
@@ -100,11 +99,11 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 		cpu[i] = (cpuSeconds(t, pid) - cpu0[i]) / wall
 	}
 	r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU = cpu[0], cpu[1], cpu[2], cpu[3]
-	t.Logf("CPU over the run (cores): leader %.3f, follower %.3f, simulator %.3f, ZooKeeper %.3f; load average %s",
-		r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU, loadAvg())
-	w1, r1 := proxy.Bytes()
+	t.Logf("CPU over the run (cores): leader %.3f, follower %.3f, simulator %.3f, ZooKeeper %.3f, this harness %.3f; load average %s",
+		r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU, cpu[4], loadAvg())
+	tr := zktest.TrafficSince(b0, socketBytes(t, zk))
 	ws := float64(n) * d.Seconds()
-	r.zkWrittenPerWS, r.zkReadPerWS = float64(w1-w0)/ws, float64(r1-r0)/ws
+	r.zkWrittenPerWS, r.zkReadPerWS = float64(tr.ToServer)/ws, float64(tr.ToClient)/ws
 	if res.Phase != proto.PhaseCompleted || res.Summary == nil {
 		t.Fatalf("test ended %s (%s), want completed with a result", res.Phase, res.Reason)
 	}
@@ -133,6 +132,16 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	return r
 }
 
+// socketBytes is the traffic of every client connection to zk, from the
+// kernel's counters.
+func socketBytes(t *testing.T, zk *zktest.Server) map[string]zktest.Traffic {
+	b, err := zk.SocketBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // profileDirEnv names the directory the simulator and both masters write
 // their CPU profiles to (docs/scale.md, "Profiling").
 const profileDirEnv = "STAMPEDE_FLEET_CPUPROFILE_DIR"
@@ -158,8 +167,8 @@ func startFleet(t *testing.T, c *tc.Cluster, n int) *tc.Proc {
 	return c.AddFleet(n, "sim-", extra...)
 }
 
-// observer is the harness's own ZooKeeper session, straight to the server
-// (not counted by the proxy).
+// observer is the harness's own ZooKeeper session (its traffic is counted
+// with everyone's, a few reads a second).
 func observer(t *testing.T, addr, authFile string) *coord.Client {
 	cfg := coord.DefaultConfig(addr)
 	if authFile != "" {

@@ -84,6 +84,9 @@ func (f *Feed) tick(ctx context.Context) {
 		}
 		f.testTick(ctx, id)
 	}
+	if !f.listened(ClusterTopic) {
+		return // the cluster message reads every worker's registration: not for nobody
+	}
 	if msg, err := f.ClusterMessage(ctx); err == nil {
 		f.mu.Lock()
 		changed := !bytes.Equal(msg, f.lastCl)
@@ -93,6 +96,13 @@ func (f *Feed) tick(ctx context.Context) {
 			f.pub.Publish(ClusterTopic, msg)
 		}
 	}
+}
+
+// listened reports whether anyone follows topic (true if the publisher
+// cannot say). A subscriber that joins gets a snapshot (Snapshot) first.
+func (f *Feed) listened(topic string) bool {
+	s, ok := f.pub.(interface{ Subscribers(topic string) int })
+	return !ok || s.Subscribers(topic) > 0
 }
 
 // testTick advances one test's feed: the points the leader published since

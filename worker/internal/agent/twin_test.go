@@ -287,3 +287,47 @@ func TestAgentStopsOnRequestOnTheTwin(t *testing.T) {
 		t.Errorf("ran %v after a stop requested within the first seconds", ran)
 	}
 }
+
+// A worker whose leader acknowledges each report repeats at most a few
+// earlier intervals (it reads the watermark only once its report carries
+// ackAfter unacknowledged ones); one whose leader acknowledges nothing
+// keeps every interval in its reports.
+func TestAgentRepeatsFewIntervalsWhileAcknowledged(t *testing.T) {
+	for _, acking := range []bool{true, false} {
+		l, srv := newLeader(t)
+		ts, _ := target(t)
+		startAgent(t, srv, Config{ID: "w1"})
+		id := l.plan(`{"request":{"url":"`+ts.URL+`/"},"load":{"model":"constant-rate","rate":20,"duration":"6s"}}`, "w1")
+		l.vote(id, "w1")
+		ctx := context.Background()
+		l.must(l.c.Multi(ctx, coord.CreateOp{Path: l.p.Merged(id), Data: proto.Marshal(proto.Merged{Through: -1})}))
+		l.open(id, []string{"w1"}, 300*time.Millisecond)
+		most := 0
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+			d, _, w, err := l.c.GetW(ctx, l.p.Metrics(id, "w1"))
+			if err != nil {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			r, err := report.DecodeReport(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			most = max(most, len(r.Recent))
+			if r.State == report.StateDone {
+				break
+			}
+			if acking {
+				_, err := l.c.Set(ctx, l.p.Merged(id), proto.Marshal(proto.Merged{Through: r.Seq}), -1)
+				l.must(err)
+			}
+			<-w
+		}
+		switch {
+		case acking && most > ackAfter:
+			t.Errorf("acknowledged every second, a report repeated %d earlier intervals; want at most %d", most, ackAfter)
+		case !acking && most < 4:
+			t.Errorf("never acknowledged, the reports repeated at most %d earlier intervals of a 6 s run", most)
+		}
+	}
+}
