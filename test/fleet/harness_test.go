@@ -121,6 +121,11 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 		t.Logf("%d of %d workers did not send their planned %d requests; %d requests late, max start skew %.1f ms, fleet CPU %.2f cores",
 			short, len(res.Workers), per, res.Summary.Late, res.Summary.MaxSkewMs, r.fleetCPU)
 	}
+	ms := make([]int64, len(lags))
+	for k, l := range lags {
+		ms[k] = l.Milliseconds()
+	}
+	t.Logf("merge lag of each second, ms: %v", ms)
 	r.lagP50, r.lagP99 = pct(lags, 50), pct(lags, 99)
 	r.apiP50, r.apiP99 = pct(api, 50), pct(api, 99)
 	r.gaps, r.timelineRequests = timeline(t, c, id)
