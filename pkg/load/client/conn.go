@@ -37,7 +37,6 @@ type Conn struct {
 	dialer  net.Dialer
 	c       net.Conn
 	br      *bufio.Reader
-	cw      countWriter // counts the request bytes written
 	head    respHead
 	body    body
 	// refusedCert: the server asked this connection for a client
@@ -85,7 +84,6 @@ func (c *Conn) Dial() Kind {
 		nc = tc
 	}
 	c.c = nc
-	c.cw.w = nc
 	if c.br == nil {
 		c.br = bufio.NewReaderSize(nc, maxHeaderBytes)
 	} else {
@@ -132,18 +130,6 @@ func (c *Conn) Close() {
 	}
 }
 
-// countWriter passes writes to w and counts the bytes written.
-type countWriter struct {
-	w io.Writer
-	n int
-}
-
-func (cw *countWriter) Write(p []byte) (int, error) {
-	n, err := cw.w.Write(p)
-	cw.n += n
-	return n, err
-}
-
 // Result is the outcome of one exchange.
 type Result struct {
 	Kind     Kind // OK if a response was read
@@ -166,12 +152,11 @@ func (c *Conn) DoBy(req *Request, deadline time.Time) Result {
 		}
 	}
 	_ = c.c.SetDeadline(deadline)
-	c.cw.n = 0
+	out := 0 // the request bytes written
 	p, err := req.bytes()
 	if err == nil {
-		_, err = c.cw.Write(p)
+		out, err = c.c.Write(p)
 	}
-	out := c.cw.n
 	if err != nil {
 		c.Close()
 		if k := c.certRefusal(err); k != OK {

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"net/url"
@@ -22,18 +23,9 @@ type Request struct {
 	maxBody  int64
 	// wire is r serialized (by fasthttp), kept until a Set* changes r:
 	// a request that does not change is serialized once, not per send.
-	wire  []byte
+	wire  bytes.Buffer
 	stale bool
-	bw    *bufio.Writer // into wire, through w
-	w     sliceWriter
-}
-
-// sliceWriter appends to a byte slice.
-type sliceWriter struct{ b *[]byte }
-
-func (w sliceWriter) Write(p []byte) (int, error) {
-	*w.b = append(*w.b, p...)
-	return len(p), nil
+	bw    *bufio.Writer // into wire
 }
 
 // Spec is what a Request is built from.
@@ -107,14 +99,13 @@ func (q *Request) SetBody(b []byte) {
 // request that cannot be serialized.
 func (q *Request) bytes() ([]byte, error) {
 	if !q.stale {
-		return q.wire, nil
+		return q.wire.Bytes(), nil
 	}
 	if q.bw == nil {
-		q.w = sliceWriter{b: &q.wire}
-		q.bw = bufio.NewWriterSize(q.w, 1024)
+		q.bw = bufio.NewWriterSize(&q.wire, 1024)
 	}
-	q.wire = q.wire[:0]
-	q.bw.Reset(q.w)
+	q.wire.Reset()
+	q.bw.Reset(&q.wire)
 	err := q.r.Write(q.bw)
 	if err == nil {
 		err = q.bw.Flush()
@@ -123,7 +114,7 @@ func (q *Request) bytes() ([]byte, error) {
 		return nil, err
 	}
 	q.stale = false
-	return q.wire, nil
+	return q.wire.Bytes(), nil
 }
 
 // ParseEndpoint finds where a URL's requests go. insecure disables TLS
