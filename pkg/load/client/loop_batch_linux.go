@@ -8,9 +8,10 @@ import (
 	"unsafe"
 )
 
-// batching is a Loop's open-model batching state (see Batch): the
-// message header, buffer vector and control buffer of its stamped reads.
-type batching struct {
+// stamped is the state of a Loop's timestamped reads (batching and
+// coalescing): the message header, buffer vector and control buffer of
+// recvmsg.
+type stamped struct {
 	more bool // a read filled the buffer: collect again before sleeping
 	msg  syscall.Msghdr
 	iov  syscall.Iovec
@@ -37,7 +38,17 @@ type batching struct {
 // kernel gives no timestamp the response is timed when read. Call Batch
 // before Run.
 func (l *Loop) Batch() {
-	l.batch = &batching{}
+	l.batch, l.co = true, nil
+	l.stampAll()
+}
+
+// stampAll makes every read of the loop timestamped, on the sockets open
+// now and on those connected later (connect).
+func (l *Loop) stampAll() {
+	if l.rx != nil {
+		return
+	}
+	l.rx = &stamped{}
 	for _, c := range l.conns {
 		if c.fd >= 0 {
 			stampReads(c.fd)
@@ -51,10 +62,10 @@ func stampReads(fd int) {
 }
 
 // recv reads from fd into the loop's buffer and returns when the data
-// arrived: the kernel's receive timestamp when batching (never later
-// than now), otherwise now.
+// arrived: the kernel's receive timestamp when reads are stamped
+// (batching, coalescing; never later than now), otherwise now.
 func (l *Loop) recv(fd int) (int, time.Time, error) {
-	b := l.batch
+	b := l.rx
 	if b == nil {
 		n, err := rawRead(fd, l.buf)
 		return n, time.Now(), err
@@ -79,7 +90,7 @@ func (l *Loop) recv(fd int) (int, time.Time, error) {
 
 // stamp is the receive timestamp of the last read, as a time with now's
 // monotonic reading shifted to it; now if there is none or it is later.
-func (b *batching) stamp(now time.Time) time.Time {
+func (b *stamped) stamp(now time.Time) time.Time {
 	if int(b.msg.Controllen) < syscall.CmsgSpace(int(unsafe.Sizeof(syscall.Timespec{}))) {
 		return now
 	}
@@ -104,17 +115,21 @@ func (b *batching) stamp(now time.Time) time.Time {
 // that each response frees its connection for an overdue request at once.
 func (l *Loop) tick(wake int64) (int, error) {
 	if wake <= 0 {
-		l.batch.more = false
+		l.rx.more = false
 		return l.wait(0)
 	}
-	if !l.batch.more {
+	if !l.rx.more {
 		if d := sleepFor(wake); d > 0 {
-			ts := syscall.NsecToTimespec(int64(d))
-			// Raw, like epollWait: the loop keeps its P; a signal ends
-			// the sleep early, which only makes this wake-up early.
-			_, _, _ = syscall.RawSyscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
+			nanosleep(d)
 		}
 	}
-	l.batch.more = false
+	l.rx.more = false
 	return epollWait(l.epfd, l.events, 0)
+}
+
+// nanosleep sleeps for d. Raw, like epollWait: the loop keeps its P; a
+// signal ends the sleep early, which only makes the wake-up early.
+func nanosleep(d time.Duration) {
+	ts := syscall.NsecToTimespec(int64(d))
+	_, _, _ = syscall.RawSyscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
 }

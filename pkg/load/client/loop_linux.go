@@ -14,7 +14,9 @@ import (
 // single goroutine, the way wrk does: its own epoll instance, non-blocking
 // sockets, one read and one write system call per exchange and no goroutine
 // switch per request. Requests are written by fasthttp; response heads are
-// read by the client's own parser (respHead).
+// read by the client's own parser (respHead). An open model's loop batches
+// its wake-ups (Batch); a closed model's coalesces them while that costs
+// no request rate (coalescer).
 //
 // A Loop is owned by one goroutine: Run must not be called concurrently,
 // and the Driver's methods are called from Run's goroutine only. It is
@@ -26,10 +28,12 @@ type Loop struct {
 	epfd    int
 	conns   []*loopConn
 	events  []syscall.EpollEvent
-	cutoff  int64     // unix ns; no exchange lasts past it (0: none)
-	refeed  []int     // connections whose response was read in this batch
-	batch   *batching // open-model batching (see Batch); nil: off
-	live    int       // connections not retired
+	cutoff  int64      // unix ns; no exchange lasts past it (0: none)
+	refeed  []int      // connections whose response was read in this batch
+	batch   bool       // open-model batching (see Batch)
+	rx      *stamped   // timestamped reads (batching, coalescing); nil: plain reads
+	co      *coalescer // closed-model coalescing (see coalescer); nil: off
+	live    int        // connections not retired
 	// next (unix ns) is the earliest deadline or wake-up set since
 	// expire's last pass over the connections, wake the earliest
 	// wake-up (0: none): until next, a pass would find nothing to do.
@@ -115,6 +119,10 @@ func NewLoop(ep Endpoint, n int, timeout time.Duration) (*Loop, error) {
 	}
 	l.live = n
 	l.buf = make([]byte, readSize)
+	if n >= coMinConns {
+		l.co = &coalescer{backoff: coBackoff}
+		l.stampAll()
+	}
 	return l, nil
 }
 
@@ -172,7 +180,7 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 		// goroutines wait; a parked connection may need less.
 		var n int
 		var err error
-		if l.batch != nil {
+		if l.batch {
 			n, err = l.tick(wake)
 		} else {
 			n, err = l.wait(wake)
@@ -203,11 +211,19 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 			now = time.Now()
 		}
 		busy, wake = l.expire(now, stopped(stop), wake, d)
+		if l.co != nil {
+			l.co.advance(now.UnixNano())
+		}
 	}
 }
 
-// wait waits for events for at most sleepFor(wake).
+// wait waits for events for at most sleepFor(wake), or, while the loop
+// coalesces, sleeps for the coalescing window and then collects what
+// arrived (see coalescer).
 func (l *Loop) wait(wake int64) (int, error) {
+	if w := l.coWindow(wake); w > 0 {
+		return l.coalesced(w)
+	}
 	return epollWait(l.epfd, l.events, sleepFor(wake))
 }
 
@@ -256,7 +272,7 @@ func stopped(stop <-chan struct{}) bool {
 func (l *Loop) expire(now time.Time, stopping bool, due int64, d Driver) (busy bool, wake int64) {
 	ns := now.UnixNano()
 	soon := ns
-	if l.batch != nil && due > 0 && ns >= due {
+	if l.batch && due > 0 && ns >= due {
 		soon += int64(Window)
 	}
 	if !stopping && soon < l.next {
@@ -416,5 +432,8 @@ func (l *Loop) finish(i int, c *loopConn, res Result, now time.Time, d Driver) {
 	}
 	c.req = nil
 	c.state = stIdle
+	if l.co != nil {
+		l.co.done(now.Sub(c.sent))
+	}
 	d.Done(i, res, c.sent, now)
 }

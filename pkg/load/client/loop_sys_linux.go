@@ -37,7 +37,7 @@ func (l *Loop) connect(i int, block bool) (pending bool, k Kind) {
 		return false, Classify(err)
 	}
 	_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	if l.batch != nil {
+	if l.rx != nil {
 		stampReads(fd)
 	}
 	if block {

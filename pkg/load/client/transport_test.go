@@ -50,21 +50,28 @@ func serveScript(c net.Conn, responses []string, piece int) {
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(c)
 	for _, resp := range responses {
-		// read one request head (the test sends no bodies)
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if line == "\r\n" {
-				break
-			}
+		if !readHead(br) {
+			return
 		}
 		for off := 0; off < len(resp); off += piece {
 			if _, err := c.Write([]byte(resp[off:min(off+piece, len(resp))])); err != nil {
 				return
 			}
 			time.Sleep(200 * time.Microsecond)
+		}
+	}
+}
+
+// readHead reads one request head (the tests send no bodies); false at
+// the end of the connection.
+func readHead(br *bufio.Reader) bool {
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return false
+		}
+		if line == "\r\n" {
+			return true
 		}
 	}
 }

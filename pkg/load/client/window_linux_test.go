@@ -104,6 +104,7 @@ type paced struct {
 	sentAt, doneAt []time.Time
 	calledAt       []time.Time
 	failed         int
+	greedy         bool // no waits: every free connection sends at once (a closed model)
 }
 
 // newPaced paces n requests over conns connections, each waiting gap
@@ -119,6 +120,10 @@ func newPaced(req *Request, conns, n int, gap time.Duration) *paced {
 func (p *paced) Next(i int, _ time.Time) Step {
 	if p.sent == p.n {
 		return Step{}
+	}
+	if p.greedy {
+		p.sent++
+		return Step{Req: p.req}
 	}
 	if !p.waited[i] || i == 0 { // connection 0 only waits: see newPaced
 		p.waited[i] = true

@@ -18,6 +18,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/export"
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/load"
+	"github.com/stampede-load/stampede/pkg/obs"
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
@@ -34,6 +35,9 @@ const (
 	ExitThresholds = 99
 )
 
+// maxProfile bounds --cpuprofile.
+const maxProfile = 30 * time.Minute
+
 // Main runs `worker run` with args (the words after "run"). Cancelling ctx
 // (Ctrl-C) stops the test: requests in flight finish and are counted, and
 // the summary of what ran is printed. The spec comes from -f, or from -u
@@ -47,6 +51,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	id := fs.String("id", host, "worker id, for {{worker}} in templates")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	out := fs.String("out", "", "also write the result to FILE, by extension: .html report, .csv stats, timeline.csv, .hlog interval log, .xml JUnit, .json summary")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run into FILE (for measuring, docs/performance.md)")
 	q := quickFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: worker run -f SPEC [flags]\n       worker run -u URL [-r RATE] [-c CONNS] [-d DUR] [-m METHOD] [-H 'Name: value'] [-b BODY] [flags]\n\nRuns a test on this machine without ZooKeeper. Exit status: 0 passed, 99 a threshold failed, 1 the run failed, 2 bad usage.\n\n")
@@ -73,6 +78,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "worker run: %v\n", err)
 		return ExitUsage
+	}
+	if *cpuProfile != "" {
+		stop, err := obs.StartCPUProfile(*cpuProfile, maxProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "worker run: %v\n", err)
+			return ExitUsage
+		}
+		defer stop()
 	}
 	progress := stderr
 	if *quiet {
