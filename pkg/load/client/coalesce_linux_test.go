@@ -11,10 +11,11 @@ import (
 )
 
 // TestCoalescerKeepsOnlyWhatCostsNoRate: the loop coalesces only after a
-// probe with coalescing completed at least coKeepShare of the exchanges a
-// probe without it did; a probe that shows a cost, or too few exchanges
-// to compare, stops coalescing for a backoff that doubles up to
-// coBackoffMax and starts again after a probe that passes.
+// probe whose slices with coalescing completed at least coKeepShare of the
+// exchanges its slices without it did (the slices alternate); a probe that
+// shows a cost, or too few exchanges to compare, stops coalescing for a
+// backoff that doubles up to coBackoffMax, and a probe that passes starts
+// it again.
 func TestCoalescerKeepsOnlyWhatCostsNoRate(t *testing.T) {
 	c := &coalescer{backoff: coBackoff}
 	ns := int64(1_000_000_000)
@@ -33,32 +34,49 @@ func TestCoalescerKeepsOnlyWhatCostsNoRate(t *testing.T) {
 				what, c.phase, c.window(), time.Duration(c.until-ns), p, window, until)
 		}
 	}
-	expect("start", coProbeOff, 0, coProbe)
-	step(1000, coProbe)
-	expect("after the probe without", coProbeOn, coWindowMax, coProbe)
-	step(975, coProbe)
-	expect("a probe with 2.5 % fewer", coKeepOn, coWindowMax, coKeep)
-	step(20000, coKeep)
-	expect("after keeping", coProbeOff, 0, coProbe)
-	step(1000, coProbe)
-	step(960, coProbe)
+	// probe runs a whole probe: off and on exchanges in all, half in each
+	// slice, checking that the slices alternate without and with
+	probe := func(off, on int) {
+		t.Helper()
+		for k := range coSlices {
+			w := time.Duration(0)
+			n := off / 2
+			if k%2 == 1 {
+				w, n = coWindowMax, on/2
+			}
+			expect("a probe's slice", coProbing, w, coSlice)
+			step(n, coSlice)
+		}
+	}
+	probe(1000, 976)
+	expect("a probe with 2.4 % fewer", coKeepOn, coWindowMax, coKeep)
+	step(40000, coKeep)
+	probe(1000, 960)
 	expect("a probe with 4 % fewer", coKeepOff, 0, coBackoff)
 	for _, want := range []time.Duration{2 * coBackoff, 4 * coBackoff, coBackoffMax, coBackoffMax} {
 		step(0, time.Duration(c.until-ns))
-		step(1000, coProbe)
-		step(900, coProbe)
+		probe(1000, 900)
 		expect("another probe with fewer", coKeepOff, 0, want)
 	}
 	step(0, coBackoffMax)
-	step(1000, coProbe)
-	step(1000, coProbe)
+	probe(1000, 1100)
 	expect("a probe that passes again", coKeepOn, coWindowMax, coKeep)
 	if c.backoff != coBackoff {
 		t.Errorf("backoff after a passing probe %v, want %v", c.backoff, coBackoff)
 	}
 	step(0, coKeep)
-	step(coMinCount-1, coProbe)
+	probe(coMinCount-2, coMinCount)
 	expect("too few exchanges to compare", coKeepOff, 0, coBackoff)
+	// a slice is scaled to its length: twice as long, twice the count
+	step(0, coBackoff)
+	for k := range coSlices {
+		n, d := 250, coSlice
+		if k == 0 {
+			n, d = 500, 2*coSlice
+		}
+		step(n, d)
+	}
+	expect("a long first slice", coKeepOn, coWindowMax, coKeep)
 
 	// The window is half the mean exchange, at most coWindowMax; one too
 	// short to be worth a sleep is none, and a window that collected

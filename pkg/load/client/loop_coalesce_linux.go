@@ -20,18 +20,21 @@ import "time"
 // Against a saturated target that costs nothing (its queue has the other
 // requests to serve meanwhile, and the exchanges get shorter by as much);
 // against one that is not, it would lower the request rate. So the loop
-// measures it: it counts completed exchanges for a probe without
-// coalescing and a probe with, and coalesces for the next coKeep only if
-// the rate with it was at least coKeepShare of the rate without; if it
-// was not, it does not coalesce for a backoff that doubles (up to
-// coBackoffMax) each time the probe fails again. A run whose probes see
-// too few exchanges to compare (a low rate, where wake-ups are cheap
-// anyway) does not coalesce either.
+// measures it: a probe of coSlices slices of coSlice each, alternately
+// without and with coalescing (alternating, so that a host whose speed
+// drifts favours neither), counts the exchanges completed in each, and
+// the loop coalesces for the next coKeep only if the slices with it
+// completed at least coKeepShare as many as those without. If they did
+// not, it does not coalesce for a backoff that doubles (up to
+// coBackoffMax) each time a probe fails again. A probe whose slices
+// without coalescing see too few exchanges to compare (a low rate, where
+// wake-ups are cheap anyway) fails too.
 type coalescer struct {
 	phase       coPhase
-	from, until int64 // the phase's start and end, unix ns (0: not started)
-	count       int   // exchanges completed in the phase
-	offRate     int   // exchanges completed in the last probe without coalescing
+	slice       int   // the probe's current slice: even without, odd with
+	from, until int64 // the phase's (or slice's) start and end, unix ns (0: not started)
+	count       int   // exchanges completed in it
+	off, on     int   // exchanges completed in the probe's slices without and with
 	backoff     time.Duration
 	avg         time.Duration // moving average of an exchange's duration
 	empty       bool          // the last window collected nothing: block once
@@ -41,25 +44,25 @@ type coalescer struct {
 type coPhase uint8
 
 const (
-	coProbeOff coPhase = iota // measuring the rate without coalescing
-	coProbeOn                 // measuring it with
-	coKeepOn                  // coalescing: the probe showed it costs no rate
-	coKeepOff                 // not coalescing: it did, or too few exchanges
+	coProbing coPhase = iota // comparing the rate without and with coalescing
+	coKeepOn                 // coalescing: the probe showed it costs no rate
+	coKeepOff                // not coalescing: it did, or too few exchanges
 )
 
 const (
 	coMinConns   = 8                      // a loop with fewer connections never coalesces
 	coWindowMax  = 100 * time.Microsecond // the longest window
 	coWindowMin  = 10 * time.Microsecond  // a shorter window is not worth a sleep
-	coProbe      = 50 * time.Millisecond  // each probe's length
-	coKeep       = 500 * time.Millisecond // coalescing between probes
+	coSlice      = 25 * time.Millisecond  // a probe's slice
+	coSlices     = 4                      // slices in a probe, half of them with coalescing
+	coKeep       = time.Second            // coalescing between probes
 	coBackoff    = time.Second            // not coalescing after a failed probe, at first
 	coBackoffMax = 8 * time.Second
-	coMinCount   = 500 // exchanges a probe must see to compare
+	coMinCount   = 500 // exchanges a probe's slices without coalescing must see to compare
 )
 
-// coKeepShare: coalescing is kept if the probe with it completed at least
-// this share of the exchanges the probe without it did.
+// coKeepShare: coalescing is kept if a probe's slices with it completed
+// at least this share of the exchanges its slices without it did.
 const coKeepShare = 0.97
 
 // done counts a completed exchange and its duration.
@@ -75,7 +78,7 @@ func (c *coalescer) window() time.Duration {
 		c.empty = false
 		return 0
 	}
-	if c.phase != coProbeOn && c.phase != coKeepOn {
+	if c.phase != coKeepOn && (c.phase != coProbing || c.slice%2 == 0) {
 		return 0
 	}
 	w := min(c.avg/2, coWindowMax)
@@ -85,53 +88,57 @@ func (c *coalescer) window() time.Duration {
 	return w
 }
 
-// advance ends the current phase at ns (unix ns) if it is over, and
-// starts the next.
+// advance ends the current phase or slice at ns (unix ns) if it is over,
+// and starts the next.
 func (c *coalescer) advance(ns int64) {
 	if c.until == 0 {
-		c.begin(coProbeOff, ns, coProbe)
+		c.probe(ns)
 		return
 	}
 	if ns < c.until {
 		return
 	}
-	switch c.phase {
-	case coProbeOff:
-		c.offRate = perProbe(c.count, ns-c.from)
-		if c.offRate < coMinCount {
-			c.fail(ns)
-			return
-		}
-		c.begin(coProbeOn, ns, coProbe)
-	case coProbeOn:
-		if float64(perProbe(c.count, ns-c.from)) < coKeepShare*float64(c.offRate) {
-			c.fail(ns)
-			return
-		}
-		c.backoff = coBackoff
-		c.begin(coKeepOn, ns, coKeep)
-	default:
-		c.begin(coProbeOff, ns, coProbe)
+	if c.phase != coProbing {
+		c.probe(ns)
+		return
 	}
+	n := perSlice(c.count, ns-c.from)
+	if c.slice%2 == 0 {
+		c.off += n
+	} else {
+		c.on += n
+	}
+	c.slice++
+	if c.slice < coSlices {
+		c.begin(coProbing, ns, coSlice)
+		return
+	}
+	if c.off < coMinCount || float64(c.on) < coKeepShare*float64(c.off) {
+		c.begin(coKeepOff, ns, c.backoff)
+		c.backoff = min(2*c.backoff, coBackoffMax)
+		return
+	}
+	c.backoff = coBackoff
+	c.begin(coKeepOn, ns, coKeep)
 }
 
-// fail stops coalescing for the backoff, and doubles it.
-func (c *coalescer) fail(ns int64) {
-	c.begin(coKeepOff, ns, c.backoff)
-	c.backoff = min(2*c.backoff, coBackoffMax)
+// probe starts a probe at ns.
+func (c *coalescer) probe(ns int64) {
+	c.slice, c.off, c.on = 0, 0, 0
+	c.begin(coProbing, ns, coSlice)
 }
 
 func (c *coalescer) begin(p coPhase, ns int64, d time.Duration) {
 	c.phase, c.from, c.until, c.count = p, ns, ns+int64(d), 0
 }
 
-// perProbe scales count exchanges over took ns to a probe's length (a
-// phase ends at the first round after its end, so lengths differ a little).
-func perProbe(count int, took int64) int {
+// perSlice scales count exchanges over took ns to a slice's length (a
+// slice ends at the first round after its end, so lengths differ a little).
+func perSlice(count int, took int64) int {
 	if took <= 0 {
 		return 0
 	}
-	return int(int64(count) * int64(coProbe) / took)
+	return int(int64(count) * int64(coSlice) / took)
 }
 
 // coWindow is the coalescing window for the loop's next wait (0: none).
