@@ -18,6 +18,10 @@ type Stat struct {
 	Modified       time.Time
 	NumChildren    int32
 	DataLength     int32
+	// Mzxid is the transaction id of the node's last change. Unlike
+	// Version it never repeats for a path, even across a delete and a
+	// re-create, so (path, Mzxid) names one content of a node.
+	Mzxid int64
 }
 
 // msTime is a server timestamp in milliseconds since the epoch.
