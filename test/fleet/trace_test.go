@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,32 +21,19 @@ const traceEnv = "STAMPEDE_SCALE_TRACE"
 
 func tracing() bool { return os.Getenv(traceEnv) != "" }
 
-// stats reads the stat (and data) of every child of dir, a few at a time.
+// stats reads the stat (and data) of every child of dir.
 func stats(z *coord.Client, dir string) (map[string]coord.Stat, map[string][]byte) {
-	ctx := context.Background()
-	kids, _ := z.Children(ctx, dir)
+	kids, _ := z.Children(context.Background(), dir)
+	paths := make([]string, len(kids))
+	for i, k := range kids {
+		paths[i] = dir + "/" + k
+	}
 	st, data := map[string]coord.Stat{}, map[string][]byte{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	next := make(chan string)
-	for range 16 {
-		wg.Go(func() {
-			for k := range next {
-				d, s, err := z.Get(ctx, dir+"/"+k)
-				if err != nil {
-					continue
-				}
-				mu.Lock()
-				st[k], data[k] = s, d
-				mu.Unlock()
-			}
-		})
+	for i, r := range z.GetMany(context.Background(), paths) {
+		if r.Err == nil {
+			st[kids[i]], data[kids[i]] = r.Stat, r.Data
+		}
 	}
-	for _, k := range kids {
-		next <- k
-	}
-	close(next)
-	wg.Wait()
 	return st, data
 }
 

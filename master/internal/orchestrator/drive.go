@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stampede-load/stampede/master/internal/aggregate"
@@ -247,51 +246,26 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 	return ctx.Err()
 }
 
-// voteReaders is how many votes the leader reads at once: one at a time,
-// a round trip each, the votes of 2,000 workers took two seconds.
-const voteReaders = 16
-
-// readVotes reads the votes not checked yet, voteReaders at a time, and
-// marks each one read as checked; a vote that refuses its plan is returned
-// with its reason (one that does not decode counts as ready, as a vote
-// carries nothing else).
+// readVotes reads the votes not checked yet (GetMany: a few at a time,
+// not one round trip after another) and marks each one read as checked; a
+// vote that refuses its plan is returned with its reason (one that does
+// not decode counts as ready, as a vote carries nothing else).
 func (o *Orchestrator) readVotes(ctx context.Context, id string, votes []string, checked map[string]bool) (worker, reason string, refused bool) {
-	var todo []string
+	var todo, paths []string
 	for _, v := range votes {
 		if !checked[v] {
-			todo = append(todo, v)
+			todo, paths = append(todo, v), append(paths, o.p.Ready(id, v))
 		}
 	}
-	read := make([]bool, len(todo))
-	got := make([]proto.Ready, len(todo))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(voteReaders, len(todo)) {
-		wg.Go(func() {
-			for i := range next {
-				d, _, err := o.c.Get(ctx, o.p.Ready(id, todo[i]))
-				if err == nil {
-					read[i] = true
-					if json.Unmarshal(d, &got[i]) != nil {
-						got[i] = proto.Ready{OK: true}
-					}
-				}
-			}
-		})
-	}
-	for i := range todo {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, v := range todo {
-		if !read[i] {
+	for i, r := range o.c.GetMany(ctx, paths) {
+		if r.Err != nil {
 			continue
 		}
-		if !got[i].OK {
-			return v, got[i].Error, true
+		var vote proto.Ready
+		if json.Unmarshal(r.Data, &vote) == nil && !vote.OK {
+			return todo[i], vote.Error, true
 		}
-		checked[v] = true
+		checked[todo[i]] = true
 	}
 	return "", "", false
 }
