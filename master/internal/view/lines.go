@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path"
 	"slices"
+	"sync"
 
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/report"
@@ -14,6 +15,9 @@ import (
 // maxLineBytes bounds the decoded lines the reader keeps, counted as the
 // bytes of their nodes: a dozen tests of 2,000 workers.
 const maxLineBytes = 8 << 20
+
+// chunkReaders is how many chunks Lines checks at once.
+const chunkReaders = 16
 
 // lineChunk is one decoded lines chunk, as of its node's last change.
 type lineChunk struct {
@@ -42,12 +46,23 @@ func (r *Reader) Lines(ctx context.Context, id string) ([]report.WorkerSummary, 
 		return nil, err
 	}
 	slices.Sort(names) // ZooKeeper lists children in no particular order
+	chunks := make([][]report.WorkerSummary, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, chunkReaders)
+	for i, n := range names { // together: one wait on ZooKeeper, not one per chunk
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			chunks[i], errs[i] = r.lineChunk(ctx, id, path.Join(dir, n))
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	var out []report.WorkerSummary
-	for _, n := range names {
-		ls, err := r.lineChunk(ctx, id, path.Join(dir, n))
-		if err != nil {
-			return nil, err
-		}
+	for _, ls := range chunks {
 		out = append(out, ls...) // copies: the cached lines are never handed out
 	}
 	r.keepChunks(id, names)
