@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/internal/twintest"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/report"
 )
@@ -67,5 +68,37 @@ func TestFinalReportIsOneRequest(t *testing.T) {
 				t.Errorf("requests naming done/w1: %+v; want one multi setting metrics/w1 and creating done/w1", touching)
 			}
 		})
+	}
+}
+
+// A periodic write still under way when the final report is written (the
+// final report does not wait for it) cannot land over the final report:
+// periodic writes go at the version of the worker's own last write, which
+// the final report moved.
+func TestLatePeriodicWriteCannotOverwriteTheFinalReport(t *testing.T) {
+	l, srv := newLeader(t)
+	l.must(l.c.EnsurePath(context.Background(), l.p.Tests()))
+	id := l.plan(`{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":20,"duration":"5s"}}`, "w1")
+	a := New(twintest.Dial(t, srv), Config{ID: "w1", Root: "/stampede", Logger: twintest.Quiet()})
+	rep := newReporter(id, "w1", time.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := newPublisher(ctx, a, id, rep)
+	at := func(seq int64, state string) *report.Report {
+		return &report.Report{Test: id, Worker: "w1", Seq: seq, State: state}
+	}
+	for seq := range int64(2) {
+		if err := p.periodic(ctx, at(seq, report.StateRunning)); err != nil {
+			t.Fatalf("periodic report %d: %v", seq, err)
+		}
+	}
+	p.finish(ctx, at(3, report.StateDone), time.Second)
+	late := p.periodic(ctx, at(2, report.StateRunning)) // issued before the final report, landing after it
+	d, _, err := l.c.Get(ctx, l.p.Metrics(id, "w1"))
+	l.must(err)
+	r, err := report.DecodeReport(d)
+	l.must(err)
+	if r.Seq != 3 || r.State != report.StateDone {
+		t.Errorf("metrics/w1 holds report %d (%s) after a late periodic write (err %v), want the final report 3", r.Seq, r.State, late)
 	}
 }
