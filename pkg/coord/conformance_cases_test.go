@@ -446,3 +446,36 @@ func caseKeptEphemeral(h *harness) {
 	_, err = observer.RegisterAt(ctx, r+"/fixed", nil)
 	wantErr(t, "RegisterAt of another session's node", err, coord.ErrNodeExists)
 }
+
+// A node's Mzxid grows with each change and never repeats for a path, even
+// when the node is deleted and created again at version 0: readers that
+// cache by it see every new content.
+func caseMzxid(h *harness) {
+	t, c, ctx, r := h.t, h.client(), h.ctx(), h.root
+	_, err := c.Create(ctx, r+"/z", []byte("one"), coord.Persistent)
+	must(t, err)
+	_, created, err := c.Get(ctx, r+"/z")
+	must(t, err)
+	set, err := c.Set(ctx, r+"/z", []byte("two"), -1)
+	must(t, err)
+	_, got, err := c.Get(ctx, r+"/z")
+	must(t, err)
+	if created.Mzxid <= 0 || set.Mzxid <= created.Mzxid || got.Mzxid != set.Mzxid {
+		t.Errorf("mzxid created %d, set %d, read after %d: want positive, growing, the set's", created.Mzxid, set.Mzxid, got.Mzxid)
+	}
+	_, _, again, err := c.GetW(ctx, r+"/z")
+	must(t, err)
+	if ok, st, err := c.Exists(ctx, r+"/z"); !ok || err != nil || st.Mzxid != set.Mzxid {
+		t.Errorf("Exists = %v %+v %v, want mzxid %d", ok, st, err, set.Mzxid)
+	}
+	quiet(t, again, "a read changes nothing")
+	must(t, c.Delete(ctx, r+"/z", -1))
+	_, err = c.Create(ctx, r+"/z", []byte("two"), coord.Persistent)
+	must(t, err)
+	_, re, err := c.Get(ctx, r+"/z")
+	must(t, err)
+	if re.Version != 0 || re.Mzxid <= set.Mzxid {
+		t.Errorf("re-created: version %d, mzxid %d, want 0 and above %d", re.Version, re.Mzxid, set.Mzxid)
+	}
+	must(t, c.DeleteTree(ctx, r))
+}

@@ -53,6 +53,7 @@ var conformance = []struct {
 	run  func(h *harness)
 }{
 	{"CRUDAndVersions", caseCRUD},
+	{"MzxidNamesOneContent", caseMzxid},
 	{"SequentialNames", caseSequential},
 	{"EphemeralsEndWithTheirSession", caseEphemerals},
 	{"WatchesFireOnceWithTheirEvent", caseWatches},

@@ -28,16 +28,19 @@ func (c *Client) Candidates(ctx context.Context, dir string) ([]Candidate, error
 		return nil, err
 	}
 	kids = candidateNames(kids)
+	paths := make([]string, len(kids))
+	for i, k := range kids {
+		paths[i] = path.Join(dir, k)
+	}
 	out := make([]Candidate, 0, len(kids))
-	for _, k := range kids {
-		d, st, err := c.Get(ctx, path.Join(dir, k))
-		if errors.Is(err, ErrNoNode) || (err == nil && st.EphemeralOwner == 0) {
+	for i, r := range c.GetMany(ctx, paths) {
+		if errors.Is(r.Err, ErrNoNode) || (r.Err == nil && r.Stat.EphemeralOwner == 0) {
 			continue
 		}
-		if err != nil {
-			return nil, err
+		if r.Err != nil {
+			return nil, r.Err
 		}
-		out = append(out, Candidate{Node: path.Join(dir, k), Seq: Seq(k), Data: d})
+		out = append(out, Candidate{Node: paths[i], Seq: Seq(kids[i]), Data: r.Data})
 	}
 	return out, nil
 }

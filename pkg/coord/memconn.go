@@ -191,6 +191,7 @@ func (b *memBackend) Close() {
 }
 
 func (b *memBackend) Get(p string) (data []byte, st Stat, err error) {
+	b.note("get", p)
 	err = b.do(func(s *MemServer, sess *memSession) error {
 		n, err := s.read(sess, p, PermRead)
 		if err == nil {
@@ -202,6 +203,7 @@ func (b *memBackend) Get(p string) (data []byte, st Stat, err error) {
 }
 
 func (b *memBackend) GetW(p string) (data []byte, st Stat, w <-chan WatchEvent, err error) {
+	b.note("getw", p)
 	err = b.do(func(s *MemServer, sess *memSession) error {
 		n, err := s.read(sess, p, PermRead)
 		if err == nil {
@@ -213,6 +215,7 @@ func (b *memBackend) GetW(p string) (data []byte, st Stat, w <-chan WatchEvent, 
 }
 
 func (b *memBackend) Children(p string) (names []string, err error) {
+	b.note("children", p)
 	err = b.do(func(s *MemServer, sess *memSession) error {
 		n, err := s.read(sess, p, PermRead)
 		if err == nil {
@@ -224,6 +227,7 @@ func (b *memBackend) Children(p string) (names []string, err error) {
 }
 
 func (b *memBackend) ChildrenW(p string) (names []string, w <-chan WatchEvent, err error) {
+	b.note("childrenw", p)
 	err = b.do(func(s *MemServer, sess *memSession) error {
 		n, err := s.read(sess, p, PermRead)
 		if err == nil {
@@ -236,6 +240,7 @@ func (b *memBackend) ChildrenW(p string) (names []string, w <-chan WatchEvent, e
 
 // Exists checks no permission, as ZooKeeper 3.8 does.
 func (b *memBackend) Exists(p string) (ok bool, st Stat, err error) {
+	b.note("exists", p)
 	err = b.do(func(s *MemServer, _ *memSession) error {
 		if err := validPath(p, false); err != nil {
 			return err
@@ -249,6 +254,7 @@ func (b *memBackend) Exists(p string) (ok bool, st Stat, err error) {
 }
 
 func (b *memBackend) ExistsW(p string) (ok bool, st Stat, w <-chan WatchEvent, err error) {
+	b.note("existsw", p)
 	err = b.do(func(s *MemServer, sess *memSession) error {
 		if err := validPath(p, false); err != nil {
 			return err
@@ -264,6 +270,7 @@ func (b *memBackend) ExistsW(p string) (ok bool, st Stat, w <-chan WatchEvent, e
 }
 
 func (b *memBackend) Create(p string, data []byte, mode Mode, acl []ACL) (got string, err error) {
+	b.note("create", p)
 	err = b.do(func(s *MemServer, sess *memSession) error {
 		fx := &effects{}
 		var err error
@@ -276,6 +283,7 @@ func (b *memBackend) Create(p string, data []byte, mode Mode, acl []ACL) (got st
 }
 
 func (b *memBackend) Set(p string, data []byte, version int32) (st Stat, err error) {
+	b.note("set", p)
 	err = b.do(func(s *MemServer, sess *memSession) error {
 		fx := &effects{}
 		var err error
@@ -288,6 +296,7 @@ func (b *memBackend) Set(p string, data []byte, version int32) (st Stat, err err
 }
 
 func (b *memBackend) Delete(p string, version int32) error {
+	b.note("delete", p)
 	return b.do(func(s *MemServer, sess *memSession) error {
 		fx := &effects{}
 		err := s.del(sess, p, version, fx)
@@ -299,6 +308,7 @@ func (b *memBackend) Delete(p string, version int32) error {
 }
 
 func (b *memBackend) Multi(ops []Op, acl []ACL) error {
+	b.noteMulti(ops)
 	return b.do(func(s *MemServer, sess *memSession) error { return s.multi(sess, ops, acl) })
 }
 
@@ -329,4 +339,36 @@ func clone[T any](s []T) []T {
 		return nil
 	}
 	return append(make([]T, 0, len(s)), s...)
+}
+
+// note logs a request while the server records them (Record).
+func (b *memBackend) note(op string, p string) {
+	b.srv.mu.Lock()
+	defer b.srv.mu.Unlock()
+	if b.srv.recording {
+		b.srv.requests = append(b.srv.requests, MemRequest{Session: b.id.Load(), Op: op, Paths: []string{p}})
+	}
+}
+
+// noteMulti logs a multi, naming each of its ops.
+func (b *memBackend) noteMulti(ops []Op) {
+	b.srv.mu.Lock()
+	defer b.srv.mu.Unlock()
+	if !b.srv.recording {
+		return
+	}
+	r := MemRequest{Session: b.id.Load(), Op: "multi"}
+	for _, o := range ops {
+		kind := "check"
+		switch o.(type) {
+		case CreateOp:
+			kind = "create"
+		case SetOp:
+			kind = "set"
+		case DeleteOp:
+			kind = "delete"
+		}
+		r.Paths, r.Kinds = append(r.Paths, opPath(o)), append(r.Kinds, kind)
+	}
+	b.srv.requests = append(b.srv.requests, r)
 }

@@ -29,6 +29,37 @@ type MemServer struct {
 	sessions map[int64]*memSession // live sessions
 	clients  map[int64]*memBackend // the client of every session ever opened
 	lastID   int64
+	zxid     int64 // the last transaction's id
+	// recording: requests keeps every request a client sent (Record)
+	recording bool
+	requests  []MemRequest
+}
+
+// MemRequest is one request a client sent, as Record keeps it: its
+// session, its kind (get, getw, children, childrenw, exists, existsw,
+// create, set, delete, multi) and the node it names; a multi names each
+// op's node in Paths and its kind (create, set, delete, check) in Kinds.
+type MemRequest struct {
+	Session int64
+	Op      string
+	Paths   []string
+	Kinds   []string
+}
+
+// Record starts keeping every request clients send, for a test that counts
+// what a client asks; Requests returns them. Off by default (the log grows
+// with every request).
+func (s *MemServer) Record() {
+	s.mu.Lock()
+	s.recording = true
+	s.mu.Unlock()
+}
+
+// Requests is every request sent since Record, oldest first.
+func (s *MemServer) Requests() []MemRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
 }
 
 type memNode struct {
@@ -38,6 +69,7 @@ type memNode struct {
 	owner    int64
 	ctime    int64 // ms
 	mtime    int64
+	mzxid    int64 // the transaction that last changed it
 	acl      []ACL
 	kids     map[string]struct{}
 }
@@ -47,6 +79,7 @@ func (n *memNode) stat() Stat {
 		Version: n.version, EphemeralOwner: n.owner,
 		Created: msTime(n.ctime), Modified: msTime(n.mtime),
 		NumChildren: int32(len(n.kids)), DataLength: int32(len(n.data)),
+		Mzxid: n.mzxid,
 	}
 }
 
@@ -284,7 +317,8 @@ func (s *MemServer) create(sess *memSession, p string, data []byte, mode Mode, a
 		return "", ErrEphemeralParent
 	}
 	t := now()
-	n := &memNode{data: slices.Clone(data), ctime: t, mtime: t, acl: slices.Clone(acl), kids: map[string]struct{}{}}
+	s.zxid++
+	n := &memNode{data: slices.Clone(data), ctime: t, mtime: t, mzxid: s.zxid, acl: slices.Clone(acl), kids: map[string]struct{}{}}
 	if mode&Ephemeral != 0 {
 		n.owner = sess.id
 	}
@@ -318,11 +352,12 @@ func (s *MemServer) set(sess *memSession, p string, data []byte, version int32, 
 	case version != -1 && version != n.version:
 		return Stat{}, ErrBadVersion
 	}
-	old, oldMtime := n.data, n.mtime
-	n.data, n.mtime = slices.Clone(data), now()
+	old, oldMtime, oldZxid := n.data, n.mtime, n.mzxid
+	s.zxid++
+	n.data, n.mtime, n.mzxid = slices.Clone(data), now(), s.zxid
 	n.version++
 	fx.undo = append(fx.undo, func() {
-		n.data, n.mtime = old, oldMtime
+		n.data, n.mtime, n.mzxid = old, oldMtime, oldZxid
 		n.version--
 	})
 	fx.events = append(fx.events, WatchEvent{Type: EventDataChanged, Path: p})

@@ -185,6 +185,7 @@ func toStat(s *zk.Stat) Stat {
 		Modified:       msTime(s.Mtime),
 		NumChildren:    s.NumChildren,
 		DataLength:     s.DataLength,
+		Mzxid:          s.Mzxid,
 	}
 }
 

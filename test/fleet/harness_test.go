@@ -74,6 +74,9 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	id := c.Submit(spec)
 	st := waitRunning(t, z, p, id, 60*time.Second)
 	r.postToRunning = time.Since(posted)
+	if tracing() {
+		traceStart(t, z, p, id, posted, st)
+	}
 
 	leader, follower := masters(t, c)
 	t.Logf("leader %s, follower %s", leader.Name, follower.Name)
@@ -130,6 +133,9 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	r.apiP50, r.apiP99 = pct(api, 50), pct(api, 99)
 	r.gaps, r.timelineRequests = timeline(t, c, id)
 	r.largest, r.largestPath = largestNode(t, z, p.Test(id))
+	if tracing() {
+		traceEnd(t, z, p, id, time.Unix(0, st.StartAt).Add(d))
+	}
 	r.fleetStop = sim.Stop(60 * time.Second)
 	if b, err := os.ReadFile(sim.Log); err != nil || !strings.Contains(string(b), "fleet stopped") {
 		t.Errorf("the fleet did not stop cleanly on SIGTERM (err %v): %s", err, sim.LogTail(20))

@@ -204,21 +204,12 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 		if err != nil && !errors.Is(err, coord.ErrNoNode) {
 			return err
 		}
-		have := map[string]bool{}
+		if v, why, refused := o.readVotes(ctx, id, votes, checked); refused {
+			return o.fail(ctx, l, id, st, ver, fmt.Sprintf("worker %s cannot run its plan: %s", v, why))
+		}
+		have := make(map[string]bool, len(votes))
 		for _, v := range votes {
-			if checked[v] {
-				have[v] = true
-				continue
-			}
-			d, _, err := o.c.Get(ctx, o.p.Ready(id, v))
-			if err != nil {
-				continue
-			}
-			var r proto.Ready
-			if json.Unmarshal(d, &r) == nil && !r.OK {
-				return o.fail(ctx, l, id, st, ver, fmt.Sprintf("worker %s cannot run its plan: %s", v, r.Error))
-			}
-			checked[v], have[v] = true, true
+			have[v] = checked[v]
 		}
 		var missing []string
 		for _, wk := range st.Workers {
@@ -253,6 +244,30 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 		t.Stop()
 	}
 	return ctx.Err()
+}
+
+// readVotes reads the votes not checked yet (GetMany: a few at a time,
+// not one round trip after another) and marks each one read as checked; a
+// vote that refuses its plan is returned with its reason (one that does
+// not decode counts as ready, as a vote carries nothing else).
+func (o *Orchestrator) readVotes(ctx context.Context, id string, votes []string, checked map[string]bool) (worker, reason string, refused bool) {
+	var todo, paths []string
+	for _, v := range votes {
+		if !checked[v] {
+			todo, paths = append(todo, v), append(paths, o.p.Ready(id, v))
+		}
+	}
+	for i, r := range o.c.GetMany(ctx, paths) {
+		if r.Err != nil {
+			continue
+		}
+		var vote proto.Ready
+		if json.Unmarshal(r.Data, &vote) == nil && !vote.OK {
+			return todo[i], vote.Error, true
+		}
+		checked[todo[i]] = true
+	}
+	return "", "", false
 }
 
 func sleep(ctx context.Context, d time.Duration) {

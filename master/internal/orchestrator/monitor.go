@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -298,34 +299,45 @@ func (m *monitorRun) checkLiveness(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// findLost returns chosen workers without a ready vote (one listing, not a
-// read per worker) and without a final report, not already known lost.
+// findLost returns chosen workers without a ready vote and without a final
+// report, not already known lost: one listing of the votes and, if any
+// worker lacks one, one of the final reports, never a read per worker.
 func (m *monitorRun) findLost(ctx context.Context) ([]string, error) {
-	votes, err := m.o.c.Children(ctx, m.o.p.ReadyDir(m.id))
-	if err != nil && !errors.Is(err, coord.ErrNoNode) {
+	alive, err := m.children(ctx, m.o.p.ReadyDir(m.id))
+	if err != nil {
 		return nil, err
-	}
-	alive := make(map[string]bool, len(votes))
-	for _, v := range votes {
-		alive[v] = true
 	}
 	var out []string
 	for _, w := range m.st.Workers {
-		if alive[w] || m.tr.Finished(w) || m.lost[w] {
-			continue
-		}
-		// A worker deletes its vote right after writing its final report,
-		// which the report watch may not have delivered yet: a worker whose
-		// final report exists finished, it was not lost.
-		done, _, err := m.o.c.Exists(ctx, m.o.p.Done(m.id, w))
-		if err != nil {
-			return nil, err
-		}
-		if !done {
+		if !alive[w] && !m.tr.Finished(w) && !m.lost[w] {
 			out = append(out, w)
 		}
 	}
-	return out, nil
+	if len(out) == 0 {
+		return nil, nil
+	}
+	// A worker deletes its vote right after writing its final report,
+	// which the report watch may not have delivered yet: a worker whose
+	// final report exists finished, it was not lost. At the end of a run
+	// that is most of the fleet at once.
+	done, err := m.children(ctx, m.o.p.DoneDir(m.id))
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(out, func(w string) bool { return done[w] }), nil
+}
+
+// children is the set of dir's children (none if dir does not exist).
+func (m *monitorRun) children(ctx context.Context, dir string) (map[string]bool, error) {
+	kids, err := m.o.c.Children(ctx, dir)
+	if err != nil && !errors.Is(err, coord.ErrNoNode) {
+		return nil, err
+	}
+	set := make(map[string]bool, len(kids))
+	for _, k := range kids {
+		set[k] = true
+	}
+	return set, nil
 }
 
 // ended decides whether the test is over: every worker finished; or every

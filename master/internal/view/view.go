@@ -48,6 +48,7 @@ func (r *Reader) Forget(id string) {
 	r.mu.Lock()
 	delete(r.finished, id)
 	delete(r.names, id)
+	r.forgetLines(id)
 	r.mu.Unlock()
 }
 
@@ -84,6 +85,10 @@ type Reader struct {
 	mu       sync.Mutex
 	finished map[string]ListItem // list items of terminal tests never change
 	names    map[string]string   // test names (a spec never changes), so a list reads no spec twice
+	// lines are the decoded per-worker lines chunks by test and node
+	// (lines.go), lineBytes the size of their nodes
+	lines     map[string]map[string]lineChunk
+	lineBytes int
 }
 
 // Worker is a live worker registration.
@@ -206,16 +211,6 @@ func (r *Reader) Live(ctx context.Context, id string) (*proto.Live, error) {
 		return nil, fmt.Errorf("view: live node of %s: %w", id, err)
 	}
 	return &l, nil
-}
-
-// Lines reads the per-worker lines the leader stored beside the result
-// (none before it first wrote them).
-func (r *Reader) Lines(ctx context.Context, id string) ([]report.WorkerSummary, error) {
-	var out []report.WorkerSummary
-	_, err := proto.ReadChunks(ctx, r.C, r.P.LinesDir(id), func(_ string, ls []report.WorkerSummary, _ int) {
-		out = append(out, ls...)
-	})
-	return out, err
 }
 
 // Result reads a finished test's result (nil if there is none yet).

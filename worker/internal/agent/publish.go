@@ -3,9 +3,11 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
+	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
 )
@@ -24,10 +26,19 @@ type publisher struct {
 	askAck chan struct{} // wantAck to followAck
 	stop   chan struct{}
 	done   chan struct{}
+	// ver is metrics/<worker>'s version after the loop's last write, -1
+	// while unknown (before the first write, after a failed one). A
+	// periodic write at a known version cannot land after the final report
+	// (which moves the version), so finish does not wait for one in flight.
+	ver int32 // the loop's only
+	// unversioned holds the loop's writes at no known version, which
+	// finish waits for; none starts once final is set.
+	unversioned sync.Mutex
+	final       bool
 }
 
 func newPublisher(base context.Context, a *Agent, test string, rep *reporter) *publisher {
-	p := &publisher{a: a, test: test, rep: rep, kick: make(chan struct{}, 1), askAck: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	p := &publisher{a: a, test: test, rep: rep, kick: make(chan struct{}, 1), askAck: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ver: -1}
 	go p.loop(base)
 	go p.followAck(base)
 	return p
@@ -100,10 +111,16 @@ func (p *publisher) offer(r *report.Report) {
 	}
 }
 
-// loop publishes with base, which a stop does not cancel.
+// loop publishes with base, which a stop does not cancel. Once stopped it
+// starts no write: the final report carries every interval still queued.
 func (p *publisher) loop(base context.Context) {
 	defer close(p.done)
 	for {
+		select {
+		case <-p.stop:
+			return
+		default:
+		}
 		select {
 		case <-p.kick:
 		case <-p.stop:
@@ -117,7 +134,7 @@ func (p *publisher) loop(base context.Context) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(base, 3*time.Second)
-		err := p.publish(ctx, r, false)
+		err := p.periodic(ctx, r)
 		cancel()
 		p.wantAck()
 		if err != nil {
@@ -140,34 +157,81 @@ func (p *publisher) loop(base context.Context) {
 	}
 }
 
-// publish writes r with every interval after the leader's merged-through
-// watermark to metrics/<worker> (and done/<worker> if final).
-func (p *publisher) publish(ctx context.Context, r *report.Report, final bool) error {
-	if final {
-		// the last word: drop what the leader has merged since the watch said
-		if d, _, err := p.a.c.Get(ctx, p.a.p.Merged(p.test)); err == nil {
-			p.takeAck(d)
-		}
-	}
+// periodic writes r, with every interval the leader has not acknowledged,
+// to metrics/<worker>: one Set at the version of the loop's last write, or
+// while that is unknown a write at any version that never starts after the
+// final report.
+func (p *publisher) periodic(ctx context.Context, r *report.Report) error {
 	data := p.rep.withPending(r).Encode()
-	if err := p.a.put(ctx, p.a.p.Metrics(p.test, p.a.cfg.ID), data); err != nil {
-		return err
+	path := p.a.p.Metrics(p.test, p.a.cfg.ID)
+	if p.ver >= 0 {
+		st, err := p.a.c.Set(ctx, path, data, p.ver)
+		if err != nil {
+			p.ver = -1 // another writer (an earlier process with this id), or no answer
+			return err
+		}
+		p.ver = st.Version
+		return nil
 	}
-	if final {
-		return p.a.put(ctx, p.a.p.Done(p.test, p.a.cfg.ID), data)
+	p.unversioned.Lock()
+	defer p.unversioned.Unlock()
+	if p.final {
+		return nil // the final report carries r's intervals
 	}
-	return nil
+	ver, err := p.a.put(ctx, path, data)
+	if err == nil {
+		p.ver = ver
+	}
+	return err
 }
 
-// finish stops periodic publishing and writes the final report to both
-// metrics/<worker> and done/<worker>, retrying for up to grace.
+// publishFinal writes the final report, with every interval the leader has
+// not acknowledged (bounded by the reporter), to metrics/<worker> and
+// done/<worker> in one request: a multi setting the one and creating the
+// other. A missing metrics node (no periodic report got through) or an
+// existing done node (an earlier attempt whose answer was lost) picks the
+// ops of the next try; a report too large for one request is written with
+// one request per node.
+func (p *publisher) publishFinal(ctx context.Context, r *report.Report) error {
+	data := p.rep.withPending(r).Encode()
+	metrics, done := p.a.p.Metrics(p.test, p.a.cfg.ID), p.a.p.Done(p.test, p.a.cfg.ID)
+	ops := []coord.Op{coord.SetOp{Path: metrics, Data: data, Version: -1}, coord.CreateOp{Path: done, Data: data}}
+	for try := 0; ; try++ {
+		err := p.a.c.Multi(ctx, ops...)
+		var me *coord.MultiError
+		switch {
+		case errors.Is(err, coord.ErrDataTooLong):
+			if _, err := p.a.put(ctx, metrics, data); err != nil {
+				return err
+			}
+			_, err := p.a.put(ctx, done, data)
+			return err
+		case err == nil || try >= 2 || !errors.As(err, &me):
+			return err
+		case me.Index == 0 && errors.Is(err, coord.ErrNoNode):
+			ops[0] = coord.CreateOp{Path: metrics, Data: data}
+		case me.Index == 0 && errors.Is(err, coord.ErrNodeExists):
+			ops[0] = coord.SetOp{Path: metrics, Data: data, Version: -1}
+		case me.Index == 1 && errors.Is(err, coord.ErrNodeExists):
+			ops[1] = coord.SetOp{Path: done, Data: data, Version: -1}
+		default:
+			return err
+		}
+	}
+}
+
+// finish stops periodic publishing and writes the final report, retrying
+// for up to grace. It waits for no periodic write but one at an unknown
+// version (see periodic), so the final report goes out at once.
 func (p *publisher) finish(ctx context.Context, final *report.Report, grace time.Duration) {
 	close(p.stop)
-	<-p.done
+	p.unversioned.Lock()
+	p.final = true
+	p.unversioned.Unlock()
 	deadline := time.Now().Add(grace)
 	for attempt := 0; ; attempt++ {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		err := p.publish(wctx, final, true)
+		err := p.publishFinal(wctx, final)
 		cancel()
 		if err == nil {
 			return

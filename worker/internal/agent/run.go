@@ -257,13 +257,15 @@ func (a *Agent) watchStop(ctx context.Context, id string, cancel context.CancelF
 }
 
 // put creates or overwrites a persistent node.
-func (a *Agent) put(ctx context.Context, path string, data []byte) error {
-	_, err := a.c.Set(ctx, path, data, -1)
+func (a *Agent) put(ctx context.Context, path string, data []byte) (version int32, err error) {
+	st, err := a.c.Set(ctx, path, data, -1)
 	if errors.Is(err, coord.ErrNoNode) {
-		_, err = a.c.Create(ctx, path, data, coord.Persistent)
+		if _, err = a.c.Create(ctx, path, data, coord.Persistent); err == nil {
+			return 0, nil
+		}
 		if errors.Is(err, coord.ErrNodeExists) {
-			_, err = a.c.Set(ctx, path, data, -1)
+			st, err = a.c.Set(ctx, path, data, -1)
 		}
 	}
-	return err
+	return st.Version, err
 }

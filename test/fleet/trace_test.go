@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/report"
+)
+
+// traceEnv turns on the harness's timing breakdowns (docs/scale.md): where
+// POST → running goes, and when the final reports were written and merged.
+// They read every vote and every final report, so a measured row is taken
+// without them.
+const traceEnv = "STAMPEDE_SCALE_TRACE"
+
+func tracing() bool { return os.Getenv(traceEnv) != "" }
+
+// stats reads the stat (and data) of every child of dir.
+func stats(z *coord.Client, dir string) (map[string]coord.Stat, map[string][]byte) {
+	kids, _ := z.Children(context.Background(), dir)
+	paths := make([]string, len(kids))
+	for i, k := range kids {
+		paths[i] = dir + "/" + k
+	}
+	st, data := map[string]coord.Stat{}, map[string][]byte{}
+	for i, r := range z.GetMany(context.Background(), paths) {
+		if r.Err == nil {
+			st[kids[i]], data[kids[i]] = r.Stat, r.Data
+		}
+	}
+	return st, data
+}
+
+// spread is min / p50 / p99 / max of times after t0, in ms.
+func spread(ts []time.Time, t0 time.Time) string {
+	if len(ts) == 0 {
+		return "none"
+	}
+	ms := make([]int64, len(ts))
+	for i, t := range ts {
+		ms[i] = t.Sub(t0).Milliseconds()
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i] < ms[j] })
+	at := func(p float64) int64 { return ms[min(len(ms)-1, int(float64(len(ms))*p))] }
+	return fmt.Sprintf("min %d / p50 %d / p99 %d / max %d ms", ms[0], at(0.5), at(0.99), ms[len(ms)-1])
+}
+
+// traceStart logs where POST → running went, from ZooKeeper's own
+// timestamps: the test node (the POST), the plans, the votes, the start
+// barrier.
+func traceStart(t *testing.T, z *coord.Client, p proto.Paths, id string, posted time.Time, st proto.TestState) {
+	ctx := context.Background()
+	_, tst, _ := z.Get(ctx, p.Test(id))
+	plans, _ := stats(z, p.Plans(id))
+	votes, _ := stats(z, p.ReadyDir(id))
+	_, sst, _ := z.Get(ctx, p.Start(id))
+	var pt, vt []time.Time
+	for _, s := range plans {
+		pt = append(pt, s.Created)
+	}
+	for _, s := range votes {
+		vt = append(vt, s.Created)
+	}
+	t.Logf("POST → running, after the POST (ms): test node %d, plans written %s, planned_at %d, votes %s (%d), start barrier %d",
+		tst.Created.Sub(posted).Milliseconds(), spread(pt, posted), time.Unix(0, st.PlannedAt).Sub(posted).Milliseconds(),
+		spread(vt, posted), len(vt), sst.Created.Sub(posted).Milliseconds())
+}
+
+// traceEnd logs, after the planned end, when each worker's run ended (its
+// final report's interval end), when its final report was written, and
+// when the leader persisted the last point and the result.
+func traceEnd(t *testing.T, z *coord.Client, p proto.Paths, id string, end time.Time) {
+	ctx := context.Background()
+	done, data := stats(z, p.DoneDir(id))
+	var ends, written []time.Time
+	seqs := map[int64]int{}
+	for w, s := range done {
+		written = append(written, s.Created)
+		if r, err := report.DecodeReport(data[w]); err == nil {
+			ends = append(ends, time.Unix(0, r.IntervalEnd))
+			seqs[r.Seq]++
+		}
+	}
+	_, mst, _ := z.Get(ctx, p.Merged(id))
+	_, rst, _ := z.Get(ctx, p.Result(id))
+	t.Logf("after the planned end (ms): runs ended %s; final reports written %s (final seqs %v); merged last written %d, result %d",
+		spread(ends, end), spread(written, end), seqs, mst.Modified.Sub(end).Milliseconds(), rst.Created.Sub(end).Milliseconds())
+}
