@@ -3,12 +3,14 @@ package agent
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/stampede-load/stampede/internal/twintest"
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
 )
 
@@ -100,5 +102,64 @@ func TestLatePeriodicWriteCannotOverwriteTheFinalReport(t *testing.T) {
 	l.must(err)
 	if r.Seq != 3 || r.State != report.StateDone {
 		t.Errorf("metrics/w1 holds report %d (%s) after a late periodic write (err %v), want the final report 3", r.Seq, r.State, late)
+	}
+}
+
+// After its final report a worker of a large test keeps its vote and its
+// running registration a while (the fleet's final reports go first; see
+// afterFinal), then deletes the one and becomes idle; a worker of a small
+// test does both at once.
+func TestVoteAndIdleWaitForTheFleetsFinalReports(t *testing.T) {
+	for _, c := range []struct {
+		workers  int
+		min, max time.Duration // from done/w1 until the vote is gone and w1 idle
+	}{{1, 0, 300 * time.Millisecond}, {1000, 400 * time.Millisecond, 3 * time.Second}} {
+		t.Run(fmt.Sprint(c.workers), func(t *testing.T) {
+			l, _ := newLeader(t)
+			ts, _ := target(t)
+			startAgent(t, l.srv, Config{ID: "w1"})
+			workers := []string{"w1"}
+			for i := 2; i <= c.workers; i++ {
+				workers = append(workers, fmt.Sprintf("w%d", i))
+			}
+			id := l.plan(`{"request":{"url":"`+ts.URL+`/"},"load":{"model":"constant-rate","rate":1000,"duration":"1s"}}`, workers...)
+			l.vote(id, "w1")
+			l.open(id, workers, 200*time.Millisecond)
+			l.final(id, "w1", 15*time.Second)
+			finalAt := time.Now() // within 20 ms of the final report
+			ctx := context.Background()
+			for {
+				vote, _, err := l.c.Exists(ctx, l.p.Ready(id, "w1"))
+				l.must(err)
+				idle := l.registered("w1").State == proto.WorkerIdle
+				waited := time.Since(finalAt)
+				if !vote && idle {
+					if waited < c.min {
+						t.Errorf("vote gone and idle %v after the final report of one of %d workers, want at least %v", waited, c.workers, c.min)
+					}
+					return
+				}
+				if waited > c.max {
+					t.Fatalf("%v after the final report of one of %d workers: vote still there %v, idle %v; want both done within %v", waited, c.workers, vote, idle, c.max)
+				}
+				if idle != !vote && waited > c.min+200*time.Millisecond {
+					t.Errorf("vote there %v but idle %v %v after the final report", vote, idle, waited)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func TestAfterFinalGrowsWithTheFleet(t *testing.T) {
+	for _, c := range []struct {
+		workers  int
+		u        float64
+		min, max time.Duration
+	}{{0, 0.5, 0, 0}, {1, 0, 500 * time.Microsecond, 500 * time.Microsecond}, {1000, 0, 500 * time.Millisecond, 500 * time.Millisecond},
+		{1000, 0.99, 990 * time.Millisecond, time.Second}, {100000, 0.99, 1980 * time.Millisecond, 2 * time.Second}} {
+		if d := afterFinal(c.workers, c.u); d < c.min || d > c.max {
+			t.Errorf("afterFinal(%d, %v) = %v, want %v..%v", c.workers, c.u, d, c.min, c.max)
+		}
 	}
 }

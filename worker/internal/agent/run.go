@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/stampede-load/stampede/pkg/coord"
@@ -54,6 +55,32 @@ func (a *Agent) runTest(ctx context.Context, id string, stateVer int32) {
 	a.setState(ctx, proto.WorkerRunning, id)
 	log.Info("running", "start_at", startAt, "share", plan.Share)
 	a.runAndReport(ctx, id, plan, run, startAt, log)
+	sleep(ctx, afterFinal(plan.Share.Of, rand.Float64()))
+}
+
+// Every worker of a test ends in the same instant, and what each does then
+// the fleet does at once. After its final report a worker deletes its vote
+// and rewrites its registration (idle): two more writes per worker, which
+// ZooKeeper took in the second where it also takes every final report and
+// the leader reads them, so they delayed the last second's point. Neither
+// is waited for (a worker whose final report exists has finished, whatever
+// its vote), so a worker does both afterFinal later: half a millisecond per
+// worker of the test, spread over each worker's draw so that they come
+// after the fleet's final reports, not among them. A worker alone waits
+// about a millisecond; a fleet of 2,000 one to two seconds, which delays
+// its next test as long (the leader plans idle workers only). A worker
+// shutting down does not wait.
+const (
+	finalSpreadPerWorker = 500 * time.Microsecond
+	finalSpreadMax       = time.Second
+)
+
+// afterFinal is how long a worker of a test with workers workers waits
+// after its final report, for a draw u in [0, 1): between one and two
+// times workers × finalSpreadPerWorker, at most twice finalSpreadMax.
+func afterFinal(workers int, u float64) time.Duration {
+	d := min(time.Duration(max(workers, 0))*finalSpreadPerWorker, finalSpreadMax)
+	return d + time.Duration(u*float64(d))
 }
 
 // takePlan reads this worker's plan, unless it is not ours to run (an
