@@ -10,6 +10,8 @@ import (
 
 	"github.com/stampede-load/stampede/internal/twintest"
 	"github.com/stampede-load/stampede/pkg/coord"
+	"github.com/stampede-load/stampede/pkg/hist"
+	"github.com/stampede-load/stampede/pkg/load"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
 )
@@ -160,6 +162,39 @@ func TestAfterFinalGrowsWithTheFleet(t *testing.T) {
 		{1000, 0.99, 990 * time.Millisecond, time.Second}, {100000, 0.99, 1980 * time.Millisecond, 2 * time.Second}} {
 		if d := afterFinal(c.workers, c.u); d < c.min || d > c.max {
 			t.Errorf("afterFinal(%d, %v) = %v, want %v..%v", c.workers, c.u, d, c.min, c.max)
+		}
+	}
+}
+
+// fakeRun is an engine whose every interval holds one request.
+type fakeRun struct{}
+
+func (fakeRun) Collect() load.Interval {
+	return load.Interval{Latency: hist.New(), Service: hist.New(), Counters: report.Counters{Requests: 1}}
+}
+func (fakeRun) Skew() time.Duration        { return 0 }
+func (fakeRun) Drain(int64, time.Duration) {}
+
+// A run that ends while the timer of its last whole second is due too
+// (both at once, as at every run's end) closes that second as its own
+// interval, which the final report carries, and offers no report for it
+// alone (it would be replaced at once); the final report is the rest.
+// Whichever of the two the loop sees first.
+func TestTheLastSecondRidesWithTheFinalReport(t *testing.T) {
+	for range 50 {
+		startAt := time.Now().Add(-1500 * time.Millisecond) // second 0 has ended, second 1 has not
+		rep := newReporter("t", "w1", startAt)
+		done := make(chan error, 1)
+		done <- nil
+		offered := 0
+		if err := reportSeconds(fakeRun{}, rep, startAt, time.Second, done, func(*report.Report) { offered++ }); err != nil {
+			t.Fatal(err)
+		}
+		final := rep.withPending(rep.interval(fakeRun{}, time.Now(), true))
+		if offered != 0 || final.Seq != 1 || len(final.Recent) != 1 || final.Recent[0].Seq != 0 ||
+			final.Recent[0].End != startAt.Add(time.Second).UnixNano() || final.Totals.Requests != 2 {
+			t.Fatalf("offered %d reports; final report %d carrying %+v with %d requests; want none offered, final 1 carrying interval 0 (ending at 1 s), 2 requests",
+				offered, final.Seq, final.Recent, final.Totals.Requests)
 		}
 	}
 }

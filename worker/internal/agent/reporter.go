@@ -34,33 +34,33 @@ func newReporter(test, worker string, startAt time.Time) *reporter {
 	return &reporter{test: test, worker: worker, startAt: startAt, cumulative: hist.New(), service: hist.New()}
 }
 
+// engine is what the reporter needs of a run (a *load.Run).
+type engine interface {
+	Collect() load.Interval
+	Skew() time.Duration
+	Drain(sec int64, max time.Duration)
+}
+
 // interval collects the engine's interval ending at end into a report.
 // Its Recent part is filled when it is published (see withPending).
-func (r *reporter) interval(run *load.Run, end time.Time, final bool) *report.Report {
-	iv := run.Collect()
-	r.cumulative.Merge(iv.Latency)
-	r.service.Merge(iv.Service)
-	r.totals.Add(iv.Counters)
-	ih, _ := iv.Latency.Encode()
+func (r *reporter) interval(run engine, end time.Time, final bool) *report.Report {
+	seq := r.seq
+	iv, ih, names := r.absorb(run, end)
 	ch, _ := r.cumulative.Encode()
 	rep := &report.Report{
-		Test: r.test, Worker: r.worker, Seq: r.seq, State: report.StateRunning,
+		Test: r.test, Worker: r.worker, Seq: seq, State: report.StateRunning,
 		StartAt: r.startAt.UnixNano(), StartSkewUs: run.Skew().Microseconds(),
-		IntervalStart: r.startAt.Add(time.Duration(r.seq) * time.Second).UnixNano(),
+		IntervalStart: r.startAt.Add(time.Duration(seq) * time.Second).UnixNano(),
 		IntervalEnd:   end.UnixNano(),
 		Interval:      iv.Counters, IntervalHist: ih,
 		Totals: r.totals, Cumulative: ch, P99Us: r.cumulative.Percentile(99),
 	}
-	if r.seq == 0 {
-		r.single = len(iv.Names) == 1 // the engine's names are the spec's, in every interval
-	}
 	if r.single && len(iv.Names) == 1 {
 		rep.Name = iv.Names[0].Name // its part is the whole report: not repeated
 	} else {
-		rep.Names = r.names.Add(iv.Names)
+		rep.Names = names
 	}
-	if it := iv.Iterations; it != nil {
-		r.iterations.Add(it.Duration, it.Completed, it.Failed)
+	if iv.Iterations != nil {
 		rep.Iterations = r.iterations.Report()
 	}
 	rep.Totals.ErrorKinds = copyMap(r.totals.ErrorKinds)
@@ -69,9 +69,37 @@ func (r *reporter) interval(run *load.Run, end time.Time, final bool) *report.Re
 		rep.State = report.StateDone
 		rep.Service, _ = r.service.Encode()
 	}
-	r.keep(report.Interval{Seq: rep.Seq, Start: rep.IntervalStart, End: rep.IntervalEnd, Counters: rep.Interval, Hist: ih})
-	r.seq++
 	return rep
+}
+
+// fold collects the engine's interval ending at end without a report of
+// its own: the next report carries it with the unacknowledged intervals.
+func (r *reporter) fold(run engine, end time.Time) { r.absorb(run, end) }
+
+// absorb collects the engine's interval ending at end into the running
+// totals, keeps it unacknowledged and moves on to the next interval; it
+// returns the interval, its encoded histogram and its per-name parts (none
+// for a run of one name).
+func (r *reporter) absorb(run engine, end time.Time) (load.Interval, string, []report.NameReport) {
+	iv := run.Collect()
+	r.cumulative.Merge(iv.Latency)
+	r.service.Merge(iv.Service)
+	r.totals.Add(iv.Counters)
+	ih, _ := iv.Latency.Encode()
+	if r.seq == 0 {
+		r.single = len(iv.Names) == 1 // the engine's names are the spec's, in every interval
+	}
+	var names []report.NameReport
+	if !r.single || len(iv.Names) != 1 {
+		names = r.names.Add(iv.Names)
+	}
+	if it := iv.Iterations; it != nil {
+		r.iterations.Add(it.Duration, it.Completed, it.Failed)
+	}
+	start := r.startAt.Add(time.Duration(r.seq) * time.Second)
+	r.keep(report.Interval{Seq: r.seq, Start: start.UnixNano(), End: end.UnixNano(), Counters: iv.Counters, Hist: ih})
+	r.seq++
+	return iv, ih, names
 }
 
 // keep adds an interval to the unacknowledged ones, dropping the oldest

@@ -12,6 +12,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/load"
 	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
@@ -130,21 +131,7 @@ func (a *Agent) runAndReport(ctx context.Context, id string, plan load.Plan, run
 	pub := newPublisher(context.WithoutCancel(ctx), a, id, rep) // reports outlive a stop
 	done := make(chan error, 1)
 	go func() { done <- run.Run(runCtx, startAt) }()
-	var runErr error
-	for finished := false; !finished; {
-		next := startAt.Add(time.Duration(rep.seq+1) * time.Second)
-		t := time.NewTimer(time.Until(next))
-		select {
-		case <-t.C:
-			// before a pause, the exchanges in flight finish in the
-			// second they started in
-			run.Drain(rep.seq+1, plan.Spec.Request.Timeout.D)
-			pub.offer(rep.interval(run, next, false))
-		case runErr = <-done:
-			t.Stop()
-			finished = true
-		}
-	}
+	runErr := reportSeconds(run, rep, startAt, plan.Spec.Request.Timeout.D, done, pub.offer)
 	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
 		log.Warn("run ended with an error", "err", runErr)
 	}
@@ -161,6 +148,38 @@ func (a *Agent) runAndReport(ctx context.Context, id string, plan load.Plan, run
 	}
 	pub.finish(ctx, final, a.cfg.PublishGrace)
 	log.Info("finished", "requests", final.Totals.Requests, "errors", final.Totals.Errors)
+}
+
+// reportSeconds offers a report at the end of every whole second of the
+// run until done yields the run's end. A second that ends with the run (its
+// timer and the run's end both due: at a run's end, usually) gets no report
+// of its own, which would be replaced at once: the final report carries it.
+// Nor is it left to the final report's interval, which then covers the last
+// second too: every whole second is its own interval.
+func reportSeconds(run engine, rep *reporter, startAt time.Time, drainMax time.Duration, done <-chan error, offer func(*report.Report)) error {
+	for {
+		next := startAt.Add(time.Duration(rep.seq+1) * time.Second)
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-t.C:
+			// before a pause, the exchanges in flight finish in the
+			// second they started in
+			run.Drain(rep.seq+1, drainMax)
+			select {
+			case err := <-done:
+				rep.fold(run, next)
+				return err
+			default:
+			}
+			offer(rep.interval(run, next, false))
+		case err := <-done:
+			t.Stop()
+			if !time.Now().Before(next) {
+				rep.fold(run, next)
+			}
+			return err
+		}
+	}
 }
 
 // readPlan combines the plan node with the test's spec.
