@@ -11,7 +11,8 @@ import (
 )
 
 // GetMany answers every path in the order asked, each with its own data
-// or error, however many it reads at once.
+// or error, however many it reads at once; ExistsMany the same with each
+// node's Stat and no data.
 func TestGetManyAnswersInOrder(t *testing.T) {
 	c := twintest.Dial(t, coord.NewMemServer())
 	ctx := context.Background()
@@ -41,7 +42,16 @@ func TestGetManyAnswersInOrder(t *testing.T) {
 			t.Errorf("%s: %q %+v %v", paths[i], r.Data, r.Stat, r.Err)
 		}
 	}
-	if len(c.GetMany(ctx, nil)) != 0 {
+	for i, r := range c.ExistsMany(ctx, paths) {
+		want := error(nil)
+		if i%7 == 3 {
+			want = coord.ErrNoNode
+		}
+		if !errors.Is(r.Err, want) || r.Data != nil || (want == nil && r.Stat.DataLength != int32(len(paths[i]))) {
+			t.Errorf("exists %s: %q %+v %v, want err %v", paths[i], r.Data, r.Stat, r.Err, want)
+		}
+	}
+	if len(c.GetMany(ctx, nil)) != 0 || len(c.ExistsMany(ctx, nil)) != 0 {
 		t.Error("answers for no paths")
 	}
 }

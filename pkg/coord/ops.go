@@ -105,7 +105,7 @@ type Read struct {
 	Err  error
 }
 
-// getManyWidth is how many reads GetMany has in flight at once: one at a
+// getManyWidth is how many requests GetMany and ExistsMany have in flight at once: one at a
 // time, a round trip each, the 2,000 registrations or votes of a large
 // fleet took one to two seconds.
 const getManyWidth = 16
@@ -114,22 +114,44 @@ const getManyWidth = 16
 // connection), and returns their answers in the order of paths.
 func (c *Client) GetMany(ctx context.Context, paths []string) []Read {
 	out := make([]Read, len(paths))
+	many(len(paths), func(i int) {
+		r := &out[i]
+		r.Data, r.Stat, r.Err = c.Get(ctx, paths[i])
+	})
+	return out
+}
+
+// ExistsMany checks every node of paths as GetMany reads them, answering
+// each with its Stat, or ErrNoNode if it does not exist (no Data).
+func (c *Client) ExistsMany(ctx context.Context, paths []string) []Read {
+	out := make([]Read, len(paths))
+	many(len(paths), func(i int) {
+		r := &out[i]
+		var ok bool
+		ok, r.Stat, r.Err = c.Exists(ctx, paths[i])
+		if r.Err == nil && !ok {
+			r.Err = ErrNoNode
+		}
+	})
+	return out
+}
+
+// many calls do(i) for every i below n, getManyWidth at a time.
+func many(n int, do func(i int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(getManyWidth, len(paths)) {
+	for range min(getManyWidth, n) {
 		wg.Go(func() {
 			for i := range next {
-				r := &out[i]
-				r.Data, r.Stat, r.Err = c.Get(ctx, paths[i])
+				do(i)
 			}
 		})
 	}
-	for i := range paths {
+	for i := range n {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return out
 }
 
 // nodeResult is what a read returns through call.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"path"
 	"slices"
-	"sync"
 
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/report"
@@ -15,9 +14,6 @@ import (
 // maxLineBytes bounds the decoded lines the reader keeps, counted as the
 // bytes of their nodes: a dozen tests of 2,000 workers.
 const maxLineBytes = 8 << 20
-
-// chunkReaders is how many chunks Lines checks at once.
-const chunkReaders = 16
 
 // lineChunk is one decoded lines chunk, as of its node's last change.
 type lineChunk struct {
@@ -46,19 +42,29 @@ func (r *Reader) Lines(ctx context.Context, id string) ([]report.WorkerSummary, 
 		return nil, err
 	}
 	slices.Sort(names) // ZooKeeper lists children in no particular order
-	chunks := make([][]report.WorkerSummary, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, chunkReaders)
-	for i, n := range names { // together: one wait on ZooKeeper, not one per chunk
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			chunks[i], errs[i] = r.lineChunk(ctx, id, path.Join(dir, n))
-		})
+	nodes := make([]string, len(names))
+	for i, n := range names {
+		nodes[i] = path.Join(dir, n)
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	chunks := make([][]report.WorkerSummary, len(nodes))
+	var stale []int                                // chunks changed since they were cached
+	for i, e := range r.C.ExistsMany(ctx, nodes) { // together: one wait on ZooKeeper, not one per chunk
+		switch {
+		case errors.Is(e.Err, coord.ErrNoNode):
+		case e.Err != nil:
+			return nil, e.Err
+		default:
+			r.mu.Lock()
+			c, hit := r.lines[id][nodes[i]]
+			r.mu.Unlock()
+			if hit && c.mzxid == e.Stat.Mzxid {
+				chunks[i] = c.lines
+			} else {
+				stale = append(stale, i)
+			}
+		}
+	}
+	if err := r.readChunks(ctx, id, nodes, stale, chunks); err != nil {
 		return nil, err
 	}
 	var out []report.WorkerSummary
@@ -69,32 +75,29 @@ func (r *Reader) Lines(ctx context.Context, id string) ([]report.WorkerSummary, 
 	return out, nil
 }
 
-// lineChunk is one chunk's lines: from the cache if the node has not
-// changed, else read, decoded and cached.
-func (r *Reader) lineChunk(ctx context.Context, id, node string) ([]report.WorkerSummary, error) {
-	ok, st, err := r.C.Exists(ctx, node)
-	if err != nil || !ok {
-		return nil, err
+// readChunks reads, decodes and caches the chunks nodes[i] for i in
+// stale, into chunks[i].
+func (r *Reader) readChunks(ctx context.Context, id string, nodes []string, stale []int, chunks [][]report.WorkerSummary) error {
+	paths := make([]string, len(stale))
+	for k, i := range stale {
+		paths[k] = nodes[i]
 	}
-	r.mu.Lock()
-	c, hit := r.lines[id][node]
-	r.mu.Unlock()
-	if hit && c.mzxid == st.Mzxid {
-		return c.lines, nil
+	for k, g := range r.C.GetMany(ctx, paths) {
+		if errors.Is(g.Err, coord.ErrNoNode) {
+			continue
+		}
+		if g.Err != nil {
+			return g.Err
+		}
+		var ls []report.WorkerSummary
+		if json.Unmarshal(g.Data, &ls) != nil {
+			ls = nil
+		}
+		i := stale[k]
+		r.cacheChunk(id, nodes[i], lineChunk{mzxid: g.Stat.Mzxid, lines: ls, size: len(g.Data)})
+		chunks[i] = ls
 	}
-	d, st, err := r.C.Get(ctx, node)
-	if errors.Is(err, coord.ErrNoNode) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var ls []report.WorkerSummary
-	if json.Unmarshal(d, &ls) != nil {
-		ls = nil
-	}
-	r.cacheChunk(id, node, lineChunk{mzxid: st.Mzxid, lines: ls, size: len(d)})
-	return ls, nil
+	return nil
 }
 
 // cacheChunk keeps a decoded chunk, starting over when the bound is passed
