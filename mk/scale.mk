@@ -22,6 +22,7 @@ SCALE_DURATION ?= 30s
 # make rest-cpu — a real worker process's CPU idle and at 10 req/s, against
 # the budgets of docs/scale.md ("Workers at rest"); fails above them.
 rest-cpu: zookeeper
+	STAMPEDE_MEASURE_REST=1 $(GO) test -count=1 -v -run TestEngineCheapAtLowRate ./pkg/load
 	STAMPEDE_MEASURE_REST=1 $(GO) test -count=1 -v -run TestWorkerCheapAtRest ./test/fleet
 
 scale: zookeeper

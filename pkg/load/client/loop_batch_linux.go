@@ -119,6 +119,9 @@ func (l *Loop) tick(wake int64) (int, error) {
 		return l.wait(0)
 	}
 	if !l.rx.more {
+		if d := l.parkFor(wake); d > 0 {
+			return l.park(d) // a low rate: nothing to batch
+		}
 		if d := sleepFor(wake); d > 0 {
 			nanosleep(d)
 		}

@@ -33,6 +33,8 @@ type Loop struct {
 	batch   bool       // open-model batching (see Batch)
 	rx      *stamped   // timestamped reads (batching, coalescing); nil: plain reads
 	co      *coalescer // closed-model coalescing (see coalescer); nil: off
+	idle    parker     // the long waits of a low rate
+	parked  bool       // the last wait was parked: other goroutines ran meanwhile
 	live    int        // connections not retired
 	// next (unix ns) is the earliest deadline or wake-up set since
 	// expire's last pass over the connections, wake the earliest
@@ -145,6 +147,7 @@ func (l *Loop) Close() {
 	for _, c := range l.conns {
 		l.closeSocket(c)
 	}
+	l.idle.close()
 	if l.epfd >= 0 {
 		_ = syscall.Close(l.epfd)
 		l.epfd = -1
@@ -161,6 +164,8 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 	if !cutoff.IsZero() {
 		l.cutoff = cutoff.UnixNano()
 	}
+	l.idle.stop = stop
+	defer l.idle.ran()
 	now := time.Now()
 	for i := range l.conns {
 		l.feed(i, now, d)
@@ -172,7 +177,9 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 		// epollWait); yield it regularly so that the process's other
 		// goroutines (collection, coordination) run on time. now is the
 		// clock read that ended the last round.
-		if now.Sub(lastYield) > time.Millisecond {
+		if l.parked {
+			l.parked, lastYield = false, now
+		} else if now.Sub(lastYield) > time.Millisecond {
 			runtime.Gosched()
 			lastYield = now
 		}
@@ -224,19 +231,30 @@ func (l *Loop) wait(wake int64) (int, error) {
 	if w := l.coWindow(wake); w > 0 {
 		return l.coalesced(w)
 	}
+	if d := l.parkFor(wake); d > 0 {
+		return l.park(d)
+	}
 	return epollWait(l.epfd, l.events, sleepFor(wake))
+}
+
+// parkFor is how long the loop may park (see parker), given the earliest
+// parked connection's wake-up (unix ns, 0 if none): 0 if it should not.
+func (l *Loop) parkFor(wake int64) time.Duration {
+	if wake <= 0 {
+		return 0 // every live connection has an exchange in flight
+	}
+	return parkFor(min(wake, l.next))
 }
 
 // sleepFor is how long the loop may wait for the kernel before the
 // earliest parked connection's wake-up (unix ns, 0 if none): at most
 // maxWait. When that wake-up is more than idleAfter away (a low rate:
-// nothing is due for a while) it is up to idleWait instead, ending a
-// millisecond before the wake-up so that the last stretch is a short,
-// precise wait: a loop at 10 req/s wakes about 50 times a second instead
-// of 500. The long wait bounds how late a stop, a timeout or the cutoff
-// is noticed to idleWait; the runtime's preemption signal still
-// interrupts it, so other goroutines are not held longer than the
-// scheduler's time slice.
+// nothing is due for a while; the loop parks instead where it can, see
+// parker) it is up to idleWait, ending a millisecond before the wake-up
+// so that the last stretch is a short, precise wait. The long wait bounds
+// how late a stop, a timeout or the cutoff is noticed to idleWait; the
+// runtime's preemption signal still interrupts it, so other goroutines
+// are not held longer than the scheduler's time slice.
 func sleepFor(wake int64) time.Duration {
 	if wake <= 0 {
 		return maxWait
