@@ -135,6 +135,7 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	r.largest, r.largestPath = largestNode(t, z, p.Test(id))
 	if tracing() {
 		traceEnd(t, z, p, id, time.Unix(0, st.StartAt).Add(d))
+		traceStartSeen(t, sim.Log, time.Unix(0, st.StartAt))
 	}
 	r.fleetStop = sim.Stop(60 * time.Second)
 	if b, err := os.ReadFile(sim.Log); err != nil || !strings.Contains(string(b), "fleet stopped") {
@@ -172,6 +173,9 @@ func loadAvg() string {
 // its ready line.
 func startFleet(t *testing.T, c *tc.Cluster, n int) *tc.Proc {
 	var extra []string
+	if tracing() { // the workers' "running" lines time when each learned the start
+		extra = append(extra, "--log-level", "info")
+	}
 	if dir := os.Getenv(profileDirEnv); dir != "" { // profiling the simulator (docs/scale.md)
 		extra = append(extra, "--cpuprofile", filepath.Join(dir, fmt.Sprintf("fleet-%d.pprof", n)))
 	}

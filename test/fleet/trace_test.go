@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,17 +79,41 @@ func traceStart(t *testing.T, z *coord.Client, p proto.Paths, id string, posted 
 func traceEnd(t *testing.T, z *coord.Client, p proto.Paths, id string, end time.Time) {
 	ctx := context.Background()
 	done, data := stats(z, p.DoneDir(id))
-	var ends, written []time.Time
+	var ends, written, skews []time.Time
 	seqs := map[int64]int{}
 	for w, s := range done {
 		written = append(written, s.Created)
 		if r, err := report.DecodeReport(data[w]); err == nil {
 			ends = append(ends, time.Unix(0, r.IntervalEnd))
+			skews = append(skews, end.Add(time.Duration(r.StartSkewUs)*time.Microsecond))
 			seqs[r.Seq]++
 		}
 	}
+	t.Logf("start skews (the first request's lateness, ms): %s", spread(skews, end))
 	_, mst, _ := z.Get(ctx, p.Merged(id))
 	_, rst, _ := z.Get(ctx, p.Result(id))
 	t.Logf("after the planned end (ms): runs ended %s; final reports written %s (final seqs %v); merged last written %d, result %d",
 		spread(ends, end), spread(written, end), seqs, mst.Modified.Sub(end).Milliseconds(), rst.Created.Sub(end).Milliseconds())
+}
+
+// traceStartSeen logs when the simulated workers learned the start (their
+// "running" log lines, written once the start barrier was read), after
+// startAt.
+func traceStartSeen(t *testing.T, log string, startAt time.Time) {
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Logf("start seen: %v", err)
+		return
+	}
+	var seen []time.Time
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "msg=running ") || !strings.HasPrefix(line, "time=") {
+			continue
+		}
+		f, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+		if at, err := time.Parse(time.RFC3339Nano, f); err == nil {
+			seen = append(seen, at)
+		}
+	}
+	t.Logf("start seen by the workers, after start_at: %s (%d)", spread(seen, startAt), len(seen))
 }

@@ -54,9 +54,13 @@ type Agent struct {
 
 	runMu sync.Mutex // one test at a time
 
-	mu      sync.Mutex
-	reg     *coord.Registration
-	info    proto.WorkerInfo
+	mu       sync.Mutex
+	reg      *coord.Registration
+	info     proto.WorkerInfo
+	stateGen int // counts the states noted (see publishState)
+
+	pubMu   sync.Mutex // one registration write at a time
+	pubGen  int        // the last state generation written
 	watched map[string]bool
 	wg      sync.WaitGroup
 }
@@ -152,16 +156,48 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
-// setState publishes the worker's state in its registration.
+// setState publishes the worker's state in its registration, and returns
+// once it is written.
 func (a *Agent) setState(ctx context.Context, state, test string) {
+	a.noteState(state, test)
+	a.publishState(ctx)
+}
+
+// setStateSoon is setState without the wait, for the states a worker
+// passes through on its way to the start (preparing, ready, running):
+// nothing waits on them, and the fleet's writes of each land together, so
+// that a worker waiting for its own (up to a second at 2,000 workers)
+// voted and started that much late. The registration ends up holding the
+// last state noted, whatever order the writes run in.
+func (a *Agent) setStateSoon(ctx context.Context, state, test string) {
+	a.noteState(state, test)
+	a.wg.Go(func() { a.publishState(ctx) })
+}
+
+// noteState records the state a later publishState writes.
+func (a *Agent) noteState(state, test string) {
 	a.mu.Lock()
 	a.info.State, a.info.Test = state, test
-	data := proto.Marshal(a.info)
-	reg := a.reg
+	a.stateGen++
 	a.mu.Unlock()
+}
+
+// publishState writes the last state noted to the registration, unless a
+// write of it (or of a later one) already happened. One write at a time.
+func (a *Agent) publishState(ctx context.Context) {
+	a.pubMu.Lock()
+	defer a.pubMu.Unlock()
+	a.mu.Lock()
+	gen, state, data, reg := a.stateGen, a.info.State, proto.Marshal(a.info), a.reg
+	a.mu.Unlock()
+	if gen <= a.pubGen {
+		return
+	}
 	if err := reg.Update(ctx, data); err != nil {
 		a.log.Warn("updating registration", "state", state, "err", err)
+		return
 	}
+	a.pubGen = gen
 }
 
 // watchTest waits for a plan addressed to this worker in one test, until the

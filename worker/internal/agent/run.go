@@ -28,7 +28,7 @@ func (a *Agent) runTest(ctx context.Context, id string, stateVer int32) {
 	if !ok {
 		return
 	}
-	a.setState(ctx, proto.WorkerPreparing, id)
+	a.setStateSoon(ctx, proto.WorkerPreparing, id)
 	defer a.setState(context.WithoutCancel(ctx), proto.WorkerIdle, "")
 	run, err := load.PrepareWith(ctx, plan, load.Options{Transports: a.cfg.Transports, Resolve: a.resolve, Live: true})
 	if err != nil {
@@ -46,14 +46,14 @@ func (a *Agent) runTest(ctx context.Context, id string, stateVer int32) {
 		defer cancel()
 		_ = vote.Close(cctx)
 	}()
-	a.setState(ctx, proto.WorkerReady, id)
+	a.setStateSoon(ctx, proto.WorkerReady, id)
 
 	startAt, ok := a.awaitStart(ctx, id, stateVer)
 	if !ok {
 		log.Info("test ended before it started")
 		return
 	}
-	a.setState(ctx, proto.WorkerRunning, id)
+	a.setStateSoon(ctx, proto.WorkerRunning, id)
 	log.Info("running", "start_at", startAt, "share", plan.Share)
 	a.runAndReport(ctx, id, plan, run, startAt, log)
 	sleep(ctx, afterFinal(plan.Share.Of, rand.Float64()))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -204,9 +205,11 @@ func TestAgentRunsItsPlanOnTheTwin(t *testing.T) {
 	if r := l.vote(id, "w1"); !r.OK || r.Error != "" {
 		t.Fatalf("vote %+v, want ready", r)
 	}
-	if wi := l.registered("w1"); wi.State != proto.WorkerReady || wi.Test != id {
-		t.Errorf("registration while voted %+v, want ready for %s", wi, id)
-	}
+	// the registration follows the vote (not waited for: see setStateSoon)
+	l.await("the registration ready for the test", func() bool {
+		wi := l.registered("w1")
+		return wi.State == proto.WorkerReady && wi.Test == id
+	})
 	if seen.Load() != 0 {
 		t.Fatalf("the target saw %d requests before the barrier opened", seen.Load())
 	}
@@ -329,5 +332,24 @@ func TestAgentRepeatsFewIntervalsWhileAcknowledged(t *testing.T) {
 		case !acking && most < 4:
 			t.Errorf("never acknowledged, the reports repeated at most %d earlier intervals of a 6 s run", most)
 		}
+	}
+}
+
+// The states a worker passes on its way to the start are written without
+// waiting (setStateSoon), yet the registration ends up holding the last
+// state noted: a late write of an earlier one never overwrites it.
+func TestRegistrationEndsWithTheLastState(t *testing.T) {
+	l, srv := newLeader(t)
+	a := startAgent(t, srv, Config{ID: "w1"})
+	ctx := context.Background()
+	for i := range 50 {
+		test := fmt.Sprintf("t%d", i)
+		a.setStateSoon(ctx, proto.WorkerPreparing, test)
+		a.setStateSoon(ctx, proto.WorkerRunning, test)
+		a.setState(ctx, proto.WorkerIdle, "")
+	}
+	time.Sleep(200 * time.Millisecond) // any write still in flight lands
+	if wi := l.registered("w1"); wi.State != proto.WorkerIdle || wi.Test != "" {
+		t.Errorf("registration %s for %q, want idle: an earlier state's write landed last", wi.State, wi.Test)
 	}
 }
