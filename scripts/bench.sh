@@ -14,6 +14,10 @@
 #            worker closed, wrk2 and worker open at 2,000/s
 #   body     1 MiB responses, 10 connections: wrk and worker (req/CPU-s, RSS)
 #
+# Within a repetition the peers run first in odd repetitions and the worker
+# first in even ones (closed, open and body runs), so that neither always
+# runs right after the other.
+#
 # then once: the stall check (1,000/s for 5 s, the target stalls 1 s at 2 s;
 # p95 of wrk2, vegeta and worker) and the worker's ZooKeeper round trip with
 # the engine at full speed on core 1 (BenchmarkZooKeeperRoundTrip).
@@ -129,18 +133,29 @@ spec delay-open "$BASE/x?delay=10ms" "{model: constant-rate, rate: 2000, concurr
 spec body "$BASE/x?size=1048576" "{model: avalanche, concurrency: 10, duration: 3s}"
 spec stall "$BASE/ping" "{model: constant-rate, rate: 1000, concurrency: 100, duration: 5s}"
 
-run_closed() {
-	local rep=$1 o
-	o=wrk.closed.$rep
+# in_turn REP F G: F then G in odd repetitions, G then F in even ones, so
+# that neither tool always runs right after the other (the host's speed
+# drifts within a run, and what ran just before warms or cools it)
+in_turn() {
+	if [ $(($1 % 2)) -eq 1 ]; then "$2" "$1"; "$3" "$1"; else "$3" "$1"; "$2" "$1"; fi
+}
+
+closed_wrk() {
+	local rep=$1 o=wrk.closed.$1
 	measure "$o" wrk -t1 -c50 -d"${CLOSED_S}s" --latency "$BASE/ping"
 	row closed wrk "$rep" "$o" "$(wrk_reqs "$o")" "$(wrk_pct "$o" 50)" "$(wrk_pct "$o" 99)"
-	o=worker.closed.$rep
+}
+
+closed_worker() {
+	local rep=$1 o=worker.closed.$1
 	measure "$o" ./worker run -f closed.yaml --json --quiet
 	row closed worker "$rep" "$o" "$(json_num "$o" requests)" "$(json_in "$o" latency_ms p50)" "$(json_in "$o" latency_ms p99)"
 }
 
-run_open() {
-	local rep=$1 r=$2 o req dur
+run_closed() { in_turn "$1" closed_wrk closed_worker; }
+
+open_peers() {
+	local rep=$1 r=$OPEN_RATE o
 	if [ -n "$WRK2" ]; then
 		o=wrk2.open$r.$rep
 		measure "$o" "$WRK2" -t1 -c100 -d"${OPEN_S}s" -R"$r" --latency "$BASE/ping"
@@ -154,6 +169,10 @@ run_open() {
 		vegeta_report "$o.bin"
 		row "open$r" vegeta "$rep" "$o" "$(json_num "$o.bin.json" requests)" "$(vg_ms "$o.bin" 50th)" "$(vg_ms "$o.bin" 99th)"
 	fi
+}
+
+open_worker() {
+	local rep=$1 r=$OPEN_RATE o req dur
 	o=worker.open$r.$rep
 	measure "$o" ./worker run -f "open$r.yaml" --json
 	req=$(json_num "$o" requests)
@@ -161,6 +180,8 @@ run_open() {
 	row "open$r" worker "$rep" "$o" "$req" "$(json_in "$o" latency_ms p50)" "$(json_in "$o" latency_ms p99)" \
 		"$(awk -v q="$req" -v d="$dur" -v r="$r" 'BEGIN { e = (q / d - r) / r; if (e < 0) e = -e; printf "%.4f", e }') $(worker_cv "$o.err") $(json_num "$o" late)"
 }
+
+run_open() { OPEN_RATE=$2 in_turn "$1" open_peers open_worker; }
 
 # delay_one MODEL TOOL OUT CMD...: one run against delay=10ms; its client
 # p50 and the target's handler p50 go to delay.tsv ($rep is the caller's)
@@ -184,15 +205,19 @@ run_delay() { # client p50 - target handler p50
 	delay_one open worker "worker.delay-open.$rep" ./worker run -f delay-open.yaml --json --quiet
 }
 
-run_body() {
-	local rep=$1 o
-	o=wrk.body.$rep
+body_wrk() {
+	local rep=$1 o=wrk.body.$1
 	measure "$o" wrk -t1 -c10 -d3s --latency "$BASE/x?size=1048576"
 	row body wrk "$rep" "$o" "$(wrk_reqs "$o")" "$(wrk_pct "$o" 50)" "$(wrk_pct "$o" 99)"
-	o=worker.body.$rep
+}
+
+body_worker() {
+	local rep=$1 o=worker.body.$1
 	measure "$o" ./worker run -f body.yaml --json --quiet
 	row body worker "$rep" "$o" "$(json_num "$o" requests)" "$(json_in "$o" latency_ms p50)" "$(json_in "$o" latency_ms p99)"
 }
+
+run_body() { in_turn "$1" body_wrk body_worker; }
 
 for rep in $(seq 1 "$REPS"); do
 	echo "bench: repetition $rep of $REPS (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
