@@ -108,7 +108,7 @@ func (b *stamped) stamp(now time.Time) time.Time {
 
 // tick is the batching loop's wait. With a parked connection (wake > 0,
 // unix ns) it sleeps without epoll, so that responses arriving meanwhile
-// do not wake it, for as long as wait would (see sleepFor), then
+// do not wake it, for as long as wait would (see waitFor), then
 // collects every ready event at once; it does not sleep while a read
 // left data behind. With none parked (every connection busy: the run is
 // behind its schedule, or stopping) it waits as without batching, so
@@ -119,10 +119,10 @@ func (l *Loop) tick(wake int64) (int, error) {
 		return l.wait(0)
 	}
 	if !l.rx.more {
-		if d := l.parkFor(wake); d > 0 {
+		switch d, park := l.waitFor(wake); {
+		case park:
 			return l.park(d) // a low rate: nothing to batch
-		}
-		if d := sleepFor(wake); d > 0 {
+		case d > 0:
 			nanosleep(d)
 		}
 	}

@@ -224,46 +224,44 @@ func (l *Loop) Run(stop <-chan struct{}, cutoff time.Time, d Driver) {
 	}
 }
 
-// wait waits for events for at most sleepFor(wake), or, while the loop
-// coalesces, sleeps for the coalescing window and then collects what
-// arrived (see coalescer).
+// wait waits for events for at most waitFor(wake), parked if it says so,
+// or, while the loop coalesces, sleeps for the coalescing window and then
+// collects what arrived (see coalescer).
 func (l *Loop) wait(wake int64) (int, error) {
 	if w := l.coWindow(wake); w > 0 {
 		return l.coalesced(w)
 	}
-	if d := l.parkFor(wake); d > 0 {
+	d, park := l.waitFor(wake)
+	if park {
 		return l.park(d)
 	}
-	return epollWait(l.epfd, l.events, sleepFor(wake))
+	return epollWait(l.epfd, l.events, d)
 }
 
-// parkFor is how long the loop may park (see parker), given the earliest
-// parked connection's wake-up (unix ns, 0 if none): 0 if it should not.
-func (l *Loop) parkFor(wake int64) time.Duration {
+// waitFor is how long the loop may wait before the earliest parked
+// connection's wake-up (unix ns, 0 if none), and whether it parks for it
+// (see parker), from one clock reading. When the next thing due (that
+// wake-up or an exchange's deadline, l.next) is more than idleAfter away
+// (a low rate: nothing is due for a while) it parks until a millisecond
+// before it, at most parkMax. Otherwise it waits raw: at most maxWait, or,
+// when only the wake-up is that far, up to idleWait, ending a millisecond
+// before it, so that the last stretch is a short, precise wait. The raw
+// wait bounds how late a stop, a timeout or the cutoff is noticed to
+// idleWait; the runtime's preemption signal still interrupts it, so other
+// goroutines are not held longer than the scheduler's time slice.
+func (l *Loop) waitFor(wake int64) (d time.Duration, park bool) {
 	if wake <= 0 {
-		return 0 // every live connection has an exchange in flight
+		return maxWait, false // every live connection has an exchange in flight
 	}
-	return parkFor(min(wake, l.next))
-}
-
-// sleepFor is how long the loop may wait for the kernel before the
-// earliest parked connection's wake-up (unix ns, 0 if none): at most
-// maxWait. When that wake-up is more than idleAfter away (a low rate:
-// nothing is due for a while; the loop parks instead where it can, see
-// parker) it is up to idleWait, ending a millisecond before the wake-up
-// so that the last stretch is a short, precise wait. The long wait bounds
-// how late a stop, a timeout or the cutoff is noticed to idleWait; the
-// runtime's preemption signal still interrupts it, so other goroutines
-// are not held longer than the scheduler's time slice.
-func sleepFor(wake int64) time.Duration {
-	if wake <= 0 {
-		return maxWait
+	now := time.Now().UnixNano()
+	if next := time.Duration(min(wake, l.next) - now); next > idleAfter {
+		return min(next-time.Millisecond, parkMax), true
 	}
-	until := time.Duration(wake - time.Now().UnixNano())
+	until := time.Duration(wake - now)
 	if until > idleAfter {
-		return min(until-time.Millisecond, idleWait)
+		return min(until-time.Millisecond, idleWait), false
 	}
-	return min(maxWait, max(until, 0))
+	return min(maxWait, max(until, 0)), false
 }
 
 // stopped reports whether stop is closed.

@@ -32,17 +32,6 @@ type parker struct {
 	done chan struct{}   // closed when Run returns: ends the stop watch
 }
 
-// parkFor is how long the loop may park before the next thing due (unix
-// ns, see Loop.next), or 0 if that is within idleAfter: then the loop
-// waits raw, precisely.
-func parkFor(next int64) time.Duration {
-	until := time.Duration(next - time.Now().UnixNano())
-	if until <= idleAfter {
-		return 0
-	}
-	return min(until-time.Millisecond, parkMax)
-}
-
 // park waits for events for at most d, parked.
 func (l *Loop) park(d time.Duration) (int, error) {
 	p := &l.idle
