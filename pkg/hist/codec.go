@@ -24,12 +24,12 @@ import (
 // is not searched for repeats at all (resetting a best-compression writer
 // clears some 640 KB of hash tables, which was most of the cost of
 // encoding): a payload of up to storeBelow bytes — an interval of a few
-// values, half of what a worker encodes each second — is stored as it is
-// (building Huffman tables for it cost more than the rest of its encoding
-// and decoding, to save a few bytes), a larger one is Huffman-coded alone,
-// which makes it as small as the fastest level did, and its header is a
-// block of its own, so reading the header (CheckEncoded) decodes no
-// Huffman table.
+// dozen distinct values, or a worker's cumulative of a few hundred — is
+// stored as it is (building Huffman tables for it cost more than the rest
+// of its encoding and decoding, to save a few hundred bytes), a larger one
+// is Huffman-coded alone, which makes it as small as the fastest level did,
+// and its header is a block of its own, so reading the header
+// (CheckEncoded) decodes no Huffman table.
 
 const (
 	v2Cookie           = hdr.V2EncodingCookieBase | 0x10
@@ -44,8 +44,13 @@ var (
 )
 
 // storeBelow is the payload size up to which a histogram is stored
-// uncompressed.
-const storeBelow = 128
+// uncompressed. At 128 a worker's cumulative histogram of a 10 req/s run
+// (some 300 values) was Huffman-coded every second: 240 bytes instead of
+// 552 in base64, for about 24 µs of encoding instead of 2.5 (`go test
+// -run XXX -bench EncodeCumulative ./pkg/hist`), which in a simulated
+// fleet of 2,000 workers was 12 % of its CPU, in the burst of reports at
+// every second's end (docs/scale.md, "Profiling").
+const storeBelow = 1024
 
 func zlibPool(level int) *sync.Pool {
 	return &sync.Pool{New: func() any {
@@ -75,12 +80,13 @@ func encodeV2(c *counts) (string, error) {
 		buf.Write(vb[:putZigZag(vb[:], n)])
 		last = i
 	})
-	return compressV2(buf.Bytes())
+	return compressV2(buf.Bytes(), len(buf.Bytes()) > storeBelow)
 }
 
-// compressV2 wraps a counts payload in the V2 header, the zlib stream and
-// the outer cookie and length, base64.
-func compressV2(payload []byte) (string, error) {
+// compressV2 wraps a counts payload in the V2 header, the zlib stream
+// (its payload Huffman-coded or stored) and the outer cookie and length,
+// base64.
+func compressV2(payload []byte, huffman bool) (string, error) {
 	const ratio = 1.0 // integer to double conversion: values are µs as recorded
 	var head [headerBytes]byte
 	binary.BigEndian.PutUint32(head[0:], uint32(v2Cookie))
@@ -96,7 +102,7 @@ func compressV2(payload []byte) (string, error) {
 	out.Reset()
 	out.Write(make([]byte, 8)) // cookie and length, filled below
 	pool := storePool
-	if len(payload) > storeBelow {
+	if huffman {
 		pool = huffPool
 	}
 	zw := pool.Get().(*zlib.Writer)

@@ -86,6 +86,45 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
+// A worker's cumulative histogram after 300 requests of the fleet
+// simulator's latencies (1, 2, 5, 20 and 100 ms, each with its own
+// jitter), encoded with its payload stored and Huffman-coded: the cost and
+// size storeBelow trades.
+func BenchmarkEncodeCumulative(b *testing.B) {
+	h := New()
+	base := []int64{1000, 1000, 1000, 1000, 1000, 2000, 2000, 2000, 5000, 5000, 20000, 100000}
+	for i := range int64(300) {
+		h.RecordMicros(base[i%int64(len(base))] + (i*7919)%211)
+	}
+	payload := func() []byte {
+		var out []byte
+		var vb [9]byte
+		last := -1
+		h.c.each(func(i int, n int64) {
+			if zeros := int64(i - last - 1); zeros > 0 {
+				out = append(out, vb[:putZigZag(vb[:], -zeros)]...)
+			}
+			out = append(out, vb[:putZigZag(vb[:], n)]...)
+			last = i
+		})
+		return out
+	}()
+	for _, huffman := range []bool{false, true} {
+		name := "stored"
+		if huffman {
+			name = "huffman"
+		}
+		b.Run(name, func(b *testing.B) {
+			var s string
+			for b.Loop() {
+				s, _ = compressV2(payload, huffman)
+			}
+			b.ReportMetric(float64(len(s)), "base64-bytes")
+			b.ReportMetric(float64(len(payload)), "payload-bytes")
+		})
+	}
+}
+
 func BenchmarkDecode(b *testing.B) {
 	h := New()
 	for i := range int64(1000) {

@@ -194,6 +194,12 @@ func (r *Run) endAt(start time.Time) time.Time {
 	return start.Add(time.Duration(math.Float64frombits(r.endS.Load()) * float64(time.Second)))
 }
 
+// PlannedEnd is the wall time the run's schedule ends, for a run started
+// at startAt: the end of its duration, as changes have moved it. The run
+// itself ends later by what is still in flight then (open models: by at
+// most OpenGrace, then the request timeout).
+func (r *Run) PlannedEnd(startAt time.Time) time.Time { return r.endAt(startAt) }
+
 // nextBoundary is the next whole second of the run after now: where a
 // change can take effect.
 func nextBoundary(start, now time.Time) time.Time {

@@ -319,6 +319,14 @@ func timeline(t *testing.T, c *tc.Cluster, id string) ([]int64, int64) {
 	tc.GetJSON(t, c.API()+"/tests/"+id+"/timeline", &tl)
 	var gaps []int64
 	var sum int64
+	if tracing() {
+		var late []int64
+		var p99, worst []float64
+		for _, p := range tl.Points {
+			late, p99, worst = append(late, p.Late), append(p99, p.LatencyMs.P99), append(worst, p.LatencyMs.Max)
+		}
+		t.Logf("each second: late requests %v; latency p99 %v ms; max %v ms", late, p99, worst)
+	}
 	for i, p := range tl.Points {
 		if p.Second != int64(i) {
 			t.Errorf("timeline point %d is second %d", i, p.Second)

@@ -166,14 +166,21 @@ func TestAfterFinalGrowsWithTheFleet(t *testing.T) {
 	}
 }
 
-// fakeRun is an engine whose every interval holds one request.
-type fakeRun struct{}
+// fakeRun is an engine whose every interval holds one request and whose
+// schedule ends end after its start (never, if zero).
+type fakeRun struct{ end time.Duration }
 
 func (fakeRun) Collect() load.Interval {
 	return load.Interval{Latency: hist.New(), Service: hist.New(), Counters: report.Counters{Requests: 1}}
 }
 func (fakeRun) Skew() time.Duration        { return 0 }
 func (fakeRun) Drain(int64, time.Duration) {}
+func (f fakeRun) PlannedEnd(startAt time.Time) time.Time {
+	if f.end == 0 {
+		return startAt.Add(time.Hour)
+	}
+	return startAt.Add(f.end)
+}
 
 // A run that ends while the timer of its last whole second is due too
 // (both at once, as at every run's end) closes that second as its own
@@ -196,5 +203,65 @@ func TestTheLastSecondRidesWithTheFinalReport(t *testing.T) {
 			t.Fatalf("offered %d reports; final report %d carrying %+v with %d requests; want none offered, final 1 carrying interval 0 (ending at 1 s), 2 requests",
 				offered, final.Seq, final.Recent, final.Totals.Requests)
 		}
+	}
+}
+
+// The report of a run's last whole second waits for the run's end (up to
+// endWait), so that the fleet sends one report each at its end, not two:
+// a run that ends within endWait of that second's end offers no report
+// for it, and the final report carries it as its own interval. A second
+// before the planned end is offered at once, and a run that ends later
+// than endWait after its last second offers that second on its own.
+func TestTheLastSecondWaitsForTheRunsEnd(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		plannedEnd time.Duration // after startAt; second 0 ends at 1 s
+		endsAfter  time.Duration // the run's end, after second 0's end
+		offered    int
+	}{
+		{"ends soon after its last second", time.Second, 200 * time.Millisecond, 0},
+		{"ends later than endWait", time.Second, endWait + 300*time.Millisecond, 1},
+		{"a second before the planned end", 5 * time.Second, 300 * time.Millisecond, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			startAt := time.Now().Add(-900 * time.Millisecond) // second 0 ends in 100 ms
+			run := fakeRun{end: c.plannedEnd}
+			rep := newReporter("t", "w1", startAt)
+			done := make(chan error, 1)
+			ended := make(chan time.Time, 1)
+			go func() {
+				time.Sleep(time.Until(startAt.Add(time.Second + c.endsAfter)))
+				ended <- time.Now()
+				done <- nil
+			}()
+			var offeredAt []time.Time
+			err := reportSeconds(run, rep, startAt, time.Second, done, func(r *report.Report) {
+				if r.Seq != 0 {
+					t.Errorf("offered report %d, want only 0", r.Seq)
+				}
+				offeredAt = append(offeredAt, time.Now())
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			end := <-ended
+			final := rep.withPending(rep.interval(run, time.Now(), true))
+			if len(offeredAt) != c.offered {
+				t.Fatalf("offered %d reports, want %d", len(offeredAt), c.offered)
+			}
+			if c.offered == 1 && c.plannedEnd > time.Second && !offeredAt[0].Before(end) {
+				t.Errorf("second 0 offered at %v, after the run's end at %v: a second before the planned end waited", offeredAt[0], end)
+			}
+			if c.offered == 1 && c.plannedEnd == time.Second && offeredAt[0].Sub(startAt.Add(time.Second)) < endWait {
+				t.Errorf("the last second offered %v after its end, want endWait (%v)", offeredAt[0].Sub(startAt.Add(time.Second)), endWait)
+			}
+			if c.offered == 0 && (final.Seq != 1 || len(final.Recent) != 1 || final.Recent[0].Seq != 0 ||
+				final.Recent[0].End != startAt.Add(time.Second).UnixNano()) {
+				t.Errorf("final report %d carrying %+v, want final 1 carrying interval 0 (ending at 1 s)", final.Seq, final.Recent)
+			}
+			if final.Totals.Requests != 2 {
+				t.Errorf("final totals %d requests, want 2 (second 0 and the rest)", final.Totals.Requests)
+			}
+		})
 	}
 }

@@ -39,26 +39,32 @@ type engine interface {
 	Collect() load.Interval
 	Skew() time.Duration
 	Drain(sec int64, max time.Duration)
+	PlannedEnd(startAt time.Time) time.Time
 }
 
 // interval collects the engine's interval ending at end into a report.
 // Its Recent part is filled when it is published (see withPending).
 func (r *reporter) interval(run engine, end time.Time, final bool) *report.Report {
-	seq := r.seq
-	iv, ih, names := r.absorb(run, end)
+	return r.build(r.absorb(run, end), final)
+}
+
+// build is the report of an absorbed interval, with the running totals as
+// they stand (absorb's, as long as nothing was absorbed since).
+func (r *reporter) build(a absorbed, final bool) *report.Report {
+	iv := a.iv
 	ch, _ := r.cumulative.Encode()
 	rep := &report.Report{
-		Test: r.test, Worker: r.worker, Seq: seq, State: report.StateRunning,
-		StartAt: r.startAt.UnixNano(), StartSkewUs: run.Skew().Microseconds(),
-		IntervalStart: r.startAt.Add(time.Duration(seq) * time.Second).UnixNano(),
-		IntervalEnd:   end.UnixNano(),
-		Interval:      iv.Counters, IntervalHist: ih,
+		Test: r.test, Worker: r.worker, Seq: a.seq, State: report.StateRunning,
+		StartAt: r.startAt.UnixNano(), StartSkewUs: a.skew.Microseconds(),
+		IntervalStart: r.startAt.Add(time.Duration(a.seq) * time.Second).UnixNano(),
+		IntervalEnd:   a.end.UnixNano(),
+		Interval:      iv.Counters, IntervalHist: a.hist,
 		Totals: r.totals, Cumulative: ch, P99Us: r.cumulative.Percentile(99),
 	}
 	if r.single && len(iv.Names) == 1 {
 		rep.Name = iv.Names[0].Name // its part is the whole report: not repeated
 	} else {
-		rep.Names = names
+		rep.Names = a.names
 	}
 	if iv.Iterations != nil {
 		rep.Iterations = r.iterations.Report()
@@ -76,11 +82,22 @@ func (r *reporter) interval(run engine, end time.Time, final bool) *report.Repor
 // its own: the next report carries it with the unacknowledged intervals.
 func (r *reporter) fold(run engine, end time.Time) { r.absorb(run, end) }
 
+// absorbed is an interval taken into the running totals, as build needs
+// it: its histogram encoded and its per-name parts (none for a run of one
+// name).
+type absorbed struct {
+	seq   int64
+	end   time.Time
+	skew  time.Duration
+	iv    load.Interval
+	hist  string
+	names []report.NameReport
+}
+
 // absorb collects the engine's interval ending at end into the running
-// totals, keeps it unacknowledged and moves on to the next interval; it
-// returns the interval, its encoded histogram and its per-name parts (none
-// for a run of one name).
-func (r *reporter) absorb(run engine, end time.Time) (load.Interval, string, []report.NameReport) {
+// totals, keeps it unacknowledged and moves on to the next interval.
+func (r *reporter) absorb(run engine, end time.Time) absorbed {
+	seq := r.seq
 	iv := run.Collect()
 	r.cumulative.Merge(iv.Latency)
 	r.service.Merge(iv.Service)
@@ -99,7 +116,7 @@ func (r *reporter) absorb(run engine, end time.Time) (load.Interval, string, []r
 	start := r.startAt.Add(time.Duration(r.seq) * time.Second)
 	r.keep(report.Interval{Seq: r.seq, Start: start.UnixNano(), End: end.UnixNano(), Counters: iv.Counters, Hist: ih})
 	r.seq++
-	return iv, ih, names
+	return absorbed{seq: seq, end: end, skew: run.Skew(), iv: iv, hist: ih, names: names}
 }
 
 // keep adds an interval to the unacknowledged ones, dropping the oldest

@@ -155,8 +155,11 @@ func (a *Agent) runAndReport(ctx context.Context, id string, plan load.Plan, run
 // timer and the run's end both due: at a run's end, usually) gets no report
 // of its own, which would be replaced at once: the final report carries it.
 // Nor is it left to the final report's interval, which then covers the last
-// second too: every whole second is its own interval.
+// second too: every whole second is its own interval. At the first second
+// that ends at or after the planned end the run is given up to endWait to
+// end before that second is offered on its own (see endWait).
 func reportSeconds(run engine, rep *reporter, startAt time.Time, drainMax time.Duration, done <-chan error, offer func(*report.Report)) error {
+	waited := false
 	for {
 		next := startAt.Add(time.Duration(rep.seq+1) * time.Second)
 		t := time.NewTimer(time.Until(next))
@@ -171,7 +174,14 @@ func reportSeconds(run engine, rep *reporter, startAt time.Time, drainMax time.D
 				return err
 			default:
 			}
-			offer(rep.interval(run, next, false))
+			a := rep.absorb(run, next)
+			if !waited && !next.Before(run.PlannedEnd(startAt)) {
+				waited = true
+				if ended, err := awaitDone(done, endWait); ended {
+					return err // the final report carries the second
+				}
+			}
+			offer(rep.build(a, false))
 		case err := <-done:
 			t.Stop()
 			if !time.Now().Before(next) {
@@ -179,6 +189,28 @@ func reportSeconds(run engine, rep *reporter, startAt time.Time, drainMax time.D
 			}
 			return err
 		}
+	}
+}
+
+// endWait is how long the report of a run's last whole second waits for
+// the run's end, so that the final report carries it instead. A run ends
+// at most OpenGrace after its planned end unless exchanges are still in
+// flight, and every worker of a test reaches its end in the same instant:
+// without the wait the fleet sends two reports each (the last second's,
+// then the final one) in the second where the runs' last exchanges finish,
+// and those exchanges wait for CPU behind the first burst. A run that takes
+// longer offers the second on its own, endWait late.
+const endWait = 500 * time.Millisecond
+
+// awaitDone waits up to d for done: whether the run ended, and how.
+func awaitDone(done <-chan error, d time.Duration) (bool, error) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return true, err
+	case <-t.C:
+		return false, nil
 	}
 }
 
