@@ -46,10 +46,10 @@ var (
 // storeBelow is the payload size up to which a histogram is stored
 // uncompressed. At 128 a worker's cumulative histogram of a 10 req/s run
 // (some 300 values) was Huffman-coded every second: 240 bytes instead of
-// 552 in base64, for about 24 µs of encoding instead of 2.5 (`go test
-// -run XXX -bench EncodeCumulative ./pkg/hist`), which in a simulated
-// fleet of 2,000 workers was 12 % of its CPU, in the burst of reports at
-// every second's end (docs/scale.md, "Profiling").
+// 552 in base64, for about ten times the encoding time (`go test -run XXX
+// -bench EncodeCumulative ./pkg/hist`), which in a simulated
+// fleet of 2,000 workers was 13.8 % of its CPU samples, in the burst of
+// reports at every second's end (docs/scale.md, "Profiling").
 const storeBelow = 1024
 
 func zlibPool(level int) *sync.Pool {
@@ -59,12 +59,18 @@ func zlibPool(level int) *sync.Pool {
 	}}
 }
 
-// encodeV2 is the V2 compressed encoding of c, base64: its counts up to
-// the last non-zero one, runs of zeros written as negative counts.
+// encodeV2 is the V2 compressed encoding of c, base64.
 func encodeV2(c *counts) (string, error) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
 	buf.Reset()
+	writePayloadV2(buf, c)
+	return compressV2(buf.Bytes(), buf.Len() > storeBelow)
+}
+
+// writePayloadV2 writes c's V2 counts payload to buf: its counts up to the
+// last non-zero one, runs of zeros written as negative counts.
+func writePayloadV2(buf *bytes.Buffer, c *counts) {
 	var vb [9]byte
 	if c.hi < 0 { // an empty histogram writes one zero count
 		buf.Write(vb[:putZigZag(vb[:], 0)])
@@ -80,7 +86,6 @@ func encodeV2(c *counts) (string, error) {
 		buf.Write(vb[:putZigZag(vb[:], n)])
 		last = i
 	})
-	return compressV2(buf.Bytes(), len(buf.Bytes()) > storeBelow)
 }
 
 // compressV2 wraps a counts payload in the V2 header, the zlib stream

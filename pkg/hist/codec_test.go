@@ -1,6 +1,7 @@
 package hist
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 
@@ -96,19 +97,9 @@ func BenchmarkEncodeCumulative(b *testing.B) {
 	for i := range int64(300) {
 		h.RecordMicros(base[i%int64(len(base))] + (i*7919)%211)
 	}
-	payload := func() []byte {
-		var out []byte
-		var vb [9]byte
-		last := -1
-		h.c.each(func(i int, n int64) {
-			if zeros := int64(i - last - 1); zeros > 0 {
-				out = append(out, vb[:putZigZag(vb[:], -zeros)]...)
-			}
-			out = append(out, vb[:putZigZag(vb[:], n)]...)
-			last = i
-		})
-		return out
-	}()
+	var buf bytes.Buffer
+	writePayloadV2(&buf, &h.c)
+	payload := buf.Bytes()
 	for _, huffman := range []bool{false, true} {
 		name := "stored"
 		if huffman {
