@@ -178,6 +178,14 @@ func (r *Run) Drain(sec int64, max time.Duration) {
 	}
 }
 
+// Paused reports whether second sec of a live run lies in a pause, as the
+// changes adopted so far have it (a change is written at least a second
+// ahead, so the second in progress and the next are settled).
+func (r *Run) Paused(sec int64) bool {
+	c := r.course.Load()
+	return c != nil && c.PausedAt(float64(sec))
+}
+
 // inFlight is how many requests of a live run are in flight.
 func (r *Run) inFlight() int64 {
 	r.mu.Lock()

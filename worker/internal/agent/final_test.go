@@ -175,6 +175,7 @@ func (fakeRun) Collect() load.Interval {
 }
 func (fakeRun) Skew() time.Duration        { return 0 }
 func (fakeRun) Drain(int64, time.Duration) {}
+func (fakeRun) Paused(int64) bool          { return false }
 func (f fakeRun) PlannedEnd(startAt time.Time) time.Time {
 	if f.end == 0 {
 		return startAt.Add(time.Hour)
@@ -263,5 +264,54 @@ func TestTheLastSecondWaitsForTheRunsEnd(t *testing.T) {
 				t.Errorf("final totals %d requests, want 2 (second 0 and the rest)", final.Totals.Requests)
 			}
 		})
+	}
+}
+
+// clockRun is an engine that starts (and at once finishes) a request every
+// 10 ms of its first three seconds, the first of each on its boundary, and
+// none in its paused second; Collect counts those started since the last
+// Collect.
+type clockRun struct {
+	fakeRun
+	startAt time.Time
+	paused  int64
+	last    time.Time
+}
+
+func (c *clockRun) Paused(sec int64) bool { return sec == c.paused }
+
+func (c *clockRun) Collect() load.Interval {
+	now := time.Now()
+	var n int64
+	for k := range int64(300) {
+		at := c.startAt.Add(time.Duration(k) * 10 * time.Millisecond)
+		if k/100 != c.paused && at.After(c.last) && !at.After(now) {
+			n++
+		}
+	}
+	c.last = now
+	return load.Interval{Latency: hist.New(), Service: hist.New(), Counters: report.Counters{Requests: n}}
+}
+
+// A paused second holds none of the requests that start on the boundary
+// where the run resumes: its timer, which fires after that boundary and
+// never before, would otherwise find the first of them already counted.
+func TestAPausedSecondHoldsNoneOfTheResume(t *testing.T) {
+	startAt := time.Now().Add(50 * time.Millisecond)
+	run := &clockRun{startAt: startAt, paused: 1, last: startAt.Add(-time.Nanosecond)}
+	rep := newReporter("t", "w1", startAt)
+	done := make(chan error, 1)
+	go func() {
+		time.Sleep(time.Until(startAt.Add(3100 * time.Millisecond)))
+		done <- nil
+	}()
+	var got []int64
+	if err := reportSeconds(run, rep, startAt, time.Second, done, func(r *report.Report) {
+		got = append(got, r.Interval.Requests)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0] != 100 || got[1] != 0 || got[2] != 100 {
+		t.Errorf("requests per second %v, want [100 0 100] (second 1 paused)", got)
 	}
 }

@@ -39,6 +39,7 @@ type engine interface {
 	Collect() load.Interval
 	Skew() time.Duration
 	Drain(sec int64, max time.Duration)
+	Paused(sec int64) bool
 	PlannedEnd(startAt time.Time) time.Time
 }
 

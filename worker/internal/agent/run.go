@@ -151,7 +151,8 @@ func (a *Agent) runAndReport(ctx context.Context, id string, plan load.Plan, run
 }
 
 // reportSeconds offers a report at the end of every whole second of the
-// run until done yields the run's end. A second that ends with the run (its
+// run until done yields the run's end (a paused second's pausedCut before
+// its end: see pausedCut). A second that ends with the run (its
 // timer and the run's end both due: at a run's end, usually) gets no report
 // of its own, which would be replaced at once: the final report carries it.
 // Nor is it left to the final report's interval, which then covers the last
@@ -162,7 +163,11 @@ func reportSeconds(run engine, rep *reporter, startAt time.Time, drainMax time.D
 	waited := false
 	for {
 		next := startAt.Add(time.Duration(rep.seq+1) * time.Second)
-		t := time.NewTimer(time.Until(next))
+		fire := next
+		if run.Paused(rep.seq) {
+			fire = next.Add(-pausedCut)
+		}
+		t := time.NewTimer(time.Until(fire))
 		select {
 		case <-t.C:
 			// before a pause, the exchanges in flight finish in the
@@ -191,6 +196,14 @@ func reportSeconds(run engine, rep *reporter, startAt time.Time, drainMax time.D
 		}
 	}
 }
+
+// pausedCut is how long before its end a paused second is closed. No
+// request starts in a paused second, but the first after a resume starts
+// on its boundary, and a timer that fires a little late (a busy machine)
+// would find it already counted in the paused second. Only a request
+// still in flight past the pause's drain (see Run.Drain) can finish in
+// the last pausedCut; it is counted in the next second.
+const pausedCut = 500 * time.Millisecond
 
 // endWait is how long the report of a run's last whole second waits for
 // the run's end, so that the final report carries it instead. A run ends
