@@ -34,6 +34,10 @@ set -euo pipefail
 
 REPS=${REPS:-3}
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+# the machine's CPU ticks so far, all and stolen by the hypervisor (a shared
+# VM's steal is time every process here waited without running)
+cpu_ticks() { awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $9 }' /proc/stat; }
+TICKS0=$(cpu_ticks)
 RATES=${RATES:-10000 25000}
 CLOSED_S=${CLOSED_S:-5}
 OPEN_S=${OPEN_S:-10}
@@ -191,8 +195,13 @@ delay_one() {
 	http POST /stats/reset >/dev/null
 	measure "$o" "$@"
 	http GET /stats >"$o.stats"
-	if [ "$t" = worker ]; then p50=$(json_in "$o" latency_ms p50); else p50=$(wrk_pct "$o" 50); fi
-	printf '%s\t%s\t%s\t%s\t%s\n' "$m" "$t" "$rep" "$p50" "$(json_in "$o.stats" handler_ms p50)" >>delay.tsv
+	local svc=-
+	if [ "$t" = worker ]; then
+		p50=$(json_in "$o" latency_ms p50) svc=$(json_in "$o" service_ms p50)
+	else
+		p50=$(wrk_pct "$o" 50)
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$t" "$rep" "$p50" "$(json_in "$o.stats" handler_ms p50)" "$svc" >>delay.tsv
 }
 
 run_delay() { # client p50 - target handler p50
@@ -265,6 +274,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f
 echo
 echo "Stampede bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc --all) cores, target on core 0, generators on core 1"
 echo "medians of $REPS interleaved runs (min–max); load average (1, 5, 15 min) at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "host steal over the whole bench: $(echo "$TICKS0 $(cpu_ticks)" | awk '$3 > $1 { printf "%.1f %%", 100 * ($4 - $2) / ($3 - $1); exit } { print "unknown" }') of the machine's CPU time"
 [ -z "$skipped" ] || echo "skipped:$skipped"
 echo
 printf '%-10s %-8s %10s %10s %-19s %7s %8s %s\n' run tool requests req/CPU-s "(min–max)" "÷ peer" ctx/req "p50/p99 ms"
@@ -299,6 +309,10 @@ for m in closed open; do
 		printf '  %-6s %-7s %+.3f (%s)\n' "$m" "$t" "$(echo "$v" | median)" "$(echo "$v" | minmax)"
 	done
 done
+# the open worker's latency counts from each request's due time, its
+# service time from the send: their p50s differ by its own send lateness
+v=$(awk -F'\t' '$1 == "open" && $2 == "worker" && $6 != "-" { printf "%.3f\n", $4 - $6 }' delay.tsv)
+[ -z "$v" ] || printf '  of which the open worker'"'"'s own send lateness (latency p50 - service p50): %+.3f (%s)\n' "$(echo "$v" | median)" "$(echo "$v" | minmax)"
 echo
 echo "stall check, 1,000/s for 5 s, 1 s stall at 2 s (tool, requests, p50 ms, p95 ms):"
 sed 's/^/  /' stall.tsv

@@ -262,10 +262,15 @@ func (s *Server) WaitMode(modes string, timeout time.Duration) {
 	s.t.Fatalf("zookeeper on %s not %s after %v; log:\n%s", s.Addr(), modes, timeout, s.LogTail(30))
 }
 
+// LogText returns the server log so far.
+func (s *Server) LogText() string {
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "server.log"))
+	return string(b)
+}
+
 // LogTail returns the last n lines of the server log.
 func (s *Server) LogTail(n int) string {
-	b, _ := os.ReadFile(filepath.Join(s.Dir, "server.log"))
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	lines := strings.Split(strings.TrimRight(s.LogText(), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}

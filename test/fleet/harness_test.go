@@ -85,13 +85,17 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	for i, pid := range pids {
 		cpu0[i] = cpuSeconds(t, pid)
 	}
-	wall0 := time.Now()
+	wall0, steal0 := time.Now(), readCPUTimes()
 	b0 := socketBytes(t, zk)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var lags, api []time.Duration
 	wg.Go(func() { lags = mergeLags(ctx, z, p, id, time.Unix(0, st.StartAt), int64(d/time.Second)) })
 	wg.Go(func() { api = apiLatencies(ctx, c, id) })
+	var steals []string
+	if tracing() {
+		wg.Go(func() { steals = stealEachSecond(ctx, time.Unix(0, st.StartAt), int64(d/time.Second)) })
+	}
 
 	res := c.WaitPhase(id, "completed|stopped|aborted|failed", d+90*time.Second)
 	cancel()
@@ -102,8 +106,8 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 		cpu[i] = (cpuSeconds(t, pid) - cpu0[i]) / wall
 	}
 	r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU = cpu[0], cpu[1], cpu[2], cpu[3]
-	t.Logf("CPU over the run (cores): leader %.3f, follower %.3f, simulator %.3f, ZooKeeper %.3f, this harness %.3f; load average %s",
-		r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU, cpu[4], loadAvg())
+	t.Logf("CPU over the run (cores): leader %.3f, follower %.3f, simulator %.3f, ZooKeeper %.3f, this harness %.3f; load average %s; %s",
+		r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU, cpu[4], loadAvg(), stealSince(steal0))
 	tr := zktest.TrafficSince(b0, socketBytes(t, zk))
 	ws := float64(n) * d.Seconds()
 	r.zkWrittenPerWS, r.zkReadPerWS = float64(tr.ToServer)/ws, float64(tr.ToClient)/ws
@@ -129,6 +133,9 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 		ms[k] = l.Milliseconds()
 	}
 	t.Logf("merge lag of each second, ms: %v", ms)
+	if tracing() {
+		t.Logf("host steal in each second, %% of the machine's CPU time: %v", steals)
+	}
 	r.lagP50, r.lagP99 = pct(lags, 50), pct(lags, 99)
 	r.apiP50, r.apiP99 = pct(api, 50), pct(api, 99)
 	r.gaps, r.timelineRequests = timeline(t, c, id)
@@ -136,6 +143,7 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	if tracing() {
 		traceEnd(t, z, p, id, time.Unix(0, st.StartAt).Add(d))
 		traceStartSeen(t, sim.Log, time.Unix(0, st.StartAt))
+		traceSnapshots(t, zk.LogText(), time.Unix(0, st.StartAt), d)
 	}
 	r.fleetStop = sim.Stop(60 * time.Second)
 	if b, err := os.ReadFile(sim.Log); err != nil || !strings.Contains(string(b), "fleet stopped") {
@@ -167,6 +175,59 @@ func loadAvg() string {
 	}
 	f := strings.Fields(string(b))
 	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+// cpuTimes is the machine's CPU time so far, from /proc/stat's cpu line
+// (in clock ticks): all of it, and what the hypervisor stole.
+type cpuTimes struct{ total, steal int64 }
+
+func readCPUTimes() cpuTimes {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTimes{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var c cpuTimes
+	for i := 1; i < len(f) && i <= 8; i++ {
+		v, _ := strconv.ParseInt(f[i], 10, 64)
+		c.total += v
+		if i == 8 {
+			c.steal = v
+		}
+	}
+	return c
+}
+
+// stealSince is the share of the machine's CPU time since c0 that the
+// hypervisor gave to other guests: on a shared VM, time every process
+// here waited without running (docs/scale.md).
+func stealSince(c0 cpuTimes) string {
+	c := readCPUTimes()
+	if c.total <= c0.total {
+		return "host steal unknown"
+	}
+	return fmt.Sprintf("host steal %.1f %%", 100*float64(c.steal-c0.steal)/float64(c.total-c0.total))
+}
+
+// stealEachSecond is the host's steal share in each of the run's seconds
+// (from startAt), until ctx ends.
+func stealEachSecond(ctx context.Context, startAt time.Time, seconds int64) []string {
+	var out []string
+	prev := readCPUTimes()
+	for k := int64(1); k <= seconds; k++ {
+		select {
+		case <-ctx.Done():
+			return out
+		case <-time.After(time.Until(startAt.Add(time.Duration(k) * time.Second))):
+		}
+		c := readCPUTimes()
+		if c.total > prev.total {
+			out = append(out, fmt.Sprintf("%.0f", 100*float64(c.steal-prev.steal)/float64(c.total-prev.total)))
+		}
+		prev = c
+	}
+	return out
 }
 
 // startFleet starts the simulator (testcluster.AddFleet) and waits for

@@ -117,3 +117,55 @@ func traceStartSeen(t *testing.T, log string, startAt time.Time) {
 	}
 	t.Logf("start seen by the workers, after start_at: %s (%d)", spread(seen, startAt), len(seen))
 }
+
+// traceSnapshots logs the snapshots ZooKeeper took during the run (from its
+// log): the second of the run each began in and how long it took. A
+// snapshot serializes the whole tree while the fleet writes on; it falls
+// in a run every 50,000 to 100,000 transactions (snapCount's default), so
+// about every 25 to 50 s at 2,000 workers.
+func traceSnapshots(t *testing.T, log string, startAt time.Time, d time.Duration) {
+	out := snapshotsDuring(log, startAt, d)
+	if len(out) == 0 {
+		out = []string{"none"}
+	}
+	t.Logf("ZooKeeper snapshots during the run: %s", strings.Join(out, "; "))
+}
+
+// snapshotsDuring reads ZooKeeper's log for the snapshots begun and taken
+// in the d after startAt, one entry each.
+func snapshotsDuring(log string, startAt time.Time, d time.Duration) []string {
+	var out []string
+	for line := range strings.Lines(log) {
+		if !strings.Contains(line, "Snapshotting: 0x") && !strings.Contains(line, "Snapshot taken in") {
+			continue
+		}
+		// 2026-12-02 22:13:41,724 - INFO  [Snapshot Thread:...] - Snapshot taken in 153 ms
+		if len(line) < 23 {
+			continue
+		}
+		at, err := time.ParseInLocation("2006-01-02 15:04:05,000", line[:23], time.Local)
+		if err != nil || at.Before(startAt) || at.After(startAt.Add(d)) {
+			continue
+		}
+		sec := at.Sub(startAt) / time.Second
+		if _, took, ok := strings.Cut(line, "Snapshot taken in "); ok {
+			out = append(out, fmt.Sprintf("second %d: taken in %s", sec, strings.TrimSpace(took)))
+		} else {
+			out = append(out, fmt.Sprintf("second %d: begun", sec))
+		}
+	}
+	return out
+}
+
+func TestSnapshotsDuringReadsZooKeepersLog(t *testing.T) {
+	log := `2026-12-02 22:13:08,424 - INFO  [main:FileTxnSnapLog@479] - Snapshotting: 0x0 to /d/snapshot.0
+2026-12-02 22:13:41,724 - INFO  [Snapshot Thread:FileTxnSnapLog@479] - Snapshotting: 0xe887 to /d/snapshot.e887
+2026-12-02 22:13:41,730 - INFO  [SyncThread:0:FileTxnLog@285] - Creating new log file: log.e89b
+2026-12-02 22:13:41,877 - INFO  [Snapshot Thread:ZooKeeperServer@547] - Snapshot taken in 153 ms
+`
+	startAt := time.Date(2026, 12, 2, 22, 13, 24, 491e6, time.Local)
+	got := strings.Join(snapshotsDuring(log, startAt, 30*time.Second), "; ")
+	if want := "second 17: begun; second 17: taken in 153 ms"; got != want {
+		t.Errorf("snapshots = %q, want %q", got, want)
+	}
+}
