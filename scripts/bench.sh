@@ -88,11 +88,14 @@ spec() { # spec NAME URL LOAD: a worker spec file
 }
 
 # measure OUT CMD...: run CMD on core 1 with its output in OUT; GNU time
-# writes "user sys voluntary involuntary maxrss_kb" to OUT.time.
+# writes "user sys voluntary involuntary maxrss_kb" to OUT.time, and the
+# host's steal over the run (% of the machine's CPU time) goes to steal.tsv.
 measure() {
-	local out=$1
+	local out=$1 t0
 	shift
+	t0=$(cpu_ticks)
 	/usr/bin/time -f '%U %S %w %c %M' -o "$out.time" taskset -c 1 "$@" >"$out" 2>"$out.err" || true
+	echo "$t0 $(cpu_ticks)" | awk -v o="$out" '$3 > $1 { printf "%s\t%.1f\n", o, 100 * ($4 - $2) / ($3 - $1) }' >>steal.tsv
 }
 cpu_of() { awk '{ printf "%.3f", $1 + $2 }' "$1.time"; }
 ctx_of() { awk '{ print $3 + $4 }' "$1.time"; }
@@ -127,6 +130,7 @@ row() {
 }
 : >runs.tsv
 : >delay.tsv
+: >steal.tsv
 
 spec closed "$BASE/ping" "{model: avalanche, concurrency: 50, duration: ${CLOSED_S}s}"
 for r in $RATES; do
@@ -197,7 +201,8 @@ delay_one() {
 	http GET /stats >"$o.stats"
 	local svc=-
 	if [ "$t" = worker ]; then
-		p50=$(json_in "$o" latency_ms p50) svc=$(json_in "$o" service_ms p50)
+		p50=$(json_in "$o" latency_ms p50)
+		[ "$m" != open ] || svc=$(json_in "$o" service_ms p50) # a closed run's latency is its service time
 	else
 		p50=$(wrk_pct "$o" 50)
 	fi
@@ -274,7 +279,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f
 echo
 echo "Stampede bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc --all) cores, target on core 0, generators on core 1"
 echo "medians of $REPS interleaved runs (min–max); load average (1, 5, 15 min) at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "host steal over the whole bench: $(echo "$TICKS0 $(cpu_ticks)" | awk '$3 > $1 { printf "%.1f %%", 100 * ($4 - $2) / ($3 - $1); exit } { print "unknown" }') of the machine's CPU time"
+echo "host steal over the whole bench: $(echo "$TICKS0 $(cpu_ticks)" | awk '$3 > $1 { printf "%.1f %%", 100 * ($4 - $2) / ($3 - $1); exit } { print "unknown" }') of the machine's CPU time;" \
+	"runs with more than 10 %:$(awk -F'\t' '$2 > 10 { printf " %s (%s %%)", $1, $2; n++ } END { if (!n) printf " none" }' steal.tsv) (steal.tsv)"
 [ -z "$skipped" ] || echo "skipped:$skipped"
 echo
 printf '%-10s %-8s %10s %10s %-19s %7s %8s %s\n' run tool requests req/CPU-s "(min–max)" "÷ peer" ctx/req "p50/p99 ms"

@@ -96,7 +96,7 @@ func (t *Tracker) Observe(r *report.Report) bool {
 	if w.totalSeq < 0 && r.Seq >= 0 {
 		t.takeCumulative(w, r)
 	}
-	if r.State == report.StateDone && w.final < 0 {
+	if r.State == report.StateDone && !w.finished() {
 		// A resumed tracker starts past the persisted timeline, so the final
 		// report of a worker that finished before the resume is "old": its
 		// intervals are in emitted points, but it still says the worker has
@@ -219,7 +219,7 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 func (t *Tracker) expected() (complete bool, expected int, anyAlive bool) {
 	complete = true
 	for _, w := range t.workers {
-		if w.final >= 0 && w.final < t.next {
+		if w.finished() && w.final < t.next {
 			continue // this worker has nothing for this second
 		}
 		if w.lost {
@@ -283,30 +283,21 @@ func (t *Tracker) Done() bool { return len(t.Pending()) == 0 }
 // Finished reports whether a worker's final report has been seen.
 func (t *Tracker) Finished(worker string) bool {
 	w, ok := t.workers[worker]
-	return ok && w.final >= 0
+	return ok && w.finished()
 }
 
 // Pending lists workers that have neither finished nor been lost.
-func (t *Tracker) Pending() []string {
-	var out []string
-	for id, w := range t.workers {
-		if !w.lost && w.final < 0 {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func (t *Tracker) Pending() []string { return t.list((*workerTrack).pending) }
 
 // Unfinished counts the workers Pending and Missing list, without listing
 // them.
 func (t *Tracker) Unfinished() (pending, missing int) {
 	for _, w := range t.workers {
-		if w.final < 0 {
+		if w.pending() {
+			pending++
+		}
+		if !w.finished() {
 			missing++
-			if !w.lost {
-				pending++
-			}
 		}
 	}
 	return pending, missing
@@ -314,15 +305,26 @@ func (t *Tracker) Unfinished() (pending, missing int) {
 
 // Missing lists workers whose final report has not been seen (lost or not).
 func (t *Tracker) Missing() []string {
+	return t.list(func(w *workerTrack) bool { return !w.finished() })
+}
+
+// list is the workers that match, sorted.
+func (t *Tracker) list(match func(*workerTrack) bool) []string {
 	var out []string
 	for id, w := range t.workers {
-		if w.final < 0 {
+		if match(w) {
 			out = append(out, id)
 		}
 	}
 	sort.Strings(out)
 	return out
 }
+
+// finished reports whether the worker's final report has been seen.
+func (w *workerTrack) finished() bool { return w.final >= 0 }
+
+// pending reports whether the worker has neither finished nor been lost.
+func (w *workerTrack) pending() bool { return !w.lost && !w.finished() }
 
 // Latest is every worker's latest report seen, by worker.
 func (t *Tracker) Latest() map[string]*report.Report {

@@ -62,11 +62,7 @@ func (r *reporter) build(a absorbed, final bool) *report.Report {
 		Interval:      iv.Counters, IntervalHist: a.hist,
 		Totals: r.totals, Cumulative: ch, P99Us: r.cumulative.Percentile(99),
 	}
-	if r.single && len(iv.Names) == 1 {
-		rep.Name = iv.Names[0].Name // its part is the whole report: not repeated
-	} else {
-		rep.Names = a.names
-	}
+	rep.Name, rep.Names = a.name, a.names
 	if iv.Iterations != nil {
 		rep.Iterations = r.iterations.Report()
 	}
@@ -92,7 +88,8 @@ type absorbed struct {
 	skew  time.Duration
 	iv    load.Interval
 	hist  string
-	names []report.NameReport
+	name  string              // a run of one name: that name, and no names
+	names []report.NameReport // otherwise: the per-name parts
 }
 
 // absorb collects the engine's interval ending at end into the running
@@ -107,9 +104,11 @@ func (r *reporter) absorb(run engine, end time.Time) absorbed {
 	if r.seq == 0 {
 		r.single = len(iv.Names) == 1 // the engine's names are the spec's, in every interval
 	}
-	var names []report.NameReport
-	if !r.single || len(iv.Names) != 1 {
-		names = r.names.Add(iv.Names)
+	a := absorbed{seq: seq, end: end, iv: iv, hist: ih}
+	if r.single && len(iv.Names) == 1 {
+		a.name = iv.Names[0].Name // its part is the whole report: not repeated
+	} else {
+		a.names = r.names.Add(iv.Names)
 	}
 	if it := iv.Iterations; it != nil {
 		r.iterations.Add(it.Duration, it.Completed, it.Failed)
@@ -117,7 +116,8 @@ func (r *reporter) absorb(run engine, end time.Time) absorbed {
 	start := r.startAt.Add(time.Duration(r.seq) * time.Second)
 	r.keep(report.Interval{Seq: r.seq, Start: start.UnixNano(), End: end.UnixNano(), Counters: iv.Counters, Hist: ih})
 	r.seq++
-	return absorbed{seq: seq, end: end, skew: run.Skew(), iv: iv, hist: ih, names: names}
+	a.skew = run.Skew()
+	return a
 }
 
 // keep adds an interval to the unacknowledged ones, dropping the oldest
