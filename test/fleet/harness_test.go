@@ -45,6 +45,7 @@ type row struct {
 	gaps             []int64
 	timelineRequests int64
 	fleetStop        time.Duration
+	steal            string // the host's share of the machine over the running window
 }
 
 // scaleRun starts a real ZooKeeper (its traffic counted by the kernel), two real
@@ -106,8 +107,9 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 		cpu[i] = (cpuSeconds(t, pid) - cpu0[i]) / wall
 	}
 	r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU = cpu[0], cpu[1], cpu[2], cpu[3]
-	t.Logf("CPU over the run (cores): leader %.3f, follower %.3f, simulator %.3f, ZooKeeper %.3f, this harness %.3f; load average %s; %s",
-		r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU, cpu[4], loadAvg(), stealSince(steal0))
+	r.steal = stealSince(steal0)
+	t.Logf("CPU over the run (cores): leader %.3f, follower %.3f, simulator %.3f, ZooKeeper %.3f, this harness %.3f; load average %s; host steal %s",
+		r.leaderCPU, r.followerCPU, r.fleetCPU, r.zkCPU, cpu[4], loadAvg(), r.steal)
 	tr := zktest.TrafficSince(b0, socketBytes(t, zk))
 	ws := float64(n) * d.Seconds()
 	r.zkWrittenPerWS, r.zkReadPerWS = float64(tr.ToServer)/ws, float64(tr.ToClient)/ws
@@ -205,9 +207,9 @@ func readCPUTimes() cpuTimes {
 func stealSince(c0 cpuTimes) string {
 	c := readCPUTimes()
 	if c.total <= c0.total {
-		return "host steal unknown"
+		return "unknown"
 	}
-	return fmt.Sprintf("host steal %.1f %%", 100*float64(c.steal-c0.steal)/float64(c.total-c0.total))
+	return fmt.Sprintf("%.1f %%", 100*float64(c.steal-c0.steal)/float64(c.total-c0.total))
 }
 
 // stealEachSecond is the host's steal share in each of the run's seconds

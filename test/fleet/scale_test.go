@@ -87,15 +87,15 @@ func writeTable(t *testing.T, lines []string) {
 }
 
 func header() string {
-	return "| workers | POST→running | merge lag p50 / p99 | leader CPU | follower CPU | ZK written / read per worker-s | largest znode | requests / planned | GET /tests/{id} p50 / p99 |\n" +
-		"|---|---|---|---|---|---|---|---|---|"
+	return "| workers | POST→running | merge lag p50 / p99 | leader CPU | follower CPU | ZK written / read per worker-s | largest znode | requests / planned | GET /tests/{id} p50 / p99 | host steal |\n" +
+		"|---|---|---|---|---|---|---|---|---|---|"
 }
 
 func (r row) line() string {
-	return fmt.Sprintf("| %d | %.2f s | %s / %s | %.3f | %.3f | %.0f B / %.0f B | %.1f KB (%s) | %d / %d | %s / %s |",
+	return fmt.Sprintf("| %d | %.2f s | %s / %s | %.3f | %.3f | %.0f B / %.0f B | %.1f KB (%s) | %d / %d | %s / %s | %s |",
 		r.workers, r.postToRunning.Seconds(), ms(r.lagP50), ms(r.lagP99), r.leaderCPU, r.followerCPU,
 		r.zkWrittenPerWS, r.zkReadPerWS, float64(r.largest)/1024, shortPath(r.largestPath), r.requests, r.planned,
-		ms(r.apiP50), ms(r.apiP99))
+		ms(r.apiP50), ms(r.apiP99), r.steal)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%d ms", d.Milliseconds()) }
