@@ -37,6 +37,8 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # the machine's CPU ticks so far, all and stolen by the hypervisor (a shared
 # VM's steal is time every process here waited without running)
 cpu_ticks() { awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $9 }' /proc/stat; }
+# steal_since TICKS: the % of the machine's CPU time stolen since TICKS ("" if none passed)
+steal_since() { echo "$1 $(cpu_ticks)" | awk '$3 > $1 { printf "%.1f", 100 * ($4 - $2) / ($3 - $1) }'; }
 TICKS0=$(cpu_ticks)
 RATES=${RATES:-10000 25000}
 CLOSED_S=${CLOSED_S:-5}
@@ -91,11 +93,12 @@ spec() { # spec NAME URL LOAD: a worker spec file
 # writes "user sys voluntary involuntary maxrss_kb" to OUT.time, and the
 # host's steal over the run (% of the machine's CPU time) goes to steal.tsv.
 measure() {
-	local out=$1 t0
+	local out=$1 t0 stolen
 	shift
 	t0=$(cpu_ticks)
 	/usr/bin/time -f '%U %S %w %c %M' -o "$out.time" taskset -c 1 "$@" >"$out" 2>"$out.err" || true
-	echo "$t0 $(cpu_ticks)" | awk -v o="$out" '$3 > $1 { printf "%s\t%.1f\n", o, 100 * ($4 - $2) / ($3 - $1) }' >>steal.tsv
+	stolen=$(steal_since "$t0")
+	[ -z "$stolen" ] || printf '%s\t%s\n' "$out" "$stolen" >>steal.tsv
 }
 cpu_of() { awk '{ printf "%.3f", $1 + $2 }' "$1.time"; }
 ctx_of() { awk '{ print $3 + $4 }' "$1.time"; }
@@ -279,7 +282,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f
 echo
 echo "Stampede bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc --all) cores, target on core 0, generators on core 1"
 echo "medians of $REPS interleaved runs (min–max); load average (1, 5, 15 min) at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "host steal over the whole bench: $(echo "$TICKS0 $(cpu_ticks)" | awk '$3 > $1 { printf "%.1f %%", 100 * ($4 - $2) / ($3 - $1); exit } { print "unknown" }') of the machine's CPU time;" \
+steal=$(steal_since "$TICKS0")
+echo "host steal over the whole bench: ${steal:-unknown} % of the machine's CPU time;" \
 	"runs with more than 10 %:$(awk -F'\t' '$2 > 10 { printf " %s (%s %%)", $1, $2; n++ } END { if (!n) printf " none" }' steal.tsv) (steal.tsv)"
 [ -z "$skipped" ] || echo "skipped:$skipped"
 echo

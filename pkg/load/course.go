@@ -168,8 +168,7 @@ func courseProfile(p *Plan, course plan.Course) Profile {
 // finished, so that the interval collected next holds them and the paused
 // seconds hold none. Elsewhere it returns at once.
 func (r *Run) Drain(sec int64, max time.Duration) {
-	c := r.course.Load()
-	if c == nil || !c.PausedAt(float64(sec)) || c.PausedAt(float64(sec-1)) {
+	if !r.Paused(sec) || r.Paused(sec-1) {
 		return
 	}
 	deadline := time.Now().Add(max)
@@ -197,16 +196,13 @@ func (r *Run) inFlight() int64 {
 	return n
 }
 
-// endAt is the wall time the run's schedule ends, from start.
-func (r *Run) endAt(start time.Time) time.Time {
-	return start.Add(time.Duration(math.Float64frombits(r.endS.Load()) * float64(time.Second)))
-}
-
 // PlannedEnd is the wall time the run's schedule ends, for a run started
 // at startAt: the end of its duration, as changes have moved it. The run
 // itself ends later by what is still in flight then (open models: by at
 // most OpenGrace, then the request timeout).
-func (r *Run) PlannedEnd(startAt time.Time) time.Time { return r.endAt(startAt) }
+func (r *Run) PlannedEnd(startAt time.Time) time.Time {
+	return startAt.Add(time.Duration(math.Float64frombits(r.endS.Load()) * float64(time.Second)))
+}
 
 // nextBoundary is the next whole second of the run after now: where a
 // change can take effect.

@@ -130,7 +130,7 @@ func (d *driver) schedule(t *ticket, now time.Time, claimed bool) (client.Step, 
 	}
 	at, ok := s.At(t.n)
 	if !ok {
-		end := r.endAt(d.start)
+		end := r.PlannedEnd(d.start)
 		if !r.live || !now.Before(end) {
 			return client.Step{}, false
 		}
@@ -155,7 +155,7 @@ func (d *driver) gate(i int, now time.Time) (client.Step, bool) {
 	}
 	end := d.end
 	if r.live {
-		end = r.endAt(d.start)
+		end = r.PlannedEnd(d.start)
 	}
 	if !now.Before(end) {
 		return client.Step{}, false

@@ -319,7 +319,7 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 	for time.Now().Before(startAt) {
 		runtime.Gosched()
 	}
-	end := r.endAt(startAt)
+	end := r.PlannedEnd(startAt)
 	watch := make(chan struct{})
 	go r.awaitEnd(ctx, startAt, watch)
 	// Open models cut every exchange at the end plus the request timeout
@@ -341,7 +341,7 @@ func (r *Run) Run(ctx context.Context, startAt time.Time) error {
 func (r *Run) awaitEnd(ctx context.Context, startAt time.Time, watch <-chan struct{}) {
 	defer r.stop()
 	for {
-		stopAt := r.endAt(startAt)
+		stopAt := r.PlannedEnd(startAt)
 		if r.open {
 			stopAt = stopAt.Add(min(OpenGrace, r.timeout))
 		}

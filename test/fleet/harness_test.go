@@ -205,11 +205,20 @@ func readCPUTimes() cpuTimes {
 // hypervisor gave to other guests: on a shared VM, time every process
 // here waited without running (docs/scale.md).
 func stealSince(c0 cpuTimes) string {
-	c := readCPUTimes()
-	if c.total <= c0.total {
+	share, ok := readCPUTimes().stealSince(c0)
+	if !ok {
 		return "unknown"
 	}
-	return fmt.Sprintf("%.1f %%", 100*float64(c.steal-c0.steal)/float64(c.total-c0.total))
+	return fmt.Sprintf("%.1f %%", share)
+}
+
+// stealSince is the percentage of the CPU time from c0 to c that was stolen
+// (ok false if no time passed).
+func (c cpuTimes) stealSince(c0 cpuTimes) (share float64, ok bool) {
+	if c.total <= c0.total {
+		return 0, false
+	}
+	return 100 * float64(c.steal-c0.steal) / float64(c.total-c0.total), true
 }
 
 // stealEachSecond is the host's steal share in each of the run's seconds
@@ -224,8 +233,8 @@ func stealEachSecond(ctx context.Context, startAt time.Time, seconds int64) []st
 		case <-time.After(time.Until(startAt.Add(time.Duration(k) * time.Second))):
 		}
 		c := readCPUTimes()
-		if c.total > prev.total {
-			out = append(out, fmt.Sprintf("%.0f", 100*float64(c.steal-prev.steal)/float64(c.total-prev.total)))
+		if share, ok := c.stealSince(prev); ok {
+			out = append(out, fmt.Sprintf("%.0f", share))
 		}
 		prev = c
 	}
