@@ -146,6 +146,7 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 		traceEnd(t, z, p, id, time.Unix(0, st.StartAt).Add(d))
 		traceStartSeen(t, sim.Log, time.Unix(0, st.StartAt))
 		traceSnapshots(t, zk.LogText(), time.Unix(0, st.StartAt), d)
+		traceSlow(t, leader.Log, sim.Log)
 	}
 	r.fleetStop = sim.Stop(60 * time.Second)
 	if b, err := os.ReadFile(sim.Log); err != nil || !strings.Contains(string(b), "fleet stopped") {

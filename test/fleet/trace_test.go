@@ -169,3 +169,55 @@ func TestSnapshotsDuringReadsZooKeepersLog(t *testing.T) {
 		t.Errorf("snapshots = %q, want %q", got, want)
 	}
 }
+
+// traceSlow logs the leader's "second merged late" lines (each names the
+// worker the second waited for last) and, per worker so named, the
+// simulator's "slow report write" lines of that worker: whether a late
+// second waited on a worker's write or on the leader's read of it.
+func traceSlow(t *testing.T, leaderLog, simLog string) {
+	lb, _ := os.ReadFile(leaderLog)
+	sb, _ := os.ReadFile(simLog)
+	var late []string
+	named := map[string]bool{}
+	for line := range strings.Lines(string(lb)) {
+		if strings.Contains(line, `msg="second merged late"`) {
+			late = append(late, logFields(line, "second", "lag_ms", "waited_for", "gap"))
+			named[logField(line, "waited_for")] = true
+		}
+	}
+	t.Logf("seconds merged over 1 s late: %d %v", len(late), late)
+	slow, total := map[string][]string{}, 0
+	for line := range strings.Lines(string(sb)) {
+		if !strings.Contains(line, `msg="slow report write"`) {
+			continue
+		}
+		total++
+		if w := logField(line, "worker"); named[w] {
+			slow[w] = append(slow[w], logFields(line, "seq", "took_ms", "err"))
+		}
+	}
+	t.Logf("slow report writes (over 500 ms): %d in all; of the workers named above: %v", total, slow)
+}
+
+// logField is the value of key in a slog text line ("" if absent).
+func logField(line, key string) string {
+	_, rest, ok := strings.Cut(line, " "+key+"=")
+	if !ok {
+		return ""
+	}
+	if strings.HasPrefix(rest, `"`) {
+		v, _, _ := strings.Cut(rest[1:], `"`)
+		return v
+	}
+	v, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	return v
+}
+
+// logFields joins key=value for each key of a slog text line.
+func logFields(line string, keys ...string) string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k + "=" + logField(line, k)
+	}
+	return strings.Join(out, ",")
+}

@@ -30,6 +30,11 @@ type Tracker struct {
 	workers map[string]*workerTrack
 	acc     map[int64]*pointAcc
 	maxSeq  int64 // 0: no bound
+	// owing is a worker that had not yet reported past next when Emit last
+	// looked; waited, by emitted second, the owing of each the last Emit
+	// returned that had to wait (see WaitedFor)
+	owing  string
+	waited map[int64]string
 
 	total  *hist.Histogram // every interval seen, each once
 	totals report.Counters
@@ -179,12 +184,16 @@ func (t *Tracker) MarkLost(worker string) {
 // Emit returns the points that are complete (or overdue) at now, in order.
 func (t *Tracker) Emit(now time.Time) []report.Point {
 	var out []report.Point
+	clear(t.waited)
 	for {
 		if t.maxSeq > 0 && t.next > t.maxSeq {
 			return out // the run cannot have lasted longer
 		}
 		end := t.startAt.Add(time.Duration(t.next+1) * time.Second)
-		complete, expected, anyAlive := t.expected()
+		complete, expected, anyAlive, owing := t.expected()
+		if !complete {
+			t.owing = owing
+		}
 		a := t.acc[t.next]
 		if !anyAlive && a == nil {
 			return out
@@ -207,18 +216,31 @@ func (t *Tracker) Emit(now time.Time) []report.Point {
 			}
 			t.OnSecond(p, h, names)
 		}
+		if t.owing != "" {
+			if t.waited == nil {
+				t.waited = map[int64]string{}
+			}
+			t.waited[t.next], t.owing = t.owing, ""
+		}
 		delete(t.acc, t.next)
 		t.next++
 		out = append(out, p)
 	}
 }
 
+// WaitedFor is, for a second the last Emit returned, a live worker whose
+// report it was still waiting for the last time Emit found it incomplete
+// (the one that held it, as near as the emits' spacing tells), or "" if it
+// was complete when first asked.
+func (t *Tracker) WaitedFor(second int64) string { return t.waited[second] }
+
 // expected says, for the next second, whether every worker that owes it an
 // interval has reported past it, how many owe one (lost workers included,
-// though never waited for), and whether any live worker does.
-func (t *Tracker) expected() (complete bool, expected int, anyAlive bool) {
+// though never waited for), whether any live worker does, and one live
+// worker that has not reported it yet.
+func (t *Tracker) expected() (complete bool, expected int, anyAlive bool, owing string) {
 	complete = true
-	for _, w := range t.workers {
+	for id, w := range t.workers {
 		if w.finished() && w.final < t.next {
 			continue // this worker has nothing for this second
 		}
@@ -233,9 +255,10 @@ func (t *Tracker) expected() (complete bool, expected int, anyAlive bool) {
 		expected++
 		if w.lastSeq < t.next {
 			complete = false
+			owing = id
 		}
 	}
-	return complete, expected, anyAlive
+	return complete, expected, anyAlive, owing
 }
 
 // fill sets a point's numbers from its accumulated intervals, keeping at

@@ -218,6 +218,7 @@ func (m *monitorRun) persist(ctx context.Context, now time.Time, final bool) ([]
 		at = now.Add(time.Hour)
 	}
 	pts := m.tr.Emit(at)
+	m.noteLate(pts, now)
 	m.markPaused(pts)
 	ops := m.tl.add(pts)
 	liveDue := m.observed && now.Sub(m.lastLive) >= time.Second
@@ -234,6 +235,22 @@ func (m *monitorRun) persist(ctx context.Context, now time.Time, final bool) ([]
 	m.tl.stored()
 	m.observed, m.lastLive = false, now
 	return pts, nil
+}
+
+// lateMerge is how long after its end a second may be merged before the
+// leader logs which worker it waited for.
+const lateMerge = time.Second
+
+// noteLate logs each point merged more than lateMerge after its second
+// ended, with the worker whose report it waited for last: at scale, the
+// one place that says which worker (or its ZooKeeper session) holds the
+// timeline back.
+func (m *monitorRun) noteLate(pts []report.Point, now time.Time) {
+	for _, p := range pts {
+		if lag := now.Sub(time.UnixMilli(p.T)); lag > lateMerge {
+			m.log.Info("second merged late", "second", p.Second, "lag_ms", lag.Milliseconds(), "waited_for", m.tr.WaitedFor(p.Second), "gap", p.Gap)
+		}
+	}
 }
 
 // live is the live node's payload.

@@ -101,6 +101,10 @@ func (p *publisher) takeAck(d []byte) {
 	}
 }
 
+// slowWrite is how long a report's write may take before the worker logs
+// it (the leader merges no second before every worker's report of it).
+const slowWrite = 500 * time.Millisecond
+
 func (p *publisher) offer(r *report.Report) {
 	p.mu.Lock()
 	p.latest = r
@@ -134,8 +138,12 @@ func (p *publisher) loop(base context.Context) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(base, 3*time.Second)
+		began := time.Now()
 		err := p.periodic(ctx, r)
 		cancel()
+		if took := time.Since(began); took > slowWrite {
+			p.a.log.Info("slow report write", "test", p.test, "seq", r.Seq, "took_ms", took.Milliseconds(), "err", err)
+		}
 		p.wantAck()
 		if err != nil {
 			p.a.log.Debug("publishing report deferred", "test", p.test, "seq", r.Seq, "err", err)
