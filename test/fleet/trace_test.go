@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -181,22 +182,29 @@ func traceSlow(t *testing.T, leaderLog, simLog string) {
 	named := map[string]bool{}
 	for line := range strings.Lines(string(lb)) {
 		if strings.Contains(line, `msg="second merged late"`) {
-			late = append(late, logFields(line, "second", "lag_ms", "waited_for", "gap"))
+			late = append(late, logFields(line, "second", "lag_ms", "waited_for", "written_ms", "read_ms", "gap"))
 			named[logField(line, "waited_for")] = true
 		}
 	}
 	t.Logf("seconds merged over 1 s late: %d %v", len(late), late)
-	slow, total := map[string][]string{}, 0
+	slow, total, worst := map[string][]string{}, 0, ""
+	bySeq := map[string]int{}
 	for line := range strings.Lines(string(sb)) {
 		if !strings.Contains(line, `msg="slow report write"`) {
 			continue
 		}
 		total++
+		bySeq[logField(line, "seq")]++
+		took, _ := strconv.Atoi(logField(line, "took_ms"))
+		if w, _ := strconv.Atoi(logField(worst, "took_ms")); took > w {
+			worst = line
+		}
 		if w := logField(line, "worker"); named[w] {
-			slow[w] = append(slow[w], logFields(line, "seq", "took_ms", "err"))
+			slow[w] = append(slow[w], logFields(line, "seq", "began_ms", "took_ms", "err"))
 		}
 	}
-	t.Logf("slow report writes (over 500 ms): %d in all; of the workers named above: %v", total, slow)
+	t.Logf("reports written over 500 ms after their interval's end: %d in all, by report seq %v, the slowest %s; of the workers named above: %v",
+		total, bySeq, logFields(worst, "worker", "seq", "began_ms", "took_ms", "err"), slow)
 }
 
 // logField is the value of key in a slog text line ("" if absent).

@@ -22,6 +22,10 @@ type collector struct {
 
 	mu      sync.Mutex
 	changed map[string]*report.Report
+	// arrived is, by worker, when its latest report was written (ZooKeeper's
+	// mtime) and read: what a late second's log line says of the worker it
+	// waited for
+	arrived map[string]arrival
 	primed  int // workers whose node has been read (or found absent) once
 	total   int
 	ready   chan struct{} // closed once every worker is primed
@@ -32,7 +36,7 @@ type collector struct {
 
 // collect starts watching the metrics nodes of workers until ctx ends.
 func (o *Orchestrator) collect(ctx context.Context, id string, workers []string) *collector {
-	c := &collector{o: o, id: id, changed: map[string]*report.Report{}, total: len(workers), ready: make(chan struct{}), notify: make(chan struct{}, 1)}
+	c := &collector{o: o, id: id, changed: map[string]*report.Report{}, arrived: map[string]arrival{}, total: len(workers), ready: make(chan struct{}), notify: make(chan struct{}, 1)}
 	if len(workers) == 0 {
 		close(c.ready)
 	}
@@ -71,7 +75,7 @@ func (c *collector) follow(ctx context.Context, worker string) {
 		if st.Version != lastVer {
 			lastVer = st.Version
 			if r, err := report.DecodeReport(data); err == nil && r.Worker == worker {
-				c.put(r)
+				c.put(r, arrival{written: st.Modified, read: time.Now()})
 			} else {
 				c.o.log.Warn("ignoring an unreadable report", "test", c.id, "worker", worker, "err", err)
 			}
@@ -81,9 +85,13 @@ func (c *collector) follow(ctx context.Context, worker string) {
 	}
 }
 
-func (c *collector) put(r *report.Report) {
+// arrival is when a worker's report was written and when the leader read it.
+type arrival struct{ written, read time.Time }
+
+func (c *collector) put(r *report.Report, a arrival) {
 	c.mu.Lock()
 	c.changed[r.Worker] = r
+	c.arrived[r.Worker] = a
 	c.mu.Unlock()
 	select {
 	case c.notify <- struct{}{}:
@@ -111,6 +119,13 @@ func (c *collector) awaitPrimed(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// arrivedOf is when worker's latest report was written and read.
+func (c *collector) arrivedOf(worker string) arrival {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.arrived[worker]
 }
 
 // take returns the reports that changed since the last take, by worker.

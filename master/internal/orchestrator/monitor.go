@@ -247,9 +247,18 @@ const lateMerge = time.Second
 // timeline back.
 func (m *monitorRun) noteLate(pts []report.Point, now time.Time) {
 	for _, p := range pts {
-		if lag := now.Sub(time.UnixMilli(p.T)); lag > lateMerge {
-			m.log.Info("second merged late", "second", p.Second, "lag_ms", lag.Milliseconds(), "waited_for", m.tr.WaitedFor(p.Second), "gap", p.Gap)
+		end := time.UnixMilli(p.T)
+		lag := now.Sub(end)
+		if lag <= lateMerge {
+			continue
 		}
+		w := m.tr.WaitedFor(p.Second)
+		args := []any{"second", p.Second, "lag_ms", lag.Milliseconds(), "waited_for", w, "gap", p.Gap}
+		if a := m.col.arrivedOf(w); w != "" && !a.read.IsZero() {
+			// that worker's latest report, after the second's end
+			args = append(args, "written_ms", a.written.Sub(end).Milliseconds(), "read_ms", a.read.Sub(end).Milliseconds())
+		}
+		m.log.Info("second merged late", args...)
 	}
 }
 

@@ -101,8 +101,9 @@ func (p *publisher) takeAck(d []byte) {
 	}
 }
 
-// slowWrite is how long a report's write may take before the worker logs
-// it (the leader merges no second before every worker's report of it).
+// slowWrite is how long after its interval's end a report may be written
+// before the worker logs it, with when the write began and how long it took
+// (the leader merges no second before every worker's report of it).
 const slowWrite = 500 * time.Millisecond
 
 func (p *publisher) offer(r *report.Report) {
@@ -141,8 +142,9 @@ func (p *publisher) loop(base context.Context) {
 		began := time.Now()
 		err := p.periodic(ctx, r)
 		cancel()
-		if took := time.Since(began); took > slowWrite {
-			p.a.log.Info("slow report write", "test", p.test, "seq", r.Seq, "took_ms", took.Milliseconds(), "err", err)
+		if end := time.Unix(0, r.IntervalEnd); time.Since(end) > slowWrite {
+			p.a.log.Info("slow report write", "test", p.test, "seq", r.Seq, "began_ms", began.Sub(end).Milliseconds(),
+				"took_ms", time.Since(began).Milliseconds(), "err", err)
 		}
 		p.wantAck()
 		if err != nil {
