@@ -201,3 +201,29 @@ func TestPointBoundsWorkers(t *testing.T) {
 		t.Errorf("a point of %d workers is %d bytes", n, len(b))
 	}
 }
+
+func TestWaitedForNamesTheWorkerASecondLastWaitedFor(t *testing.T) {
+	tr := NewTracker(t0, []string{"a", "b", "c"}, 0, 3*time.Second)
+	tr.Observe(rep("a", 0, 10, 1000, false))
+	tr.Observe(rep("c", 0, 10, 1000, false))
+	if pts := tr.Emit(t0.Add(1100 * time.Millisecond)); len(pts) != 0 {
+		t.Fatalf("emitted %v without b", pts)
+	}
+	tr.Observe(rep("b", 0, 10, 1000, false))
+	tr.Observe(rep("a", 1, 10, 1000, false))
+	tr.Observe(rep("b", 1, 10, 1000, false))
+	tr.Observe(rep("c", 1, 10, 1000, false))
+	pts := tr.Emit(t0.Add(2100 * time.Millisecond))
+	if len(pts) != 2 {
+		t.Fatalf("emitted %d points, want seconds 0 and 1", len(pts))
+	}
+	if w := tr.WaitedFor(0); w != "b" {
+		t.Errorf("second 0 waited for %q, want b (the only worker missing when Emit first looked)", w)
+	}
+	if w := tr.WaitedFor(1); w != "" {
+		t.Errorf("second 1 was complete when first asked, yet waited for %q", w)
+	}
+	if tr.Emit(t0.Add(2200*time.Millisecond)); tr.WaitedFor(0) != "" {
+		t.Error("WaitedFor must speak only of the last Emit's points")
+	}
+}
