@@ -34,11 +34,13 @@ type NameSummary struct {
 // SummarizeName builds a name's summary line from its merged histogram and
 // counters over durationS seconds.
 func SummarizeName(name string, h *hist.Histogram, c Counters, durationS float64) NameSummary {
-	n := NameSummary{Name: name, Requests: c.Requests, Errors: c.Errors, LatencyMs: h.Summary(),
-		StatusCodes: c.Status, ErrorKinds: c.ErrorKinds, ErrorSamples: c.ErrorSamples, Distribution: h.Distribution()}
-	if durationS > 0 {
-		n.RPS = float64(c.Requests) / durationS
-	}
-	n.Histogram, _ = h.Encode()
-	return n
+	return Summarize(h, c, durationS).NameLine(name)
+}
+
+// NameLine is s as the line of a name: that of a run whose requests all
+// have that one name.
+func (s Summary) NameLine(name string) NameSummary {
+	return NameSummary{Name: name, Requests: s.Requests, Errors: s.Errors, RPS: s.RPS, LatencyMs: s.LatencyMs,
+		StatusCodes: s.StatusCodes, ErrorKinds: s.ErrorKinds, ErrorSamples: s.ErrorSamples,
+		Distribution: s.Distribution, Histogram: s.Histogram}
 }

@@ -223,7 +223,7 @@ func TestWaitedForNamesTheWorkerASecondLastWaitedFor(t *testing.T) {
 	if w := tr.WaitedFor(1); w != "" {
 		t.Errorf("second 1 was complete when first asked, yet waited for %q", w)
 	}
-	if tr.Emit(t0.Add(2200*time.Millisecond)); tr.WaitedFor(0) != "" {
+	if tr.Emit(t0.Add(2200 * time.Millisecond)); tr.WaitedFor(0) != "" {
 		t.Error("WaitedFor must speak only of the last Emit's points")
 	}
 }

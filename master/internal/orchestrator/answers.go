@@ -66,12 +66,11 @@ const liveCurveNames = 20
 // decorate adds the per-name lines to the live summary, without their
 // histograms (the result has them).
 func (a *answers) decorate(sum *report.Summary, reps map[string]*report.Report) {
-	if order := a.j.s.RequestNames(); len(order) == 1 && a.j.tr != nil {
-		// one name: its line is the whole test's, from the running merge,
-		// rather than from decoding every worker's cumulative histogram
-		h, c, _ := a.j.tr.Running()
-		c.Status, c.ErrorKinds = maps.Clone(c.Status), maps.Clone(c.ErrorKinds) // the line is kept a while
-		n := report.SummarizeName(order[0], h, c, sum.DurationS)
+	if order := a.j.s.RequestNames(); len(order) == 1 {
+		// one name: its line is the whole test's, rather than a merge of
+		// every worker's cumulative histogram
+		n := sum.NameLine(order[0])
+		n.StatusCodes, n.ErrorKinds = maps.Clone(n.StatusCodes), maps.Clone(n.ErrorKinds) // the line is kept a while
 		n.Histogram = ""
 		sum.Names = []report.NameSummary{n}
 		return

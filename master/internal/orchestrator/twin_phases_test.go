@@ -11,6 +11,7 @@ import (
 	"github.com/stampede-load/stampede/master/internal/view"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/report"
 )
 
 func absent(t *testing.T, c *coord.Client, p, why string) {
@@ -185,4 +186,42 @@ func TestFailoverResumesARunningTestOnTheTwin(t *testing.T) {
 		t.Errorf("completed state %+v: want written by m2, no gaps, no lost worker", done)
 	}
 	checkCompleted(t, tw, obs, id, map[string]int64{"w1": 600, "w2": 200})
+}
+
+// The live summary of a test with one request name carries that name's
+// line, and it is the whole test's: the same requests, status codes and
+// latencies as the summary itself (the line is refreshed with the live
+// node's once-a-second write; a write for points alone may keep the last
+// one, so the test waits for a live node where both are fresh).
+func TestLiveLineOfTheOneNameIsTheWholeTestsOnTheTwin(t *testing.T) {
+	tw := newTwin(t)
+	tw.master("m1")
+	ws := []*twintest.Worker{tw.worker("w1", 100), tw.worker("w2", 100)}
+	obs := tw.client()
+	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":200,"duration":"4s"},"workers":2}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tw.awaitPhase(obs, id, proto.PhasePreparing, 10*time.Second)
+	playAll(ctx, id, 4, ws...)
+	tw.awaitPhase(obs, id, proto.PhaseRunning, 10*time.Second)
+	same := func(sum *report.Summary) bool {
+		if len(sum.Names) != 1 {
+			return false
+		}
+		n := sum.Names[0]
+		return n.Requests == sum.Requests && n.StatusCodes["200"] == sum.Requests && n.LatencyMs == sum.LatencyMs && n.RPS == sum.RPS && n.Histogram == ""
+	}
+	var live proto.Live
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, _, err := obs.Get(ctx, tw.p.Live(id))
+		if err == nil && json.Unmarshal(d, &live) == nil && live.Summary != nil && live.Summary.Requests >= 200 && same(live.Summary) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no live summary with 200 requests whose one name line (without its histogram) is the whole test's within 10 s; last %+v", live.Summary)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitAll(t, ws...)
 }
