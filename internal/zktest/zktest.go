@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,6 +30,21 @@ type Options struct {
 	// TickTime in ms; sessions may last 2..20 ticks. Default 500 (1-10 s
 	// sessions) so that expiry tests are quick.
 	TickTime int
+	// Production runs the JVM as a served ZooKeeper runs: the optimizing
+	// compiler, the JVM's default collector and ZooKeeper's default heap of
+	// 1000 MB, for measurements (make scale). Without it the server starts
+	// quickly for tests: a 256 MB heap, the serial collector and the quick
+	// first-tier compiler only, which cost throughput a measurement must
+	// not pay.
+	Production bool
+}
+
+// jvmFlags is the JVM's options for a server with o.
+func jvmFlags(o Options) []string {
+	if o.Production {
+		return []string{"-Xmx1000m"}
+	}
+	return []string{"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"}
 }
 
 // Server is one running ZooKeeper process.
@@ -40,6 +56,7 @@ type Server struct {
 	cfg      string
 	t        testing.TB
 	tickTime int
+	jvm      []string
 }
 
 // Pid is the server process's id (0 if it never started).
@@ -90,7 +107,7 @@ func Standalone(t testing.TB, opts ...Options) *Server {
 	t.Helper()
 	require(t)
 	o := options(opts)
-	s := &Server{Port: FreePort(t), Dir: t.TempDir(), t: t, tickTime: o.TickTime}
+	s := &Server{Port: FreePort(t), Dir: t.TempDir(), t: t, tickTime: o.TickTime, jvm: jvmFlags(o)}
 	s.writeConfig(nil, 0)
 	s.Start()
 	t.Cleanup(s.Stop)
@@ -129,7 +146,7 @@ func StartEnsemble(t testing.TB, opts ...Options) *Ensemble {
 	var lines []string
 	e := &Ensemble{}
 	for i := range e.Servers {
-		e.Servers[i] = &Server{Port: FreePort(t), Dir: t.TempDir(), t: t, tickTime: o.TickTime}
+		e.Servers[i] = &Server{Port: FreePort(t), Dir: t.TempDir(), t: t, tickTime: o.TickTime, jvm: jvmFlags(o)}
 		lines = append(lines, fmt.Sprintf("server.%d=127.0.0.1:%d:%d", i+1, FreePort(t), FreePort(t)))
 	}
 	for i, s := range e.Servers {
@@ -145,8 +162,11 @@ func StartEnsemble(t testing.TB, opts ...Options) *Ensemble {
 
 func options(opts []Options) Options {
 	o := Options{TickTime: 500}
-	if len(opts) > 0 && opts[0].TickTime > 0 {
-		o.TickTime = opts[0].TickTime
+	if len(opts) > 0 {
+		o.Production = opts[0].Production
+		if opts[0].TickTime > 0 {
+			o.TickTime = opts[0].TickTime
+		}
 	}
 	return o
 }
@@ -186,9 +206,10 @@ func (s *Server) Start() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	cmd := exec.Command("java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", Classpath,
+	args := append(slices.Clone(s.jvm), "-cp", Classpath,
 		"-Dzookeeper.root.logger=INFO,CONSOLE", "-Dzookeeper.log.dir="+s.Dir,
 		"org.apache.zookeeper.server.quorum.QuorumPeerMain", s.cfg)
+	cmd := exec.Command("java", args...)
 	cmd.Dir = s.Dir
 	cmd.Stdout, cmd.Stderr = log, log
 	ownGroup(cmd)

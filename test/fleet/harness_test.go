@@ -53,7 +53,7 @@ type row struct {
 // test of d and measures it.
 func scaleRun(t *testing.T, n int, d time.Duration) row {
 	t.Logf("%d workers for %v; load average %s", n, d, loadAvg())
-	zk := zktest.Standalone(t)
+	zk := zktest.Standalone(t, zktest.Options{Production: true})
 	opts := tc.Options{ZK: zk.Addr(), Masters: 2, NoTarget: true, MasterArgs: []string{"--log-level", "info"}}
 	if dir := os.Getenv(profileDirEnv); dir != "" {
 		opts.ProfilePrefix = filepath.Join(dir, fmt.Sprintf("master-%d-", n))

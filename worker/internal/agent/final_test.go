@@ -315,3 +315,28 @@ func TestAPausedSecondHoldsNoneOfTheResume(t *testing.T) {
 		t.Errorf("requests per second %v, want [100 0 100] (second 1 paused)", got)
 	}
 }
+
+// The watermark is read in the middle of a second, away from the burst of
+// reports at its start, at a point that differs from worker to worker, and
+// never before it was asked for.
+func TestAckReadsFallMidSecondSpreadByWorker(t *testing.T) {
+	start := time.Unix(1_800_000_000, 0)
+	offsets := map[time.Duration]bool{}
+	for i := range 200 {
+		w := fmt.Sprintf("w%05d", i)
+		for _, now := range []time.Time{start.Add(-3 * time.Second), start.Add(20 * time.Millisecond), start.Add(7*time.Second + 950*time.Millisecond)} {
+			at := ackAt(start, now, w)
+			if at.Before(now) || (!now.Before(start) && at.Sub(now) > time.Second+ackFrom+ackSpread) {
+				t.Fatalf("%s asked at %v reads at %v", w, now.Sub(start), at.Sub(start))
+			}
+			off := at.Sub(start) % time.Second
+			if off < ackFrom || off >= ackFrom+ackSpread {
+				t.Fatalf("%s reads %v into a second, want within [%v, %v)", w, off, ackFrom, ackFrom+ackSpread)
+			}
+			offsets[off] = true
+		}
+	}
+	if len(offsets) < 100 {
+		t.Errorf("200 workers read at %d distinct points of the second, want them spread", len(offsets))
+	}
+}

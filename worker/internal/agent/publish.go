@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -66,6 +67,9 @@ func (p *publisher) followAck(base context.Context) {
 		case <-ctx.Done():
 			return
 		}
+		// away from the second's boundary, where every worker of the test
+		// writes its report at once
+		sleep(ctx, time.Until(ackAt(p.rep.startAt, time.Now(), p.a.cfg.ID)))
 		if d, _, err := p.a.c.Get(ctx, path); err == nil {
 			p.takeAck(d)
 		}
@@ -80,6 +84,35 @@ func (p *publisher) followAck(base context.Context) {
 const (
 	ackAfter = 3
 	ackGap   = time.Second
+)
+
+// ackAt is when a worker asked for the watermark at now reads it: in the
+// middle part of a second of the run (ackFrom to ackFrom+ackSpread after
+// its start, at a point of its own taken from its id), the next such
+// instant from now. Every worker of a test writes its report at each
+// second's start; reads taken then would queue behind that burst at
+// ZooKeeper and delay it, and reads the whole fleet takes at the same
+// instant (they fall due together: the reports start together) would be
+// a burst of their own.
+func ackAt(startAt, now time.Time, worker string) time.Time {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(worker))
+	off := ackFrom + time.Duration(h.Sum32()%uint32(ackSpread/time.Millisecond))*time.Millisecond
+	at := startAt.Add(now.Sub(startAt).Truncate(time.Second) + off)
+	if now.Before(startAt) {
+		at = startAt.Add(off)
+	}
+	if at.Before(now) {
+		at = at.Add(time.Second)
+	}
+	return at
+}
+
+// The watermark is read between ackFrom and ackFrom+ackSpread into a
+// second.
+const (
+	ackFrom   = 400 * time.Millisecond
+	ackSpread = 500 * time.Millisecond
 )
 
 // wantAck asks followAck for the watermark if enough intervals wait for it.
