@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -91,6 +92,10 @@ func traceEnd(t *testing.T, z *coord.Client, p proto.Paths, id string, end time.
 		}
 	}
 	t.Logf("start skews (the first request's lateness, ms): %s", spread(skews, end))
+	for _, d := range data {
+		t.Logf("a final report's %d bytes by field: %s", len(d), fieldSizes(d))
+		break
+	}
 	_, mst, _ := z.Get(ctx, p.Merged(id))
 	_, rst, _ := z.Get(ctx, p.Result(id))
 	t.Logf("after the planned end (ms): runs ended %s; final reports written %s (final seqs %v); merged last written %d, result %d",
@@ -228,4 +233,23 @@ func logFields(line string, keys ...string) string {
 		out[i] = k + "=" + logField(line, k)
 	}
 	return strings.Join(out, ",")
+}
+
+// fieldSizes is the bytes of each top-level field of a JSON object,
+// largest first.
+func fieldSizes(d []byte) string {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(d, &m); err != nil {
+		return err.Error()
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return len(m[keys[i]]) > len(m[keys[j]]) })
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = fmt.Sprintf("%s %d", k, len(m[k]))
+	}
+	return strings.Join(out, ", ")
 }
