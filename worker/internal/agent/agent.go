@@ -6,7 +6,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -217,11 +216,11 @@ func (a *Agent) watchTest(ctx context.Context, id string) {
 			sleep(ctx, 500*time.Millisecond)
 			continue
 		}
-		var st phaseOnly
-		if json.Unmarshal(data, &st) == nil && proto.Terminal(st.Phase) {
+		phase, _ := proto.PhaseOf(data) // unreadable: acted on as not yet over
+		if proto.Terminal(phase) {
 			return
 		}
-		if st.Phase == proto.PhasePending || st.Phase == proto.PhaseQueued {
+		if phase == proto.PhasePending || phase == proto.PhaseQueued {
 			// plans are written in batches before the phase moves on: act
 			// on one only once the whole plan is in place
 			select {
@@ -245,13 +244,6 @@ func (a *Agent) watchTest(ctx context.Context, id string) {
 		case <-ctx.Done():
 		}
 	}
-}
-
-// phaseOnly is the part of a test's state a worker reads: the state lists
-// every chosen worker, which a worker has no use for (with thousands of
-// workers, decoding that list each time dominated their reads).
-type phaseOnly struct {
-	Phase string `json:"phase"`
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -319,8 +319,11 @@ func (a *Agent) followState(ctx context.Context, id string, seen int32) (w <-cha
 		}
 	}
 	d, _, w, err := a.c.GetW(ctx, a.p.State(id))
-	var st phaseOnly
-	return w, err == nil && json.Unmarshal(d, &st) == nil && proto.Terminal(st.Phase)
+	if err != nil {
+		return w, false
+	}
+	phase, _ := proto.PhaseOf(d)
+	return w, proto.Terminal(phase)
 }
 
 // watchStop cancels the run when the stop node appears.
