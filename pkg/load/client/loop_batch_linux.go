@@ -23,17 +23,17 @@ type stamped struct {
 // rather than send at once). Each wake-up then
 //
 //   - serves every parked connection whose wait ends within Window of it
-//     (the first on time, the others up to Window early: a driver sees
-//     Next called early and may send; see Driver.Next), and
+//     (the first up to wakeLead early, the others up to Window early: a
+//     driver sees Next called early and may send; see Driver.Next), and
 //   - reads every response that arrived since the last one, timing each
 //     by the kernel's receive timestamp of its last bytes
 //     (SO_TIMESTAMPNS), not by when the loop got to it.
 //
-// Between wake-ups the loop sleeps until the earliest parked connection
-// is due (bounded as without batching), so arriving responses do not
-// wake it: a wake-up costs one trip through the scheduler for a whole
-// window of requests instead of one per request and one per response. A
-// response read late keeps its connection busy a little longer, so an
+// Between wake-ups the loop sleeps until wakeLead before the earliest
+// parked connection is due (bounded as without batching), so arriving
+// responses do not wake it: a wake-up costs one trip through the
+// scheduler for a whole window of requests instead of one per request and
+// one per response. A response read late keeps its connection busy a little longer, so an
 // open model needs about rate × Window more connections. Where the
 // kernel gives no timestamp the response is timed when read. Call Batch
 // before Run.
@@ -106,9 +106,21 @@ func (b *stamped) stamp(now time.Time) time.Time {
 	return now.Add(-ago)
 }
 
+// wakeLead is how long before the earliest parked connection is due a
+// batching loop's sleep ends. A sleep overshoots by the kernel's timer
+// slack (50µs for an ordinary thread) and the wake-up's own latency; a
+// wake-up that ends on the due time would make that connection's request
+// late by them (and its latency, counted from the due time, longer by
+// them). Ending the sleep wakeLead early sends it early instead, within
+// Window like every other request the wake-up serves: its latency is
+// then counted from the send, the exchange itself. A wake-up later than
+// wakeLead still sends late, and is counted so.
+const wakeLead = 200 * time.Microsecond
+
 // tick is the batching loop's wait. With a parked connection (wake > 0,
 // unix ns) it sleeps without epoll, so that responses arriving meanwhile
-// do not wake it, for as long as wait would (see waitFor), then
+// do not wake it, until wakeLead before that connection is due (bounded
+// as wait's sleeps are, see waitFor), then
 // collects every ready event at once; it does not sleep while a read
 // left data behind. With none parked (every connection busy: the run is
 // behind its schedule, or stopping) it waits as without batching, so
@@ -119,7 +131,7 @@ func (l *Loop) tick(wake int64) (int, error) {
 		return l.wait(0)
 	}
 	if !l.rx.more {
-		switch d, park := l.waitFor(wake); {
+		switch d, park := l.waitFor(wake - int64(wakeLead)); {
 		case park:
 			return l.park(d) // a low rate: nothing to batch
 		case d > 0:

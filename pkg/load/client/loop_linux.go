@@ -277,18 +277,18 @@ func stopped(stop <-chan struct{}) bool {
 // expire fails exchanges past their deadline and wakes parked connections
 // that are due (all of them once the run is stopping), in one pass over
 // the connections. When batching, a wake-up that found the earliest
-// parked connection (due, unix ns, from the last pass) due also wakes
-// every one due within Window after now. It reports whether any request
-// is in flight or any connection will ask for one later, and the earliest
-// wake-up time of a parked connection (unix ns, 0 if none). Before the
-// earliest deadline or wake-up it knows of (l.next) it does not pass over
-// the connections: none is due, and every connection not retired has a
-// request in flight or is parked (feed leaves it so), so the loop is busy
-// while any is live.
+// parked connection (due, unix ns, from the last pass) due, or due within
+// wakeLead, also wakes every one due within Window after now. It reports
+// whether any request is in flight or any connection will ask for one
+// later, and the earliest wake-up time of a parked connection (unix ns, 0
+// if none). Before the earliest deadline or wake-up it knows of (l.next)
+// it does not pass over the connections: none is due, and every
+// connection not retired has a request in flight or is parked (feed
+// leaves it so), so the loop is busy while any is live.
 func (l *Loop) expire(now time.Time, stopping bool, due int64, d Driver) (busy bool, wake int64) {
 	ns := now.UnixNano()
 	soon := ns
-	if l.batch && due > 0 && ns >= due {
+	if l.batch && due > 0 && ns >= due-int64(wakeLead) {
 		soon += int64(Window)
 	}
 	if !stopping && soon < l.next {
