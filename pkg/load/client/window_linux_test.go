@@ -39,6 +39,22 @@ func (s *staggered) Done(i int, res Result, _, _ time.Time) {
 	}
 }
 
+// batchingLoop is a batching Loop of n dialled connections to a server
+// that answers every request "200 ok", and that server's address.
+func batchingLoop(t *testing.T, n int) (*Loop, string) {
+	t.Helper()
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	addr := scripted(t, []string{resp}, 1<<20)
+	l, err := NewLoop(Endpoint{Addr: addr}, n, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	l.Dial()
+	l.Batch()
+	return l, addr
+}
+
 // TestLoopBatchesWakeUps: connections parked until times a quarter of the
 // window apart are served by as few wake-ups as the window allows — every
 // connection due within Window of a wake-up is served by it, with the
@@ -46,15 +62,7 @@ func (s *staggered) Done(i int, res Result, _, _ time.Time) {
 // time. Each request gets exactly one outcome.
 func TestLoopBatchesWakeUps(t *testing.T) {
 	const n = 12
-	resp := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-	addr := scripted(t, []string{resp}, 1<<20)
-	l, err := NewLoop(Endpoint{Addr: addr}, n, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	l.Dial()
-	l.Batch()
+	l, addr := batchingLoop(t, n)
 	d := &staggered{req: NewRequest(Spec{Method: "GET", URL: "http://" + addr + "/", KeepAlive: true}),
 		base: 5 * time.Millisecond, step: Window / 4,
 		due: make([]time.Time, n), served: make([]time.Time, n), done: make([]int, n)}
@@ -223,15 +231,7 @@ func (a *ahead) Done(int, Result, time.Time, time.Time) {}
 // (A sleep that ended on the due time could only ask at or after it.)
 func TestBatchedWakeUpsEndAheadOfTheDueTime(t *testing.T) {
 	const n = 200
-	resp := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-	addr := scripted(t, []string{resp}, 1<<20)
-	l, err := NewLoop(Endpoint{Addr: addr}, 1, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	l.Dial()
-	l.Batch()
+	l, addr := batchingLoop(t, 1)
 	a := &ahead{req: NewRequest(Spec{Method: "GET", URL: "http://" + addr + "/", KeepAlive: true}),
 		gap: 2 * time.Millisecond, n: n}
 	l.Run(make(chan struct{}), time.Time{}, a)
