@@ -71,6 +71,7 @@ func run(ctx context.Context, args []string) error {
 	readyTimeout := fs.Duration("ready-timeout", def.ReadyTimeout, "how long the leader waits for every chosen worker to be ready")
 	queueWait := fs.Duration("queue-wait", def.QueueWait, "how long a queued test may ask for more workers than are live before it fails")
 	finalGrace := fs.Duration("final-grace", def.FinalGrace, "how long the leader waits for a missing worker's final report")
+	pointGrace := fs.Duration("point-grace", def.PointGrace, "how long after a second ends its timeline point waits for a live worker's late report before it is kept as a gap")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this master into this file until it exits (at most "+maxProfile.String()+"; for measuring, docs/scale.md)")
 	bounds := app.BoundsFlags(fs)
@@ -80,6 +81,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	if *queueWait <= 0 {
 		return fmt.Errorf("--queue-wait must be positive, got %v", *queueWait)
+	}
+	if *pointGrace <= 0 {
+		return fmt.Errorf("--point-grace must be positive, got %v", *pointGrace)
 	}
 	if *cpuProfile != "" {
 		stopProfile, err := obs.StartCPUProfile(*cpuProfile, maxProfile)
@@ -116,7 +120,7 @@ func run(ctx context.Context, args []string) error {
 		*apiURL = fmt.Sprintf("http://%s:%d", h, port)
 	}
 	oc := orchestrator.DefaultConfig(*id)
-	oc.ReadyTimeout, oc.FinalGrace, oc.QueueWait, oc.Logger = *readyTimeout, *finalGrace, *queueWait, log
+	oc.ReadyTimeout, oc.FinalGrace, oc.PointGrace, oc.QueueWait, oc.Logger = *readyTimeout, *finalGrace, *pointGrace, *queueWait, log
 	oc.Limits, oc.Retention = guard.Limits, *guard.Retention
 	cfg.ID, cfg.ZK, cfg.Root, cfg.APIURL, cfg.SessionTimeout = *id, *zk, *root, *apiURL, *session
 	cfg.Orchestrator, cfg.UI, cfg.Logger = oc, ui(), log

@@ -25,6 +25,9 @@ type Worker struct {
 	Silent bool
 	// PerSecond requests of Latency µs are reported each second.
 	PerSecond, Latency int64
+	// Delay is how long after its interval's end each report is written (a
+	// slow worker, or a slow ZooKeeper).
+	Delay time.Duration
 
 	p    proto.Paths
 	errc chan error
@@ -107,7 +110,7 @@ func (w *Worker) report(ctx context.Context, id string, startAt time.Time, secon
 	var pending []report.Interval
 	for k := 0; k < seconds; k++ {
 		end := startAt.Add(time.Duration(k+1) * time.Second)
-		if !sleepCtx(ctx, time.Until(end)) {
+		if !sleepCtx(ctx, time.Until(end.Add(w.Delay))) {
 			return ctx.Err()
 		}
 		ih := hist.New()

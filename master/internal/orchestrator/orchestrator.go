@@ -37,7 +37,11 @@ type Config struct {
 	// publishes when it reconnects) before marking it lost.
 	FinalGrace time.Duration
 	// PointGrace is how long after a second ends its point waits for
-	// missing intervals before it is emitted as a gap.
+	// missing intervals before it is emitted as a gap. A worker that dies
+	// is marked lost when its session expires, and no point waits for it
+	// after that; so the default is a worker's session timeout: a point is
+	// a gap only when a worker whose session lives sent nothing of it for
+	// that long, not because the fleet's reports were slow to arrive.
 	PointGrace time.Duration
 	// Poll is the merge loop's period.
 	Poll time.Duration
@@ -55,7 +59,7 @@ type Config struct {
 func DefaultConfig(id string) Config {
 	return Config{
 		MasterID: id, ReadyTimeout: 30 * time.Second, StartDelay: time.Second,
-		QueueWait: 2 * time.Minute, FinalGrace: 30 * time.Second, PointGrace: 3 * time.Second,
+		QueueWait: 2 * time.Minute, FinalGrace: 30 * time.Second, PointGrace: coord.DefaultConfig("").SessionTimeout,
 		Poll: 250 * time.Millisecond, Retention: retention.DefaultConfig(), PrunePeriod: 5 * time.Second,
 		Logger: slog.Default(),
 	}

@@ -78,11 +78,7 @@ func TestPhaseMachineOnTheTwin(t *testing.T) {
 	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":300,"duration":"2s"},"workers":3}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	select {
-	case <-m.leading:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the master never led")
-	}
+	m.awaitLead(t)
 	// The workers play only once preparing was seen: with their votes in,
 	// the test can pass through preparing faster than a poll can see it.
 	prep := tw.awaitPhase(obs, id, proto.PhasePreparing, 10*time.Second)
@@ -224,4 +220,42 @@ func TestLiveLineOfTheOneNameIsTheWholeTestsOnTheTwin(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	waitAll(t, ws...)
+}
+
+// A worker whose reports arrive seconds late (here 4 s after each of its
+// seconds, past the old 3 s grace) but whose session lives is waited for
+// with the leader's default point grace: every second of the timeline is
+// complete, none a gap, and the timeline adds up to the result. (A worker
+// that dies is marked lost at its session's expiry, and points stop
+// waiting for it then.)
+func TestLateReportsOfALiveWorkerAreNoGapOnTheTwin(t *testing.T) {
+	tw := newTwin(t)
+	cfg := testConfig("m1")
+	cfg.PointGrace, cfg.FinalGrace = DefaultConfig("").PointGrace, 15*time.Second
+	m := tw.masterWith(cfg)
+	slow := tw.worker("w2", 100)
+	slow.Delay = 4 * time.Second
+	ws := []*twintest.Worker{tw.worker("w1", 100), slow}
+	obs := tw.client()
+	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":200,"duration":"3s"},"workers":2}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	m.awaitLead(t)
+	tw.awaitPhase(obs, id, proto.PhasePreparing, 10*time.Second)
+	playAll(ctx, id, 3, ws...)
+	waitAll(t, ws...)
+	done := tw.awaitPhase(obs, id, proto.PhaseCompleted, 20*time.Second)
+	if len(done.Lost) != 0 {
+		t.Errorf("lost workers %v, want none (the slow worker was live)", done.Lost)
+	}
+	pts, err := (&view.Reader{C: obs, P: tw.p}).Timeline(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pts {
+		if p.Gap {
+			t.Errorf("timeline second %d is a gap (%d requests), want every second complete", p.Second, p.Requests)
+		}
+	}
+	checkCompleted(t, tw, obs, id, map[string]int64{"w1": 300, "w2": 300})
 }

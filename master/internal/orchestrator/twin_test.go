@@ -56,9 +56,13 @@ type master struct {
 	leading chan struct{}
 }
 
-func (tw *twin) master(id string) *master {
+func (tw *twin) master(id string) *master { return tw.masterWith(testConfig(id)) }
+
+// masterWith is master with the timing of cfg.
+func (tw *twin) masterWith(cfg Config) *master {
+	id := cfg.MasterID
 	m := &master{c: tw.client(), leading: make(chan struct{}, 4)}
-	o := New(m.c, tw.p.Root, testConfig(id))
+	o := New(m.c, tw.p.Root, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -73,6 +77,16 @@ func (tw *twin) master(id string) *master {
 		<-done
 	})
 	return m
+}
+
+// awaitLead waits for m to lead, failing t after 10 s.
+func (m *master) awaitLead(t *testing.T) {
+	t.Helper()
+	select {
+	case <-m.leading:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the master never led")
+	}
 }
 
 // submit creates a test the way POST /api/v1/tests stores it.
