@@ -33,10 +33,10 @@ type stamped struct {
 // parked connection is due (bounded as without batching), so arriving
 // responses do not wake it: a wake-up costs one trip through the
 // scheduler for a whole window of requests instead of one per request and
-// one per response. A response read late keeps its connection busy a little longer, so an
-// open model needs about rate × Window more connections. Where the
-// kernel gives no timestamp the response is timed when read. Call Batch
-// before Run.
+// one per response. A response read late keeps its connection busy a
+// little longer, so an open model needs about rate × Window more
+// connections. Where the kernel gives no timestamp the response is timed
+// when read. Call Batch before Run.
 func (l *Loop) Batch() {
 	l.batch, l.co = true, nil
 	l.stampAll()
