@@ -40,8 +40,9 @@ func (s *staggered) Done(i int, res Result, _, _ time.Time) {
 }
 
 // batchingLoop is a batching Loop of n dialled connections to a server
-// that answers every request "200 ok", and that server's address.
-func batchingLoop(t *testing.T, n int) (*Loop, string) {
+// that answers every request "200 ok", and a keep-alive GET of that
+// server.
+func batchingLoop(t *testing.T, n int) (*Loop, *Request) {
 	t.Helper()
 	resp := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 	addr := scripted(t, []string{resp}, 1<<20)
@@ -52,7 +53,7 @@ func batchingLoop(t *testing.T, n int) (*Loop, string) {
 	t.Cleanup(l.Close)
 	l.Dial()
 	l.Batch()
-	return l, addr
+	return l, NewRequest(Spec{Method: "GET", URL: "http://" + addr + "/", KeepAlive: true})
 }
 
 // TestLoopBatchesWakeUps: connections parked until times a quarter of the
@@ -62,8 +63,8 @@ func batchingLoop(t *testing.T, n int) (*Loop, string) {
 // time. Each request gets exactly one outcome.
 func TestLoopBatchesWakeUps(t *testing.T) {
 	const n = 12
-	l, addr := batchingLoop(t, n)
-	d := &staggered{req: NewRequest(Spec{Method: "GET", URL: "http://" + addr + "/", KeepAlive: true}),
+	l, req := batchingLoop(t, n)
+	d := &staggered{req: req,
 		base: 5 * time.Millisecond, step: Window / 4,
 		due: make([]time.Time, n), served: make([]time.Time, n), done: make([]int, n)}
 	l.Run(make(chan struct{}), time.Time{}, d)
@@ -231,9 +232,8 @@ func (a *ahead) Done(int, Result, time.Time, time.Time) {}
 // (A sleep that ended on the due time could only ask at or after it.)
 func TestBatchedWakeUpsEndAheadOfTheDueTime(t *testing.T) {
 	const n = 200
-	l, addr := batchingLoop(t, 1)
-	a := &ahead{req: NewRequest(Spec{Method: "GET", URL: "http://" + addr + "/", KeepAlive: true}),
-		gap: 2 * time.Millisecond, n: n}
+	l, req := batchingLoop(t, 1)
+	a := &ahead{req: req, gap: 2 * time.Millisecond, n: n}
 	l.Run(make(chan struct{}), time.Time{}, a)
 	if len(a.off) != n {
 		t.Fatalf("%d requests asked for, want %d", len(a.off), n)
