@@ -38,7 +38,7 @@ type stamped struct {
 // connections. Where the kernel gives no timestamp the response is timed
 // when read. Call Batch before Run.
 func (l *Loop) Batch() {
-	l.batch, l.co = true, nil
+	l.batch, l.co, l.lead = true, nil, int64(wakeLead)
 	l.stampAll()
 }
 
@@ -131,7 +131,7 @@ func (l *Loop) tick(wake int64) (int, error) {
 		return l.wait(0)
 	}
 	if !l.rx.more {
-		switch d, park := l.waitFor(wake - int64(wakeLead)); {
+		switch d, park := l.waitFor(wake - l.lead); {
 		case park:
 			return l.park(d) // a low rate: nothing to batch
 		case d > 0:

@@ -31,6 +31,7 @@ type Loop struct {
 	cutoff  int64      // unix ns; no exchange lasts past it (0: none)
 	refeed  []int      // connections whose response was read in this batch
 	batch   bool       // open-model batching (see Batch)
+	lead    int64      // ns a batching wake-up ends before the earliest due time (wakeLead)
 	rx      *stamped   // timestamped reads (batching, coalescing); nil: plain reads
 	co      *coalescer // closed-model coalescing (see coalescer); nil: off
 	idle    parker     // the long waits of a low rate
@@ -278,7 +279,7 @@ func stopped(stop <-chan struct{}) bool {
 // that are due (all of them once the run is stopping), in one pass over
 // the connections. When batching, a wake-up that found the earliest
 // parked connection (due, unix ns, from the last pass) due, or due within
-// wakeLead, also wakes every one due within Window after now. It reports
+// the lead (wakeLead), also wakes every one due within Window after now. It reports
 // whether any request is in flight or any connection will ask for one
 // later, and the earliest wake-up time of a parked connection (unix ns, 0
 // if none). Before the earliest deadline or wake-up it knows of (l.next)
@@ -288,7 +289,7 @@ func stopped(stop <-chan struct{}) bool {
 func (l *Loop) expire(now time.Time, stopping bool, due int64, d Driver) (busy bool, wake int64) {
 	ns := now.UnixNano()
 	soon := ns
-	if l.batch && due > 0 && ns >= due-int64(wakeLead) {
+	if l.batch && due > 0 && ns >= due-l.lead {
 		soon += int64(Window)
 	}
 	if !stopping && soon < l.next {
