@@ -19,6 +19,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/obs"
 	"github.com/stampede-load/stampede/pkg/policy"
+	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/version"
 	"github.com/stampede-load/stampede/worker/internal/agent"
 	"github.com/stampede-load/stampede/worker/internal/standalone"
@@ -64,6 +65,9 @@ func run(ctx context.Context, args []string) error {
 	zkAuthFile := fs.String("zk-auth-file", "", `ZooKeeper secret "user:password": authenticate and create every node with a digest ACL for it only`)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := proto.CheckWorkerID(*id); err != nil {
+		return fmt.Errorf("--id: %w", err)
 	}
 	var zkAuth string
 	if *zkAuthFile != "" {

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"time"
@@ -185,6 +186,35 @@ type WorkerInfo struct {
 	Cores   int    `json:"cores"`
 	State   string `json:"state"`
 	Test    string `json:"test,omitempty"`
+}
+
+// MaxWorkerIDLen is the longest worker id, in bytes: as long as a host
+// name's first label or a Kubernetes pod's host name can be (63), the
+// usual sources of one.
+const MaxWorkerIDLen = 64
+
+// CheckWorkerID returns why id cannot name a worker, or nil. A worker id
+// names nodes (plan/<id>, metrics/<id>, ...), so it is 1 to
+// MaxWorkerIDLen letters, digits, '.', '-' or '_', and never "." or "..":
+// a '/' would name a node under another, and a registration holding one
+// would be chosen for a test whose plan can never be written.
+func CheckWorkerID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("a worker id is empty")
+	case len(id) > MaxWorkerIDLen:
+		return fmt.Errorf("worker id %.64q... is %d bytes, more than the limit of %d", id, len(id), MaxWorkerIDLen)
+	case id == "." || id == "..":
+		return fmt.Errorf("worker id %q names no node", id)
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+		default:
+			return fmt.Errorf("worker id %q holds %q: a worker id is letters, digits, '.', '-' or '_'", id, r)
+		}
+	}
+	return nil
 }
 
 // TestState is the leader-written state of a test.

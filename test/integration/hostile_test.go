@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -300,8 +303,8 @@ func writeJunk(t *testing.T, z *coord.Client, p string, data []byte) {
 }
 
 // TestForgedZooKeeperDataIsIgnored writes what an attacker with ZooKeeper
-// access would: a junk election candidate, a forged report sequence in a
-// running test, junk test nodes, a test straight into ZooKeeper that asks
+// access would: a junk election candidate, a worker registration whose id
+// names no node, a forged report sequence in a running test, junk test nodes, a test straight into ZooKeeper that asks
 // for a million connections. Masters keep a leader and running, the
 // running test's result is still exact, the junk fails or is skipped.
 func TestForgedZooKeeperDataIsIgnored(t *testing.T) {
@@ -311,6 +314,12 @@ func TestForgedZooKeeperDataIsIgnored(t *testing.T) {
 	ctx := context.Background()
 	writeJunk(t, z, p.Masters()+"/evil", []byte("junk"))
 	writeJunk(t, z, p.Masters()+"/_c_00000000000000000000000000000000-n_0000000000", []byte("{}"))
+	// a live registration whose id names no node of its own: were it
+	// chosen, its plan could never be written and the test would wait
+	// for ever
+	if _, err := z.Register(ctx, p.Workers(), "w-", proto.Marshal(proto.WorkerInfo{ID: "evil/../w1", State: proto.WorkerIdle})); err != nil {
+		t.Fatalf("registering a forged worker: %v", err)
+	}
 	// the leader goes: the other master must lead despite the junk
 	c.Masters[0].Kill()
 	c.ResetTarget()
@@ -350,6 +359,10 @@ func TestForgedZooKeeperDataIsIgnored(t *testing.T) {
 	if code := tc.GetJSON(t, c.API()+"/tests", &list); code != http.StatusOK || len(list) < 1 {
 		t.Fatalf("GET /tests = %d with %d entries", code, len(list))
 	}
+	var ws []struct{ ID string }
+	if code := tc.GetJSON(t, c.API()+"/workers", &ws); code != http.StatusOK || len(ws) != 2 {
+		t.Errorf("GET /workers = %d with %+v, want w1 and w2 only", code, ws)
+	}
 	var cl struct {
 		Leader *struct{ ID string } `json:"leader"`
 	}
@@ -379,4 +392,30 @@ func TestWorkerWithNarrowerPolicyRefusesItsPlan(t *testing.T) {
 		t.Fatalf("the target saw %d requests of a refused test", n)
 	}
 	allAlive(t, c)
+}
+
+// TestWorkerRefusesAnIDThatNamesNoNode: a worker started with an id that
+// cannot name its nodes (a '/', a space, too long) exits at once with an
+// error naming --id and the rule, before it touches ZooKeeper.
+func TestWorkerRefusesAnIDThatNamesNoNode(t *testing.T) {
+	bin := filepath.Join(tc.Binaries(t), "worker")
+	for id, want := range map[string]string{
+		"rack1/w3":              `--id: worker id "rack1/w3" holds '/'`,
+		"my worker":             `holds ' '`,
+		strings.Repeat("w", 65): "65 bytes, more than the limit of 64",
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		// no ZooKeeper listens on port 1: a worker that got past the
+		// check would hang connecting, not exit
+		out, err := exec.CommandContext(ctx, bin, "--id", id, "--zk", "127.0.0.1:1", "--listen", tc.FreeAddr(t)).CombinedOutput()
+		hung := ctx.Err() != nil
+		cancel()
+		if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || hung {
+			t.Errorf("--id %.20q: %v, want an exit with an error; output:\n%s", id, err, out)
+			continue
+		}
+		if !strings.Contains(string(out), want) {
+			t.Errorf("--id %.20q: output lacks %q:\n%s", id, want, out)
+		}
+	}
 }

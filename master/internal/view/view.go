@@ -99,6 +99,9 @@ type Worker struct {
 
 // Workers lists live workers by id. If a worker id is registered twice
 // (a new session's node while the old one expires) the newest one counts.
+// A registration that does not decode, or whose id cannot name a worker
+// (proto.CheckWorkerID; no Stampede worker registers one), is no worker:
+// chosen for a test, its plan could never be written.
 func (r *Reader) Workers(ctx context.Context) ([]Worker, error) {
 	cands, err := r.C.Candidates(ctx, r.P.Workers())
 	if err != nil {
@@ -107,7 +110,7 @@ func (r *Reader) Workers(ctx context.Context) ([]Worker, error) {
 	byID := map[string]Worker{}
 	for _, c := range cands { // increasing sequence: later ones win
 		var wi proto.WorkerInfo
-		if json.Unmarshal(c.Data, &wi) != nil || wi.ID == "" {
+		if json.Unmarshal(c.Data, &wi) != nil || proto.CheckWorkerID(wi.ID) != nil {
 			continue
 		}
 		byID[wi.ID] = Worker{WorkerInfo: wi, Node: path.Base(c.Node)}

@@ -105,6 +105,9 @@ func (a *Agent) Ready() error {
 // a running test is stopped, its final report published, and the worker
 // deregistered.
 func (a *Agent) Run(ctx context.Context) error {
+	if err := proto.CheckWorkerID(a.cfg.ID); err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
 	for _, d := range []string{a.p.Workers(), a.p.Tests(), a.p.Masters()} {
 		if err := a.c.EnsurePath(ctx, d); err != nil {
 			return err
