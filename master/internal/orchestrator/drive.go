@@ -158,6 +158,9 @@ func (o *Orchestrator) fail(ctx context.Context, l *coord.Leader, id string, st 
 // every plan, then phase preparing, in fenced transactions.
 func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState, ver int32, chosen []string) error {
 	n := len(chosen)
+	if err := stateFits(*st, chosen); err != nil {
+		return o.fail(ctx, l, id, st, ver, err.Error())
+	}
 	if err := o.writePlans(ctx, l, id, chosen, plan.Split(s, n)); err != nil {
 		return err
 	}
@@ -167,6 +170,31 @@ func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *
 	}
 	o.log.Info("planned", "test", id, "workers", len(chosen))
 	return nil
+}
+
+// stateFits returns why a test's state listing the chosen workers would be
+// larger than a node may be (proto.MaxNodeBytes), or nil. The state lists
+// every chosen worker's id, so it is the one node that grows with the
+// fleet: about 4,000 workers of 64-byte ids, or 20,000 of 10-byte ones,
+// fill it. Such a test fails before any plan is written, saying how many
+// workers to ask for, instead of waiting for a write that can never land.
+func stateFits(st proto.TestState, chosen []string) error {
+	st.Phase, st.Workers, st.PlannedAt = proto.PhasePreparing, chosen, time.Now().UnixNano()
+	size := len(proto.Marshal(st))
+	if size <= proto.MaxNodeBytes {
+		return nil
+	}
+	fit := len(chosen) * (proto.MaxNodeBytes - (size - idBytes(chosen))) / idBytes(chosen)
+	return fmt.Errorf("the ids of the %d chosen workers make the test's state %d bytes, over the limit of %d for a node: ask for at most %d workers (spec field workers)", len(chosen), size, proto.MaxNodeBytes, fit)
+}
+
+// idBytes is what ids take in a JSON list of them.
+func idBytes(ids []string) int {
+	n := 0
+	for _, id := range ids {
+		n += len(id) + 3 // quotes and comma
+	}
+	return n
 }
 
 // writePlans writes one plan per chosen worker in fenced batches under

@@ -3,7 +3,9 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,4 +260,34 @@ func TestLateReportsOfALiveWorkerAreNoGapOnTheTwin(t *testing.T) {
 		}
 	}
 	checkCompleted(t, tw, obs, id, map[string]int64{"w1": 300, "w2": 300})
+}
+
+// A test whose chosen workers' ids would make its state larger than a
+// node may be fails before any plan is written, with a reason naming the
+// limit and how many workers fit, instead of waiting for ever for a state
+// write that cannot land.
+func TestAFleetTooLargeForTheStateFailsTheTestOnTheTwin(t *testing.T) {
+	tw := newTwin(t)
+	tw.master("m1")
+	reg := tw.client()
+	ctx := context.Background()
+	const n = 4200 // 64-byte ids: about 280 KB of them
+	for i := range n {
+		id := fmt.Sprintf("w%063d", i)
+		if _, err := reg.Register(ctx, tw.p.Workers(), "w-", proto.Marshal(proto.WorkerInfo{ID: id, State: proto.WorkerIdle})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	obs := tw.client()
+	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":100,"duration":"1s"}}`)
+	st := tw.awaitPhase(obs, id, proto.PhaseFailed, 30*time.Second)
+	t.Log(st.Reason)
+	for _, want := range []string{"4200 chosen workers", "over the limit of 262144", "ask for at most 3911 workers"} {
+		if !strings.Contains(st.Reason, want) {
+			t.Errorf("reason %q lacks %q", st.Reason, want)
+		}
+	}
+	if plans, err := obs.Children(ctx, tw.p.Plans(id)); err != nil || len(plans) != 0 {
+		t.Errorf("plans %d (%v), want none written", len(plans), err)
+	}
 }
