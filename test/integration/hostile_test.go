@@ -304,9 +304,10 @@ func writeJunk(t *testing.T, z *coord.Client, p string, data []byte) {
 
 // TestForgedZooKeeperDataIsIgnored writes what an attacker with ZooKeeper
 // access would: a junk election candidate, a worker registration whose id
-// names no node, a forged report sequence in a running test, junk test nodes, a test straight into ZooKeeper that asks
-// for a million connections. Masters keep a leader and running, the
-// running test's result is still exact, the junk fails or is skipped.
+// names no node, a forged report sequence in a running test, junk test
+// nodes, a test straight into ZooKeeper that asks for a million
+// connections. Masters keep a leader and running, the running test's
+// result is still exact, the junk fails or is skipped.
 func TestForgedZooKeeperDataIsIgnored(t *testing.T) {
 	c := tc.New(t, tc.Options{Masters: 2, Workers: 2})
 	z := c.ZKClient()

@@ -279,10 +279,10 @@ func stopped(stop <-chan struct{}) bool {
 // that are due (all of them once the run is stopping), in one pass over
 // the connections. When batching, a wake-up that found the earliest
 // parked connection (due, unix ns, from the last pass) due, or due within
-// the lead (wakeLead), also wakes every one due within Window after now. It reports
-// whether any request is in flight or any connection will ask for one
-// later, and the earliest wake-up time of a parked connection (unix ns, 0
-// if none). Before the earliest deadline or wake-up it knows of (l.next)
+// the lead (wakeLead), also wakes every one due within Window after now.
+// It reports whether any request is in flight or any connection will ask
+// for one later, and the earliest wake-up time of a parked connection
+// (unix ns, 0 if none). Before the earliest deadline or wake-up it knows of (l.next)
 // it does not pass over the connections: none is due, and every
 // connection not retired has a request in flight or is parked (feed
 // leaves it so), so the loop is busy while any is live.

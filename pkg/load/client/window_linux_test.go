@@ -230,10 +230,11 @@ func (a *ahead) Done(int, Result, time.Time, time.Time) {}
 // kernel's timer slack and the wake-up's latency do not make the request
 // late. A connection alone, waking once per request, is asked for its
 // requests about wakeLead earlier than by the same loop without the lead,
-// some of them before they are due and never more than Window before. How late a wake-up is
-// depends on the machine and the hour (a virtual machine's host can add
-// hundreds of microseconds), so the test compares, round by round, with a
-// loop that has no lead, not with the due time alone.
+// some of them before they are due and never more than Window before.
+// How late a wake-up is depends on the machine and the hour (a virtual
+// machine's host can add hundreds of microseconds), so the test compares,
+// round by round, with a loop that has no lead, not with the due time
+// alone.
 func TestBatchedWakeUpsEndAheadOfTheDueTime(t *testing.T) {
 	const rounds, n = 6, 50
 	var with, without []time.Duration
