@@ -364,6 +364,9 @@ func TestForgedZooKeeperDataIsIgnored(t *testing.T) {
 	if code := tc.GetJSON(t, c.API()+"/workers", &ws); code != http.StatusOK || len(ws) != 2 {
 		t.Errorf("GET /workers = %d with %+v, want w1 and w2 only", code, ws)
 	}
+	if log := c.Masters[1].LogTail(100000); strings.Count(log, "ignoring a worker registration") != 1 || !strings.Contains(log, `holds '/'`) {
+		t.Errorf("the leader does not say once that it ignores the forged registration, and why")
+	}
 	var cl struct {
 		Leader *struct{ ID string } `json:"leader"`
 	}

@@ -79,8 +79,8 @@ func New(c *coord.Client, root string, cfg Config) *Orchestrator {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := proto.Paths{Root: root}
-	return &Orchestrator{cfg: cfg, c: c, p: p, view: &view.Reader{C: c, P: p}, log: cfg.Logger.With("role", "leader")}
+	p, log := proto.Paths{Root: root}, cfg.Logger.With("role", "leader")
+	return &Orchestrator{cfg: cfg, c: c, p: p, view: &view.Reader{C: c, P: p, Log: log}, log: log}
 }
 
 // Lead runs until ctx (the leadership context) ends: it watches the tests

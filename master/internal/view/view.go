@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path"
 	"sort"
 	"sync"
@@ -81,6 +82,9 @@ const maxNames = 10000
 type Reader struct {
 	C *coord.Client
 	P proto.Paths
+	// Log, if set, says once per node which registrations Workers
+	// ignores.
+	Log *slog.Logger
 
 	mu       sync.Mutex
 	finished map[string]ListItem // list items of terminal tests never change
@@ -89,6 +93,7 @@ type Reader struct {
 	// (lines.go), lineBytes the size of their nodes
 	lines     map[string]map[string]lineChunk
 	lineBytes int
+	ignored   map[string]bool // registration nodes Workers ignored and logged
 }
 
 // Worker is a live worker registration.
@@ -110,7 +115,12 @@ func (r *Reader) Workers(ctx context.Context) ([]Worker, error) {
 	byID := map[string]Worker{}
 	for _, c := range cands { // increasing sequence: later ones win
 		var wi proto.WorkerInfo
-		if json.Unmarshal(c.Data, &wi) != nil || proto.CheckWorkerID(wi.ID) != nil {
+		err := json.Unmarshal(c.Data, &wi)
+		if err == nil {
+			err = proto.CheckWorkerID(wi.ID)
+		}
+		if err != nil {
+			r.ignore(c.Node, err)
 			continue
 		}
 		byID[wi.ID] = Worker{WorkerInfo: wi, Node: path.Base(c.Node)}
@@ -122,6 +132,28 @@ func (r *Reader) Workers(ctx context.Context) ([]Worker, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
+
+// ignore logs, once per node, a registration Workers ignores.
+func (r *Reader) ignore(node string, why error) {
+	if r.Log == nil {
+		return
+	}
+	r.mu.Lock()
+	seen := r.ignored[node]
+	if !seen {
+		if r.ignored == nil || len(r.ignored) >= maxIgnored {
+			r.ignored = map[string]bool{} // bounded: a flood is logged again, not kept
+		}
+		r.ignored[node] = true
+	}
+	r.mu.Unlock()
+	if !seen {
+		r.Log.Warn("ignoring a worker registration", "node", node, "err", why)
+	}
+}
+
+// maxIgnored bounds the registrations a Reader remembers having logged.
+const maxIgnored = 1024
 
 // Master is one master candidate.
 type Master struct {
