@@ -208,13 +208,17 @@ func CheckWorkerID(id string) error {
 		return fmt.Errorf("worker id %q names no node", id)
 	}
 	for _, r := range id {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
-		default:
+		if !IDRune(r) && r != '.' {
 			return fmt.Errorf("worker id %q holds %q: a worker id is letters, digits, '.', '-' or '_'", id, r)
 		}
 	}
 	return nil
+}
+
+// IDRune reports whether r may be part of any id that names a node: an
+// ASCII letter or digit, '-' or '_' (a worker id may hold '.' too).
+func IDRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
 }
 
 // TestState is the leader-written state of a test.

@@ -35,9 +35,7 @@ func ValidID(id string) bool {
 		return false
 	}
 	for _, r := range id {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
-		default:
+		if !proto.IDRune(r) {
 			return false
 		}
 	}
