@@ -37,7 +37,7 @@ export interface Summary {
   target_rate?: number; rate_missed?: boolean; max_start_skew_ms?: number;
   workers?: WorkerSummary[] | null;
   distribution?: { percentile: number; ms: number }[] | null;
-  histogram?: string; lost_workers?: string[] | null;
+  histogram?: string; lost_workers?: string[] | null; lost_count?: number;
   verdict?: "passed" | "failed"; thresholds?: ThresholdResult[] | null; names?: NameSummary[] | null;
   iterations?: Iterations | null;
 }

@@ -223,14 +223,20 @@ func IDRune(r rune) bool {
 
 // TestState is the leader-written state of a test.
 type TestState struct {
-	Phase     string   `json:"phase"`
-	Reason    string   `json:"reason,omitempty"`
-	CreatedAt int64    `json:"created_at"`           // unix ns
-	PlannedAt int64    `json:"planned_at,omitempty"` // unix ns
-	StartAt   int64    `json:"start_at,omitempty"`   // unix ns
-	EndedAt   int64    `json:"ended_at,omitempty"`   // unix ns
-	Workers   []string `json:"workers,omitempty"`    // chosen workers
+	Phase     string `json:"phase"`
+	Reason    string `json:"reason,omitempty"`
+	CreatedAt int64  `json:"created_at"`           // unix ns
+	PlannedAt int64  `json:"planned_at,omitempty"` // unix ns
+	StartAt   int64  `json:"start_at,omitempty"`   // unix ns
+	EndedAt   int64  `json:"ended_at,omitempty"`   // unix ns
+	// Chosen is how many workers were chosen; their ids are the names of
+	// the test's plan nodes (plan/<worker>), not listed here, so that the
+	// state stays small whatever the fleet.
+	Chosen int `json:"chosen,omitempty"`
+	// Lost names the lost workers, sorted (at most report.MaxLostListed
+	// of them), and LostCount says how many there are.
 	Lost      []string `json:"lost,omitempty"`
+	LostCount int      `json:"lost_count,omitempty"`
 	// Gaps lists timeline seconds that no leader merged (leadership moved).
 	Gaps []int64 `json:"gaps,omitempty"`
 	// Leader is the master id that wrote this state.

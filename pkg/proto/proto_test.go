@@ -18,7 +18,7 @@ func TestPhaseOfReadsWhatTheStateSays(t *testing.T) {
 		want string
 		bad  bool
 	}{
-		{data: Marshal(TestState{Phase: PhasePreparing, Workers: workers}), want: PhasePreparing},
+		{data: Marshal(TestState{Phase: PhasePreparing, Lost: workers}), want: PhasePreparing},
 		{data: Marshal(TestState{Phase: PhaseCompleted, Reason: "done"}), want: PhaseCompleted},
 		{data: []byte(`{"reason":"x","phase":"running"}`), want: PhaseRunning},
 		{data: []byte(`{ "phase": "failed" }`), want: PhaseFailed},

@@ -278,7 +278,10 @@ type Summary struct {
 	Histogram string `json:"histogram,omitempty"`
 	// LostRequests counts requests a lost worker made after its last report.
 	// They are unknown, so they are not in Requests; set only if estimated.
+	// LostWorkers names the lost workers, sorted: the first MaxLostListed
+	// of them, and LostCount says how many there were.
 	LostWorkers []string `json:"lost_workers,omitempty"`
+	LostCount   int      `json:"lost_count,omitempty"`
 	// Verdict is passed or failed when the spec has thresholds; each
 	// threshold's outcome is in Thresholds.
 	Verdict    string            `json:"verdict,omitempty"`
@@ -315,4 +318,18 @@ func Summarize(h *hist.Histogram, c Counters, durationS float64) Summary {
 // SortWorkers orders worker lines by id.
 func (s *Summary) SortWorkers() {
 	sort.Slice(s.Workers, func(i, j int) bool { return s.Workers[i].ID < s.Workers[j].ID })
+}
+
+// MaxLostListed is how many lost workers a summary or a test's state
+// names: a fleet can lose thousands, and neither node may grow with it
+// (every worker's line says whether it was lost).
+const MaxLostListed = 100
+
+// ListLost is the first MaxLostListed of the sorted ids, and how many
+// there are.
+func ListLost(ids []string) ([]string, int) {
+	if len(ids) > MaxLostListed {
+		return ids[:MaxLostListed:MaxLostListed], len(ids)
+	}
+	return ids, len(ids)
 }

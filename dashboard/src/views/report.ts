@@ -37,7 +37,10 @@ export function summaryTable(s: Summary): HTMLElement {
     row("Max start skew", "max_start_skew_ms", fmt.ms(s.max_start_skew_ms), s.max_start_skew_ms),
   );
   if (s.lost_workers?.length) {
-    rows.push(h("tr", null, h("th", null, "Lost workers"), h("td", null, s.lost_workers.join(", "))));
+    // a summary names at most 100 of them; lost_count says how many
+    const more = (s.lost_count ?? 0) - s.lost_workers.length;
+    const names = s.lost_workers.join(", ") + (more > 0 ? ` and ${more} more` : "");
+    rows.push(h("tr", null, h("th", null, "Lost workers"), h("td", null, names)));
   }
   return h("table", { class: "kv", "data-test": "summary-table" }, h("tbody", null, rows));
 }

@@ -19,7 +19,7 @@ import (
 // latest (or final) report into a summary. lost names workers whose last
 // report is all that is known of them. The duration runs from start_at to
 // the end of the latest interval reported.
-func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report, lost map[string]bool) (report.Summary, error) {
+func Summarize(s *spec.Spec, st *proto.TestState, workers []string, reps map[string]*report.Report, lost map[string]bool) (report.Summary, error) {
 	merged := hist.New()
 	service := hist.New()
 	var totals report.Counters
@@ -59,7 +59,7 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 	if sum.Iterations, err = iterations(reps, true); err != nil {
 		return report.Summary{}, err
 	}
-	sum.Workers = Lines(st.Workers, reps, lost, nil)
+	sum.Workers = Lines(workers, reps, lost, nil)
 	for i := range sum.Workers {
 		if v, ok := p99[sum.Workers[i].ID]; ok {
 			sum.Workers[i].P99Ms = v // exact from the histogram, whatever the report says
@@ -70,10 +70,12 @@ func Summarize(s *spec.Spec, st *proto.TestState, reps map[string]*report.Report
 		l := service.Summary()
 		sum.ServiceMs = &l
 	}
+	var all []string
 	for id := range lost {
-		sum.LostWorkers = append(sum.LostWorkers, id)
+		all = append(all, id)
 	}
-	sort.Strings(sum.LostWorkers)
+	sort.Strings(all)
+	sum.LostWorkers, sum.LostCount = report.ListLost(all)
 	return sum, nil
 }
 
@@ -112,7 +114,7 @@ func summary(s *spec.Spec, st *proto.TestState, h *hist.Histogram, totals report
 	}
 	dur := max(0, float64(end.UnixNano()-start)/1e9)
 	sum := report.Summarize(h, totals, dur)
-	if rate := TargetRate(s, len(st.Workers)); rate > 0 {
+	if rate := TargetRate(s, st.Chosen); rate > 0 {
 		sum.TargetRate = rate
 		sum.RateMissed = totals.Requests > 0 && float64(totals.Late) > 0.05*float64(totals.Requests)
 	}

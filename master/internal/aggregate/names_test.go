@@ -48,7 +48,7 @@ func TestNamesMergeExactly(t *testing.T) {
 		r.Cumulative, _ = all.Encode()
 		reps[w] = r
 	}
-	sum, err := Summarize(&s, &proto.TestState{StartAt: t0.UnixNano(), Workers: []string{"w1", "w2", "w3"}}, reps, nil)
+	sum, err := Summarize(&s, &proto.TestState{StartAt: t0.UnixNano(), Chosen: 3}, []string{"w1", "w2", "w3"}, reps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +79,9 @@ func TestNamesMergeExactly(t *testing.T) {
 // name's part.
 func TestOneNameIsTheWholeReport(t *testing.T) {
 	s := spec.Spec{Request: spec.Request{Name: "GET /ping", URL: "http://x/ping"}}
-	st := &proto.TestState{StartAt: t0.UnixNano(), Workers: []string{"w1", "w2"}}
+	st, workers := &proto.TestState{StartAt: t0.UnixNano(), Chosen: 2}, []string{"w1", "w2"}
 	short, long := map[string]*report.Report{}, map[string]*report.Report{}
-	trShort, trLong := NewTracker(t0, st.Workers, 0, time.Second), NewTracker(t0, st.Workers, 0, time.Second)
+	trShort, trLong := NewTracker(t0, workers, 0, time.Second), NewTracker(t0, workers, 0, time.Second)
 	seconds := map[*Tracker]*NameSecond{}
 	for _, tr := range []*Tracker{trShort, trLong} {
 		tr.KeepNames()
@@ -89,7 +89,7 @@ func TestOneNameIsTheWholeReport(t *testing.T) {
 			seconds[tr] = names["GET /ping"]
 		}
 	}
-	for i, w := range st.Workers {
+	for i, w := range workers {
 		r := rep(w, 0, int64(10*(i+1)), int64(1000*(i+1)), true)
 		r.Totals, r.Cumulative = r.Interval, r.IntervalHist
 		r.Totals.Status = map[string]int64{"200": r.Totals.Requests}
@@ -100,11 +100,11 @@ func TestOneNameIsTheWholeReport(t *testing.T) {
 		trShort.Observe(r)
 		trLong.Observe(&copied)
 	}
-	a, err := Summarize(&s, st, short, nil)
+	a, err := Summarize(&s, st, workers, short, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Summarize(&s, st, long, nil)
+	b, err := Summarize(&s, st, workers, long, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,10 +30,11 @@ type Bounds struct {
 	MaxSeq int64
 }
 
-// NewBounds derives the bounds of test id from its state and spec.
-func NewBounds(id string, st *proto.TestState, s *spec.Spec) Bounds {
-	b := Bounds{Test: id, Workers: map[string]bool{}, StartAt: st.StartAt}
-	for _, w := range st.Workers {
+// NewBounds derives the bounds of test id from its state, its chosen
+// workers and its spec.
+func NewBounds(id string, st *proto.TestState, workers []string, s *spec.Spec) Bounds {
+	b := Bounds{Test: id, Workers: make(map[string]bool, len(workers)), StartAt: st.StartAt}
+	for _, w := range workers {
 		b.Workers[w] = true
 	}
 	// the worker's own deadline is RunBound + timeout + 5 s; one more

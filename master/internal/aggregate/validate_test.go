@@ -13,8 +13,8 @@ import (
 
 func TestBoundsRefuseReportsThePlanCannotProduce(t *testing.T) {
 	sp := spec.Spec{Request: spec.Request{Timeout: spec.D(2 * time.Second)}, Load: spec.Load{Duration: spec.D(10 * time.Second)}}
-	st := &proto.TestState{StartAt: t0.UnixNano(), Workers: []string{"w1", "w2"}}
-	b := NewBounds("t", st, &sp)
+	st := &proto.TestState{StartAt: t0.UnixNano(), Chosen: 2}
+	b := NewBounds("t", st, []string{"w1", "w2"}, &sp)
 	const wide = "HISTFAAAACR42pJpmSzMwMDAzAABrFCa0QHKsP8AoY8zMgECAAD//0lEA4k=" // 1..2^62 at 5 digits, one value
 	good := func() *report.Report { r := rep("w1", 3, 10, 100, false); r.Test = "t"; return r }
 	tests := []struct {

@@ -121,7 +121,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request, ask plan.Ask) {
 	}
 	at := plan.EffectiveSecond(time.Since(time.Unix(0, st.StartAt)), node.Changes)
 	lim := s.limits()
-	if errs, conflict := ask.Check(sp, node.Changes, at, &lim, len(st.Workers)); len(errs) > 0 {
+	if errs, conflict := ask.Check(sp, node.Changes, at, &lim, st.Chosen); len(errs) > 0 {
 		writeFieldErrors(w, errs)
 		return
 	} else if conflict != "" {

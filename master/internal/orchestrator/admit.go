@@ -129,7 +129,14 @@ func (a *admitter) read(ctx context.Context) ([]waitingTest, map[string]bool, <-
 		case proto.Terminal(st.Phase):
 			a.finished[id] = true
 		case st.Phase == proto.PhasePreparing || st.Phase == proto.PhaseRunning:
-			for _, wk := range st.Workers {
+			chosen, err := a.o.view.Chosen(ctx, id, st)
+			if errors.Is(err, view.ErrInvalid) {
+				continue // its driver fails it
+			}
+			if err != nil {
+				return nil, nil, w, err
+			}
+			for _, wk := range chosen {
 				busy[wk] = true
 			}
 		default:

@@ -72,7 +72,7 @@ func (m *monitorRun) follow() {
 		eff := *m.s
 		base := l.Rate
 		if l.RatePerWorker > 0 {
-			base = l.RatePerWorker * float64(len(m.st.Workers))
+			base = l.RatePerWorker * float64(len(m.workers))
 		}
 		eff.Load.Rate, eff.Load.RatePerWorker = m.ch.course.MeanRate(base), 0
 		m.sumSpec = &eff
@@ -147,7 +147,7 @@ func (m *monitorRun) decide(ctx context.Context, ask plan.Ask, now time.Time) (*
 	}
 	changes := m.ch.node.Changes
 	at := plan.EffectiveSecond(now.Sub(time.Unix(0, m.st.StartAt)), changes)
-	errs, conflict := ask.Check(m.s, changes, at, m.o.cfg.Limits, len(m.st.Workers))
+	errs, conflict := ask.Check(m.s, changes, at, m.o.cfg.Limits, len(m.workers))
 	switch {
 	case len(errs) > 0:
 		return nil, errs.Error()
@@ -202,7 +202,7 @@ func (m *monitorRun) rebalance(ctx context.Context, lost []string, now time.Time
 		return nil
 	}
 	var drop []int
-	for i, w := range m.st.Workers {
+	for i, w := range m.workers {
 		for _, l := range lost {
 			if w == l {
 				drop = append(drop, i)

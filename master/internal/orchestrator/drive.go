@@ -78,10 +78,15 @@ func (o *Orchestrator) step(ctx context.Context, l *coord.Leader, id string, s *
 	switch st.Phase {
 	case proto.PhasePending, proto.PhaseQueued:
 		return o.awaitAdmission(ctx, id, ver) // the queue plans it (admit.go)
-	case proto.PhasePreparing:
-		return o.awaitReady(ctx, l, id, st, ver)
-	case proto.PhaseRunning:
-		return o.monitor(ctx, l, id, s, st)
+	case proto.PhasePreparing, proto.PhaseRunning:
+		workers, err := o.view.Chosen(ctx, id, st)
+		if err != nil {
+			return err
+		}
+		if st.Phase == proto.PhasePreparing {
+			return o.awaitReady(ctx, l, id, st, ver, workers)
+		}
+		return o.monitor(ctx, l, id, s, st, workers)
 	}
 	return nil
 }
@@ -158,43 +163,15 @@ func (o *Orchestrator) fail(ctx context.Context, l *coord.Leader, id string, st 
 // every plan, then phase preparing, in fenced transactions.
 func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState, ver int32, chosen []string) error {
 	n := len(chosen)
-	if err := stateFits(*st, chosen); err != nil {
-		return o.fail(ctx, l, id, st, ver, err.Error())
-	}
 	if err := o.writePlans(ctx, l, id, chosen, plan.Split(s, n)); err != nil {
 		return err
 	}
-	st.Phase, st.Workers, st.PlannedAt = proto.PhasePreparing, chosen, time.Now().UnixNano()
+	st.Phase, st.Chosen, st.PlannedAt = proto.PhasePreparing, n, time.Now().UnixNano()
 	if err := o.setState(ctx, l, id, st, ver); err != nil {
 		return err
 	}
 	o.log.Info("planned", "test", id, "workers", len(chosen))
 	return nil
-}
-
-// stateFits returns why a test's state listing the chosen workers would be
-// larger than a node may be (proto.MaxNodeBytes), or nil. The state lists
-// every chosen worker's id, so it is the one node that grows with the
-// fleet: about 4,000 workers of 64-byte ids, or 20,000 of 10-byte ones,
-// fill it. Such a test fails before any plan is written, saying how many
-// workers to ask for, instead of waiting for a write that can never land.
-func stateFits(st proto.TestState, chosen []string) error {
-	st.Phase, st.Workers, st.PlannedAt = proto.PhasePreparing, chosen, time.Now().UnixNano()
-	size := len(proto.Marshal(st))
-	if size <= proto.MaxNodeBytes {
-		return nil
-	}
-	fit := len(chosen) * (proto.MaxNodeBytes - (size - idBytes(chosen))) / idBytes(chosen)
-	return fmt.Errorf("the ids of the %d chosen workers make the test's state %d bytes, over the limit of %d for a node: ask for at most %d workers (spec field workers)", len(chosen), size, proto.MaxNodeBytes, fit)
-}
-
-// idBytes is what ids take in a JSON list of them.
-func idBytes(ids []string) int {
-	n := 0
-	for _, id := range ids {
-		n += len(id) + 3 // quotes and comma
-	}
-	return n
 }
 
 // writePlans writes one plan per chosen worker in fenced batches under
@@ -217,10 +194,24 @@ func (o *Orchestrator) writePlans(ctx context.Context, l *coord.Leader, id strin
 	return o.multiBatched(ctx, l, ops)
 }
 
+// maxNamed is how many workers a reason names: a reason is part of the
+// state, which must not grow with the fleet.
+const maxNamed = 10
+
+// nameSome names the first maxNamed of ids, of n in all, and how many
+// more there are.
+func nameSome(ids []string, n int) string {
+	ids = ids[:min(len(ids), maxNamed)]
+	if n <= len(ids) {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids, ", "), n-len(ids))
+}
+
 // awaitReady waits for every chosen worker's ready vote, then opens the
 // start barrier; a refusal or the timeout fails the test and no worker
 // starts.
-func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id string, st *proto.TestState, ver int32) error {
+func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id string, st *proto.TestState, ver int32, workers []string) error {
 	deadline := time.Unix(0, st.PlannedAt).Add(o.cfg.ReadyTimeout)
 	checked := map[string]bool{} // votes read once: a vote's data never changes
 	for ctx.Err() == nil {
@@ -240,7 +231,7 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 			have[v] = checked[v]
 		}
 		var missing []string
-		for _, wk := range st.Workers {
+		for _, wk := range workers {
 			if !have[wk] {
 				missing = append(missing, wk)
 			}
@@ -256,7 +247,7 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 			return err
 		}
 		if time.Now().After(deadline) {
-			return o.fail(ctx, l, id, st, ver, fmt.Sprintf("workers not ready within %v: %s", o.cfg.ReadyTimeout, strings.Join(missing, ", ")))
+			return o.fail(ctx, l, id, st, ver, fmt.Sprintf("workers not ready within %v: %s", o.cfg.ReadyTimeout, nameSome(missing, len(missing))))
 		}
 		if w == nil { // no ready dir yet
 			sleep(ctx, 200*time.Millisecond)

@@ -43,7 +43,7 @@ func TestFindLostListsInsteadOfReadingEachWorker(t *testing.T) {
 		}
 	}
 	leader := tw.client()
-	m := &monitorRun{o: New(leader, tw.p.Root, testConfig("m1")), id: id, st: &proto.TestState{Workers: workers},
+	m := &monitorRun{o: New(leader, tw.p.Root, testConfig("m1")), id: id, st: &proto.TestState{Chosen: len(workers)}, workers: workers,
 		tr: aggregate.NewTracker(time.Now(), workers, 0, time.Second), lost: map[string]bool{}}
 	tw.srv.Record()
 	got, err := m.findLost(ctx)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/stampede-load/stampede/master/internal/aggregate"
@@ -38,6 +37,8 @@ type monitorRun struct {
 	s   *spec.Spec
 	st  *proto.TestState
 	log *slog.Logger
+	// workers are the chosen workers (their plan nodes), sorted
+	workers []string
 
 	tl    *timeline
 	tr    *aggregate.Tracker
@@ -72,10 +73,10 @@ type monitorRun struct {
 // monitor merges a running test's reports into the persisted timeline and
 // the live node, tracks lost workers and writes the result when every
 // worker has finished (or is given up on).
-func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState) error {
+func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState, workers []string) error {
 	ctx, cancel := context.WithCancel(ctx) // ends the collector's watches
 	defer cancel()
-	m, err := o.startMonitor(ctx, l, id, s, st)
+	m, err := o.startMonitor(ctx, l, id, s, st, workers)
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func (o *Orchestrator) monitor(ctx context.Context, l *coord.Leader, id string, 
 		if err := m.checkLiveness(ctx, now); err != nil {
 			return err
 		}
-		if now.Sub(m.lastLines) >= linesEvery(len(st.Workers)) {
+		if now.Sub(m.lastLines) >= linesEvery(len(m.workers)) {
 			if err := m.lines.write(ctx, m.l, m.currentLines()); err != nil {
 				return err
 			}
@@ -130,8 +131,8 @@ const mergeBatch = 20 * time.Millisecond
 
 // startMonitor restores what a previous leader persisted, starts following
 // the workers' reports and waits until each has been read once.
-func (o *Orchestrator) startMonitor(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState) (*monitorRun, error) {
-	m := &monitorRun{o: o, l: l, id: id, s: s, st: st, log: o.log.With("test", id), lost: map[string]bool{}}
+func (o *Orchestrator) startMonitor(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState, workers []string) (*monitorRun, error) {
+	m := &monitorRun{o: o, l: l, id: id, s: s, st: st, workers: workers, log: o.log.With("test", id), lost: map[string]bool{}}
 	var err error
 	if m.tl, err = o.restoreTimeline(ctx, id); err != nil {
 		return nil, err
@@ -143,8 +144,8 @@ func (o *Orchestrator) startMonitor(ctx context.Context, l *coord.Leader, id str
 		return nil, err
 	}
 	startAt := time.Unix(0, st.StartAt)
-	m.tr = aggregate.NewTracker(startAt, st.Workers, m.tl.next(), o.cfg.PointGrace)
-	m.bounds, m.untrusted = aggregate.NewBounds(id, st, s), map[string]string{}
+	m.tr = aggregate.NewTracker(startAt, workers, m.tl.next(), o.cfg.PointGrace)
+	m.bounds, m.untrusted = aggregate.NewBounds(id, st, workers, s), map[string]string{}
 	m.tr.Limit(m.bounds.MaxSeq)
 	if m.tl.next() > 0 {
 		m.log.Info("resuming a running test", "timeline_from", m.tl.next())
@@ -161,7 +162,7 @@ func (o *Orchestrator) startMonitor(ctx context.Context, l *coord.Leader, id str
 	if m.ans, err = o.newAnswers(ctx, id, s, st, m.tr); err != nil {
 		return nil, err
 	}
-	m.col = o.collect(ctx, id, st.Workers)
+	m.col = o.collect(ctx, id, workers)
 	m.col.awaitPrimed(ctx, 10*time.Second)
 	return m, nil
 }
@@ -265,10 +266,10 @@ func (m *monitorRun) noteLate(pts []report.Point, now time.Time) {
 // live is the live node's payload.
 func (m *monitorRun) live(now time.Time) proto.Live {
 	sum := aggregate.Running(m.sumSpec, m.st, m.tr)
-	sum.LostWorkers = sortedSet(m.lost)
+	sum.LostWorkers, sum.LostCount = report.ListLost(sortedSet(m.lost))
 	// the per-name lines merge every worker's cumulative histogram of each
 	// name: with a large fleet they are refreshed less often than the rest
-	if m.names == nil || now.Sub(m.namesAt) >= linesEvery(len(m.st.Workers)) {
+	if m.names == nil || now.Sub(m.namesAt) >= linesEvery(len(m.workers)) {
 		m.ans.decorate(&sum, m.tr.Latest())
 		m.names, m.namesAt = sum.Names, now
 	}
@@ -279,11 +280,11 @@ func (m *monitorRun) live(now time.Time) proto.Live {
 // currentLines is every chosen worker's line as the leader knows it; every
 // chosen worker voted ready before the test started.
 func (m *monitorRun) currentLines() []report.WorkerSummary {
-	ready := make(map[string]bool, len(m.st.Workers))
-	for _, w := range m.st.Workers {
+	ready := make(map[string]bool, len(m.workers))
+	for _, w := range m.workers {
 		ready[w] = true
 	}
-	return aggregate.Lines(m.st.Workers, m.tr.Latest(), m.lost, ready)
+	return aggregate.Lines(m.workers, m.tr.Latest(), m.lost, ready)
 }
 
 // checkLiveness, once per second, marks chosen workers whose ready vote is
@@ -334,7 +335,7 @@ func (m *monitorRun) findLost(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	for _, w := range m.st.Workers {
+	for _, w := range m.workers {
 		if !alive[w] && !m.tr.Finished(w) && !m.lost[w] {
 			out = append(out, w)
 		}
@@ -405,25 +406,26 @@ func (m *monitorRun) finalize(ctx context.Context) error {
 	}
 	var lostNames []string
 	lostAll := map[string]bool{}
-	for _, w := range st.Workers {
+	for _, w := range m.workers {
 		if m.lost[w] || reps[w] == nil {
 			lostNames = append(lostNames, w)
 			lostAll[w] = true
 		}
 	}
-	sum, err := aggregate.Summarize(m.sumSpec, st, reps, m.lost)
+	sum, err := aggregate.Summarize(m.sumSpec, st, m.workers, reps, m.lost)
 	if err != nil {
 		return err
 	}
-	if err := m.lines.write(ctx, m.l, aggregate.Lines(st.Workers, reps, lostAll, nil)); err != nil {
+	if err := m.lines.write(ctx, m.l, aggregate.Lines(m.workers, reps, lostAll, nil)); err != nil {
 		return err
 	}
 	sum.Workers = nil // beside the result, in the lines chunks
-	sum.LostWorkers = lostNames
+	sum.LostWorkers, sum.LostCount = report.ListLost(lostNames)
 	if err := m.ans.final(ctx, m.l, &sum); err != nil {
 		return err
 	}
-	st.Phase, st.EndedAt, st.Lost = proto.PhaseCompleted, time.Now().UnixNano(), lostNames
+	st.Phase, st.EndedAt = proto.PhaseCompleted, time.Now().UnixNano()
+	st.Lost, st.LostCount = report.ListLost(lostNames)
 	if err := o.endPhase(ctx, id, st); err != nil {
 		return err
 	}
@@ -448,7 +450,7 @@ func (o *Orchestrator) endPhase(ctx context.Context, id string, st *proto.TestSt
 		return err
 	}
 	if len(st.Lost) > 0 && st.Phase == proto.PhaseCompleted {
-		st.Reason = "lost workers: " + strings.Join(st.Lost, ", ")
+		st.Reason = "lost workers: " + nameSome(st.Lost, st.LostCount)
 	}
 	return nil
 }
@@ -470,7 +472,7 @@ func (o *Orchestrator) recordLost(ctx context.Context, l *coord.Leader, id strin
 	if err != nil {
 		return err
 	}
-	st.Lost = sortedSet(lost)
+	st.Lost, st.LostCount = report.ListLost(sortedSet(lost))
 	return o.setState(ctx, l, id, st, ver)
 }
 

@@ -37,11 +37,15 @@ func storeTest(t *testing.T, c *coord.Client, p proto.Paths, lines []report.Work
 	for i, l := range lines {
 		workers[i] = l.ID
 	}
-	st := proto.TestState{Phase: proto.PhaseRunning, CreatedAt: time.Now().UnixNano(), StartAt: time.Now().UnixNano(), Workers: workers}
+	st := proto.TestState{Phase: proto.PhaseRunning, CreatedAt: time.Now().UnixNano(), StartAt: time.Now().UnixNano(), PlannedAt: time.Now().UnixNano(), Chosen: len(workers)}
 	ops := []coord.Op{
 		coord.CreateOp{Path: p.Test(id), Data: sp.Encode()},
 		coord.CreateOp{Path: p.State(id), Data: proto.Marshal(st)},
 		coord.CreateOp{Path: p.LinesDir(id)},
+		coord.CreateOp{Path: p.Plans(id)},
+	}
+	for _, w := range workers { // the chosen workers are the plans' names
+		ops = append(ops, coord.CreateOp{Path: p.Plan(id, w)})
 	}
 	var chunks []string
 	for i, ch := range proto.Chunk(lines, proto.ChunkBytes) {

@@ -129,12 +129,16 @@ func (r *Reader) TestLive(ctx context.Context, id string) (*Test, *proto.Live, e
 // else "ready" or "planned" (from one listing of the ready votes), and
 // "lost" for the workers the state says are lost.
 func (r *Reader) workerLines(ctx context.Context, id string, st *proto.TestState, stored []report.WorkerSummary) ([]report.WorkerSummary, error) {
+	chosen, err := r.Chosen(ctx, id, st)
+	if err != nil {
+		return nil, err
+	}
 	byID := make(map[string]report.WorkerSummary, len(stored))
 	for _, l := range stored {
 		byID[l.ID] = l
 	}
 	var ready map[string]bool
-	if len(stored) < len(st.Workers) && !proto.Terminal(st.Phase) {
+	if len(stored) < len(chosen) && !proto.Terminal(st.Phase) {
 		votes, err := r.C.Children(ctx, r.P.ReadyDir(id))
 		if err != nil && !errors.Is(err, coord.ErrNoNode) {
 			return nil, err
@@ -148,8 +152,8 @@ func (r *Reader) workerLines(ctx context.Context, id string, st *proto.TestState
 	for _, w := range st.Lost {
 		lost[w] = true
 	}
-	out := make([]report.WorkerSummary, 0, len(st.Workers))
-	for _, w := range st.Workers {
+	out := make([]report.WorkerSummary, 0, len(chosen))
+	for _, w := range chosen {
 		l, ok := byID[w]
 		if !ok {
 			l = report.WorkerSummary{ID: w, State: "planned"}

@@ -48,6 +48,7 @@ func (r *Reader) Forget(id string) {
 	delete(r.finished, id)
 	delete(r.names, id)
 	r.forgetLines(id)
+	r.forgetChosen(id)
 	r.mu.Unlock()
 }
 
@@ -92,6 +93,10 @@ type Reader struct {
 	lines     map[string]map[string]lineChunk
 	lineBytes int
 	ignored   map[string]bool // registration nodes Workers ignored and logged
+	// chosen are the tests' chosen workers (chosen.go), chosenIDs how many
+	// ids they hold
+	chosen    map[string]chosenList
+	chosenIDs int
 }
 
 // Worker is a live worker registration.

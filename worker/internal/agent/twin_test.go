@@ -103,7 +103,7 @@ func (l *leader) plan(specJSON string, workers ...string) string {
 	for i, share := range plan.Split(&sp, len(workers)) {
 		ops = append(ops, coord.CreateOp{Path: l.p.Plan(id, workers[i]), Data: proto.Marshal(proto.PlanNode{Test: id, Worker: workers[i], Share: share})})
 	}
-	st.Phase, st.PlannedAt, st.Workers = proto.PhasePreparing, time.Now().UnixNano(), workers
+	st.Phase, st.PlannedAt, st.Chosen = proto.PhasePreparing, time.Now().UnixNano(), len(workers)
 	ops = append(ops, coord.SetOp{Path: l.p.State(id), Data: proto.Marshal(st), Version: 0})
 	l.must(l.c.Multi(ctx, ops...))
 	return id
@@ -131,7 +131,7 @@ func (l *leader) vote(id, worker string) proto.Ready {
 func (l *leader) open(id string, workers []string, delay time.Duration) time.Time {
 	l.t.Helper()
 	at := time.Now().Add(delay)
-	st := proto.TestState{Phase: proto.PhaseRunning, StartAt: at.UnixNano(), Workers: workers}
+	st := proto.TestState{Phase: proto.PhaseRunning, StartAt: at.UnixNano(), Chosen: len(workers)}
 	l.must(l.c.Multi(context.Background(),
 		coord.SetOp{Path: l.p.State(id), Data: proto.Marshal(st), Version: -1},
 		coord.CreateOp{Path: l.p.Start(id), Data: proto.Marshal(proto.Start{StartAt: at.UnixNano()})}))
