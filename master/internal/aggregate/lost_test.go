@@ -1,36 +1,29 @@
 package aggregate
 
 import (
-	"fmt"
 	"testing"
-
-	"github.com/stampede-load/stampede/pkg/proto"
-	"github.com/stampede-load/stampede/pkg/report"
-	"github.com/stampede-load/stampede/pkg/spec"
+	"time"
 )
 
-// A fleet that loses thousands of workers gets a result that names the
-// first hundred and counts them all: the result node does not grow with
-// the fleet.
-func TestAResultNamesAHundredLostWorkersAndCountsThemAll(t *testing.T) {
-	const n = 3000
-	workers := make([]string, n)
-	reps, lost := map[string]*report.Report{}, map[string]bool{}
-	for i := range workers {
-		workers[i] = fmt.Sprintf("worker-with-a-rather-long-pod-name-%06d", i)
-		r := rep(workers[i], 0, 10, 1000, false)
-		r.Totals, r.Cumulative = r.Interval, r.IntervalHist
-		reps[workers[i]], lost[workers[i]] = r, true
+// A lost worker is no longer waited for, but a second it did not report is
+// still marked a gap: a partitioned worker may have run it and publish it
+// when it reconnects, so the second is never passed off as whole.
+func TestLostWorkersMissingSecondsAreGaps(t *testing.T) {
+	tr := NewTracker(t0, []string{"a", "b"}, 0, 2*time.Second)
+	b0 := rep("b", 0, 5, 500, false)
+	a0 := rep("a", 0, 10, 500, false)
+	tr.Observe(a0)
+	tr.Observe(b0)
+	tr.MarkLost("b")
+	tr.Observe(rep("a", 1, 20, 500, true, iv(a0)))
+	pts := tr.Emit(t0.Add(2100 * time.Millisecond)) // before the grace: b is not waited for
+	if len(pts) != 2 {
+		t.Fatalf("emitted %d points, want seconds 0 and 1 at once: %+v", len(pts), pts)
 	}
-	s := spec.Spec{Request: spec.Request{URL: "http://x/"}}
-	sum, err := Summarize(&s, &proto.TestState{StartAt: t0.UnixNano(), Chosen: n}, workers, reps, lost)
-	if err != nil {
-		t.Fatal(err)
+	if pts[0].Gap || pts[0].Requests != 15 {
+		t.Errorf("second 0 = %+v, want both workers' 15 requests and no gap", pts[0])
 	}
-	if len(sum.LostWorkers) != report.MaxLostListed || sum.LostCount != n || sum.LostWorkers[0] != workers[0] || sum.LostWorkers[99] != workers[99] {
-		t.Fatalf("lost workers: %d named (first %q), count %d; want the first %d of %d", len(sum.LostWorkers), sum.LostWorkers[0], sum.LostCount, report.MaxLostListed, n)
-	}
-	if sum.Requests != 10*n {
-		t.Errorf("requests %d, want %d: every lost worker's last report counts", sum.Requests, 10*n)
+	if !pts[1].Gap || pts[1].Requests != 20 {
+		t.Errorf("second 1 = %+v, want a's 20 requests marked as a gap (lost b did not report it)", pts[1])
 	}
 }
