@@ -210,14 +210,21 @@ func (c *Client) Exists(ctx context.Context, p string) (bool, Stat, error) {
 // ExistsW reports whether a node exists and watches for its creation,
 // change or deletion.
 func (c *Client) ExistsW(ctx context.Context, p string) (bool, <-chan WatchEvent, error) {
+	ok, _, ch, err := c.ExistsWStat(ctx, p)
+	return ok, ch, err
+}
+
+// ExistsWStat is ExistsW with the node's stat (zero if it does not exist),
+// in the one request.
+func (c *Client) ExistsWStat(ctx context.Context, p string) (bool, Stat, <-chan WatchEvent, error) {
 	r, err := call(ctx, c, func() (nodeResult, error) {
 		ok, s, ch, err := c.conn.ExistsW(p)
 		return nodeResult{ok: ok, stat: s, ch: ch}, err
 	})
 	if err != nil {
-		return false, nil, err
+		return false, Stat{}, nil, err
 	}
-	return r.ok, r.ch, nil
+	return r.ok, r.stat, r.ch, nil
 }
 
 // Mode is how a node is created.

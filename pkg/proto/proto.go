@@ -74,6 +74,14 @@ func (p Paths) Plans(id string) string { return p.j("tests", id, "plan") }
 // Plan is one worker's plan.
 func (p Paths) Plan(id, worker string) string { return p.j("tests", id, "plan", worker) }
 
+// RefusedDir is the directory of refusals: a worker that cannot run its
+// plan says why in refused/<worker> (a Ready with the error) instead of
+// voting in ready/, so that a vote is a name, which the leader never reads.
+func (p Paths) RefusedDir(id string) string { return p.j("tests", id, "refused") }
+
+// Refused is a worker's refusal of its plan.
+func (p Paths) Refused(id, worker string) string { return p.j("tests", id, "refused", worker) }
+
 // ReadyDir is the directory of ready votes.
 func (p Paths) ReadyDir(id string) string { return p.j("tests", id, "ready") }
 

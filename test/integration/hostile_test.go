@@ -423,3 +423,19 @@ func TestWorkerRefusesAnIDThatNamesNoNode(t *testing.T) {
 		}
 	}
 }
+
+// TestAWorkerThatRefusesItsPlanFailsTheTest: a real worker whose own limit
+// is below its share of the load refuses its plan (refused/<worker>, not a
+// vote in ready/), and the test fails before the barrier, naming the
+// worker and quoting its reason; the target sees nothing.
+func TestAWorkerThatRefusesItsPlanFailsTheTest(t *testing.T) {
+	c := tc.New(t, tc.Options{Masters: 1, Workers: 2, WorkerArgs: []string{"--max-rate-per-worker", "40"}})
+	id := c.Submit(spec("constant-rate", map[string]any{"rate": 100, "duration": "3s"}, c.TargetURL("/ping")))
+	res := c.WaitPhase(id, "failed", 30*time.Second)
+	if !strings.Contains(res.Reason, "cannot run its plan") || !strings.Contains(res.Reason, "load.rate") {
+		t.Errorf("reason %q, want a worker that cannot run its plan, naming load.rate", res.Reason)
+	}
+	if n := c.TargetRequests(); n != 0 {
+		t.Errorf("the target saw %d requests of a refused test", n)
+	}
+}

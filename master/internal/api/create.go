@@ -73,6 +73,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, sp *spec.Spec, r
 		coord.CreateOp{Path: s.P.State(id), Data: proto.Marshal(st)},
 		coord.CreateOp{Path: s.P.Plans(id)},
 		coord.CreateOp{Path: s.P.ReadyDir(id)},
+		coord.CreateOp{Path: s.P.RefusedDir(id)},
 		coord.CreateOp{Path: s.P.MetricsDir(id)},
 		coord.CreateOp{Path: s.P.DoneDir(id)},
 	}

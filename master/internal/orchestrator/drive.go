@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stampede-load/stampede/master/internal/aggregate"
 	"github.com/stampede-load/stampede/master/internal/view"
@@ -163,6 +165,9 @@ func (o *Orchestrator) fail(ctx context.Context, l *coord.Leader, id string, st 
 // every plan, then phase preparing, in fenced transactions.
 func (o *Orchestrator) plan(ctx context.Context, l *coord.Leader, id string, s *spec.Spec, st *proto.TestState, ver int32, chosen []string) error {
 	n := len(chosen)
+	if err := o.ensureNodes(ctx, l, o.p.RefusedDir(id)); err != nil { // a test not created by the API
+		return err
+	}
 	if err := o.writePlans(ctx, l, id, chosen, plan.Split(s, n)); err != nil {
 		return err
 	}
@@ -210,25 +215,32 @@ func nameSome(ids []string, n int) string {
 
 // awaitReady waits for every chosen worker's ready vote, then opens the
 // start barrier; a refusal or the timeout fails the test and no worker
-// starts.
+// starts. A vote is a name in ready/ and is never read: a worker that
+// cannot run its plan says so in refused/ instead (2,000 reads of votes,
+// a few at a time behind the fleet's own requests, took more than a
+// second of the start).
 func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id string, st *proto.TestState, ver int32, workers []string) error {
 	deadline := time.Unix(0, st.PlannedAt).Add(o.cfg.ReadyTimeout)
-	checked := map[string]bool{} // votes read once: a vote's data never changes
 	for ctx.Err() == nil {
 		if stopped, _, _ := o.c.Exists(ctx, o.p.Stop(id)); stopped {
 			st.Phase, st.Reason, st.EndedAt = proto.PhaseStopped, "stopped before it started", time.Now().UnixNano()
 			return o.setState(ctx, l, id, st, ver)
 		}
+		refused, rw, err := o.c.ChildrenW(ctx, o.p.RefusedDir(id))
+		if err != nil && !errors.Is(err, coord.ErrNoNode) {
+			return err
+		}
+		if len(refused) > 0 {
+			slices.Sort(refused)
+			return o.fail(ctx, l, id, st, ver, fmt.Sprintf("worker %.64s cannot run its plan: %s", refused[0], o.refusal(ctx, id, refused[0])))
+		}
 		votes, w, err := o.c.ChildrenW(ctx, o.p.ReadyDir(id))
 		if err != nil && !errors.Is(err, coord.ErrNoNode) {
 			return err
 		}
-		if v, why, refused := o.readVotes(ctx, id, votes, checked); refused {
-			return o.fail(ctx, l, id, st, ver, fmt.Sprintf("worker %s cannot run its plan: %s", v, why))
-		}
 		have := make(map[string]bool, len(votes))
 		for _, v := range votes {
-			have[v] = checked[v]
+			have[v] = true
 		}
 		var missing []string
 		for _, wk := range workers {
@@ -249,7 +261,7 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 		if time.Now().After(deadline) {
 			return o.fail(ctx, l, id, st, ver, fmt.Sprintf("workers not ready within %v: %s", o.cfg.ReadyTimeout, nameSome(missing, len(missing))))
 		}
-		if w == nil { // no ready dir yet
+		if w == nil || rw == nil { // no ready or refused dir yet
 			sleep(ctx, 200*time.Millisecond)
 			continue
 		}
@@ -257,6 +269,7 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 		select {
 		case <-w:
 			sleep(ctx, 50*time.Millisecond) // votes arrive together: list once for many
+		case <-rw:
 		case <-t.C:
 		case <-ctx.Done():
 		}
@@ -265,28 +278,25 @@ func (o *Orchestrator) awaitReady(ctx context.Context, l *coord.Leader, id strin
 	return ctx.Err()
 }
 
-// readVotes reads the votes not checked yet (GetMany: a few at a time,
-// not one round trip after another) and marks each one read as checked; a
-// vote that refuses its plan is returned with its reason (one that does
-// not decode counts as ready, as a vote carries nothing else).
-func (o *Orchestrator) readVotes(ctx context.Context, id string, votes []string, checked map[string]bool) (worker, reason string, refused bool) {
-	var todo, paths []string
-	for _, v := range votes {
-		if !checked[v] {
-			todo, paths = append(todo, v), append(paths, o.p.Ready(id, v))
-		}
+// maxRefusal bounds how much of a worker's refusal the test's reason
+// quotes (the reason is part of the state).
+const maxRefusal = 512
+
+// refusal is why worker refused its plan, as its refused/ node says.
+func (o *Orchestrator) refusal(ctx context.Context, id, worker string) string {
+	d, _, err := o.c.Get(ctx, o.p.Refused(id, worker))
+	var r proto.Ready
+	if err != nil || json.Unmarshal(d, &r) != nil || r.Error == "" {
+		return "no reason given"
 	}
-	for i, r := range o.c.GetMany(ctx, paths) {
-		if r.Err != nil {
-			continue
+	if n := len(r.Error); n > maxRefusal {
+		n = maxRefusal
+		for n > 0 && !utf8.RuneStart(r.Error[n]) {
+			n--
 		}
-		var vote proto.Ready
-		if json.Unmarshal(r.Data, &vote) == nil && !vote.OK {
-			return todo[i], vote.Error, true
-		}
-		checked[todo[i]] = true
+		return r.Error[:n] + "…"
 	}
-	return "", "", false
+	return r.Error
 }
 
 func sleep(ctx context.Context, d time.Duration) {

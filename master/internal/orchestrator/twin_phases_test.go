@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stampede-load/stampede/internal/twintest"
 	"github.com/stampede-load/stampede/master/internal/view"
@@ -299,4 +300,30 @@ func TestAFleetOfLongIDsKeepsTheStateSmallOnTheTwin(t *testing.T) {
 	if d, _, err := obs.Get(ctx, tw.p.State(id)); err != nil || len(d) > 2048 {
 		t.Errorf("failed state of %d bytes (%v), want under 2 KB", len(d), err)
 	}
+}
+
+// A worker that cannot run its plan says why in refused/ (votes in ready/
+// are names the leader never reads): the test fails quoting the reason,
+// bounded, and the barrier never opens.
+func TestARefusalFailsTheTestBeforeTheBarrierOnTheTwin(t *testing.T) {
+	tw := newTwin(t)
+	tw.master("m1")
+	tw.worker("w1", 100)
+	tw.worker("w2", 100)
+	obs := tw.client()
+	ctx := context.Background()
+	id := tw.submit(obs, `{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":100,"duration":"1s"},"workers":2}`)
+	tw.awaitPhase(obs, id, proto.PhasePreparing, 10*time.Second)
+	if _, err := obs.Create(ctx, tw.p.Ready(id, "w1"), proto.Marshal(proto.Ready{OK: true}), coord.Ephemeral); err != nil {
+		t.Fatal(err)
+	}
+	why := "worker w2 refuses its plan: request.url is outside its policy " + strings.Repeat("é", 1000)
+	if _, err := obs.Create(ctx, tw.p.Refused(id, "w2"), proto.Marshal(proto.Ready{Error: why}), coord.Ephemeral); err != nil {
+		t.Fatal(err)
+	}
+	st := tw.awaitPhase(obs, id, proto.PhaseFailed, 10*time.Second)
+	if want := "worker w2 cannot run its plan: worker w2 refuses its plan: request.url is outside its policy éé"; !strings.HasPrefix(st.Reason, want) || len(st.Reason) > 600 || !utf8.ValidString(st.Reason) {
+		t.Errorf("reason %q (%d bytes), want it to start %q, bounded", st.Reason, len(st.Reason), want)
+	}
+	absent(t, obs, tw.p.Start(id), "a start barrier for a refused plan")
 }

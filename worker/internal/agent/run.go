@@ -28,7 +28,11 @@ func (a *Agent) runTest(ctx context.Context, id string, stateVer int32) {
 	if !ok {
 		return
 	}
-	a.setStateSoon(ctx, proto.WorkerPreparing, id)
+	// The registration moves from idle to ready after the vote, not
+	// through preparing first: at 2,000 workers that write was 2,000
+	// requests among the votes, in the phase that decides how soon the test
+	// starts. (A chosen worker is not free whatever its registration says:
+	// the leader takes the chosen workers from the plans.)
 	defer a.setState(context.WithoutCancel(ctx), proto.WorkerIdle, "")
 	run, err := load.PrepareWith(ctx, plan, load.Options{Transports: a.cfg.Transports, Resolve: a.resolve, Live: true})
 	if err != nil {
@@ -247,9 +251,15 @@ func (a *Agent) readPlan(ctx context.Context, id string, data []byte) (load.Plan
 	return load.Plan{TestID: id, WorkerID: a.cfg.ID, Spec: sp, Share: pn.Share}, nil
 }
 
-// vote creates the ephemeral ready/<id> node.
+// vote creates the ephemeral ready/<id> node, or for a plan it cannot run
+// refused/<id> saying why (so that the leader reads no vote, only the
+// names in ready/).
 func (a *Agent) vote(ctx context.Context, id string, r proto.Ready) *coord.Registration {
-	reg, err := a.c.RegisterAt(ctx, a.p.Ready(id, a.cfg.ID), proto.Marshal(r))
+	at := a.p.Ready(id, a.cfg.ID)
+	if !r.OK {
+		at = a.p.Refused(id, a.cfg.ID)
+	}
+	reg, err := a.c.RegisterAt(ctx, at, proto.Marshal(r))
 	if err != nil {
 		a.log.Warn("voting ready", "test", id, "err", err)
 		return nil
@@ -267,10 +277,10 @@ func (a *Agent) vote(ctx context.Context, id string, r proto.Ready) *coord.Regis
 
 // awaitStart waits for the start barrier; false if the test ended (stop,
 // terminal phase), ctx ended or the ready timeout passed. The state is
-// read only once it is no longer version seen (-1: at once): it lists
-// every chosen worker, so with thousands of them each read of it is that
-// many copies of a large node, and the change that usually comes
-// (running) comes with the barrier, which is looked at first.
+// read only once it is no longer version seen (-1: at once): with
+// thousands of workers each read is thousands of copies, and the change
+// that usually comes (running) comes with the barrier, which is looked at
+// first.
 func (a *Agent) awaitStart(ctx context.Context, id string, seen int32) (time.Time, bool) {
 	deadline := time.After(a.cfg.ReadyTimeout)
 	for ctx.Err() == nil {
@@ -313,8 +323,7 @@ func (a *Agent) awaitStart(ctx context.Context, id string, seen int32) (time.Tim
 // still seen; terminal says the phase read is terminal.
 func (a *Agent) followState(ctx context.Context, id string, seen int32) (w <-chan coord.WatchEvent, terminal bool) {
 	if seen >= 0 {
-		_, w, err := a.c.ExistsW(ctx, a.p.State(id))
-		if _, st, serr := a.c.Exists(ctx, a.p.State(id)); err == nil && serr == nil && st.Version == seen {
+		if ok, st, w, err := a.c.ExistsWStat(ctx, a.p.State(id)); ok && err == nil && st.Version == seen {
 			return w, false // unchanged since it showed the plan: not terminal
 		}
 	}

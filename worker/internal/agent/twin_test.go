@@ -97,7 +97,7 @@ func (l *leader) plan(specJSON string, workers ...string) string {
 	l.must(l.c.Multi(ctx,
 		coord.CreateOp{Path: l.p.Test(id), Data: sp.Encode()},
 		coord.CreateOp{Path: l.p.State(id), Data: proto.Marshal(st)},
-		coord.CreateOp{Path: l.p.Plans(id)}, coord.CreateOp{Path: l.p.ReadyDir(id)},
+		coord.CreateOp{Path: l.p.Plans(id)}, coord.CreateOp{Path: l.p.ReadyDir(id)}, coord.CreateOp{Path: l.p.RefusedDir(id)},
 		coord.CreateOp{Path: l.p.MetricsDir(id)}, coord.CreateOp{Path: l.p.DoneDir(id)}))
 	ops := []coord.Op{}
 	for i, share := range plan.Split(&sp, len(workers)) {
@@ -116,12 +116,21 @@ func (l *leader) must(err error) {
 	}
 }
 
-// vote waits for worker's ready vote.
+// vote waits for worker's ready vote, or its refusal (which is not in
+// ready/).
 func (l *leader) vote(id, worker string) proto.Ready {
 	l.t.Helper()
 	var r proto.Ready
 	l.await("the ready vote of "+worker, func() bool {
 		d, _, err := l.c.Get(context.Background(), l.p.Ready(id, worker))
+		if err != nil {
+			d, _, err = l.c.Get(context.Background(), l.p.Refused(id, worker))
+			if err == nil {
+				if ok, _, _ := l.c.Exists(context.Background(), l.p.Ready(id, worker)); ok {
+					l.t.Errorf("worker %s both voted and refused", worker)
+				}
+			}
+		}
 		return err == nil && json.Unmarshal(d, &r) == nil
 	})
 	return r
@@ -253,8 +262,8 @@ func TestAgentRefusesAPlanOutsideItsPolicyOnTheTwin(t *testing.T) {
 		t.Errorf("vote %+v, want not ready naming request.url", r)
 	}
 	l.open(id, []string{"w1"}, 100*time.Millisecond) // a leader would fail it; even opened, nothing runs
-	l.await("the refused vote withdrawn", func() bool {
-		ok, _, err := l.c.Exists(context.Background(), l.p.Ready(id, "w1"))
+	l.await("the refusal withdrawn", func() bool {
+		ok, _, err := l.c.Exists(context.Background(), l.p.Refused(id, "w1"))
 		return err == nil && !ok
 	})
 	if n := seen.Load(); n != 0 {
