@@ -87,7 +87,7 @@ func TestLatePeriodicWriteCannotOverwriteTheFinalReport(t *testing.T) {
 	rep := newReporter(id, "w1", time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := newPublisher(ctx, a, id, rep)
+	p := newPublisher(ctx, a, id, rep, 0)
 	at := func(seq int64, state string) *report.Report {
 		return &report.Report{Test: id, Worker: "w1", Seq: seq, State: state}
 	}
@@ -338,5 +338,65 @@ func TestAckReadsFallMidSecondSpreadByWorker(t *testing.T) {
 	}
 	if len(offsets) < 100 {
 		t.Errorf("200 workers read at %d distinct points of the second, want them spread", len(offsets))
+	}
+}
+
+// A fleet's periodic reports are spread over the start of each second, by
+// worker id, in proportion to the fleet (at most reportSpreadMax); a
+// worker alone barely waits.
+func TestReportDelaySpreadsAFleetOverTheSecondsStart(t *testing.T) {
+	if d := reportDelay("w1", 1); d >= reportSpreadPerWorker {
+		t.Errorf("a worker alone waits %v, want under %v", d, reportSpreadPerWorker)
+	}
+	if d := reportDelay("w1", 0); d != 0 {
+		t.Errorf("no fleet: %v, want 0", d)
+	}
+	for _, n := range []int{2000, 10000} {
+		buckets := make([]int, 6) // 50 ms each
+		for i := range n {
+			d := reportDelay(fmt.Sprintf("sim-%05d", i), n)
+			if d < 0 || d >= reportSpreadMax {
+				t.Fatalf("%d workers: worker %d waits %v, want within [0, %v)", n, i, d, reportSpreadMax)
+			}
+			buckets[d/(50*time.Millisecond)]++
+		}
+		for b, c := range buckets {
+			if c < n/12 {
+				t.Errorf("%d workers: %d reports in %d–%d ms, want at least %d in each 50 ms: %v", n, c, 50*b, 50*(b+1), n/12, buckets)
+			}
+		}
+	}
+}
+
+// The publisher writes a periodic report its delay after the interval's
+// end, and a stop while it waits writes nothing (the final report carries
+// the interval).
+func TestPeriodicReportsWaitForTheirTurn(t *testing.T) {
+	l, srv := newLeader(t)
+	l.must(l.c.EnsurePath(context.Background(), l.p.Tests()))
+	id := l.plan(`{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":20,"duration":"5s"}}`, "w1")
+	a := New(twintest.Dial(t, srv), Config{ID: "w1", Root: "/stampede", Logger: twintest.Quiet()})
+	ctx := context.Background()
+	const delay = 300 * time.Millisecond
+	p := newPublisher(ctx, a, id, newReporter(id, "w1", time.Now()), delay)
+	end := time.Now()
+	p.offer(&report.Report{Test: id, Worker: "w1", Seq: 0, State: report.StateRunning, IntervalEnd: end.UnixNano()})
+	l.await("the periodic report", func() bool {
+		ok, _, err := l.c.Exists(ctx, l.p.Metrics(id, "w1"))
+		return err == nil && ok
+	})
+	if took := time.Since(end); took < delay {
+		t.Errorf("the report was written %v after its interval's end, want at least %v", took, delay)
+	}
+	p.offer(&report.Report{Test: id, Worker: "w1", Seq: 1, State: report.StateRunning, IntervalEnd: time.Now().UnixNano()})
+	time.Sleep(50 * time.Millisecond) // the loop waits for report 1's turn
+	close(p.stop)
+	<-p.done
+	d, _, err := l.c.Get(ctx, l.p.Metrics(id, "w1"))
+	l.must(err)
+	r, err := report.DecodeReport(d)
+	l.must(err)
+	if r.Seq != 0 {
+		t.Errorf("metrics/w1 holds report %d after a stop during report 1's wait, want report 0", r.Seq)
 	}
 }

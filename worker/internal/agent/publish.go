@@ -36,10 +36,13 @@ type publisher struct {
 	// finish waits for; none starts once final is set.
 	unversioned sync.Mutex
 	final       bool
+	// delay is how long after its interval's end a periodic report is
+	// written (see reportDelay)
+	delay time.Duration
 }
 
-func newPublisher(base context.Context, a *Agent, test string, rep *reporter) *publisher {
-	p := &publisher{a: a, test: test, rep: rep, kick: make(chan struct{}, 1), askAck: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ver: -1}
+func newPublisher(base context.Context, a *Agent, test string, rep *reporter, delay time.Duration) *publisher {
+	p := &publisher{a: a, test: test, rep: rep, kick: make(chan struct{}, 1), askAck: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ver: -1, delay: delay}
 	go p.loop(base)
 	go p.followAck(base)
 	return p
@@ -95,9 +98,7 @@ const (
 // instant (they fall due together: the reports start together) would be
 // a burst of their own.
 func ackAt(startAt, now time.Time, worker string) time.Time {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(worker))
-	off := ackFrom + time.Duration(h.Sum32()%uint32(ackSpread/time.Millisecond))*time.Millisecond
+	off := ackFrom + time.Duration(idPoint(worker, uint32(ackSpread/time.Millisecond)))*time.Millisecond
 	at := startAt.Add(now.Sub(startAt).Truncate(time.Second) + off)
 	if now.Before(startAt) {
 		at = startAt.Add(off)
@@ -114,6 +115,51 @@ const (
 	ackFrom   = 400 * time.Millisecond
 	ackSpread = 500 * time.Millisecond
 )
+
+// idPoint is a point of worker's own in [0, n), taken from its id.
+func idPoint(worker string, n uint32) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(worker))
+	return h.Sum32() % max(n, 1)
+}
+
+// Every worker of a test closes its second at the same instant, and at
+// 2,000 workers ZooKeeper took their 2,000 reports in one burst, the last
+// of them queued behind all the others. A worker writes its periodic
+// report reportDelay after its interval's end instead: a point of its own,
+// taken from its id, within workers × reportSpreadPerWorker (at most
+// reportSpreadMax). A worker alone waits at most 150 µs; a fleet of 2,000
+// spreads its reports over the first 300 ms of each second, before the
+// watermark reads (ackFrom). The final report does not wait.
+const (
+	reportSpreadPerWorker = 150 * time.Microsecond
+	reportSpreadMax       = 300 * time.Millisecond
+)
+
+// reportDelay is how long after each second's end worker, one of workers,
+// writes its report.
+func reportDelay(worker string, workers int) time.Duration {
+	span := min(time.Duration(max(workers, 0))*reportSpreadPerWorker, reportSpreadMax)
+	return time.Duration(idPoint(worker, uint32(span/time.Microsecond))) * time.Microsecond
+}
+
+// awaitTurn waits until r's turn to be written (delay after its
+// interval's end); false if publishing stopped meanwhile (the final report
+// carries r's intervals).
+func (p *publisher) awaitTurn(r *report.Report) bool {
+	d := time.Until(time.Unix(0, r.IntervalEnd).Add(p.delay))
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.stop:
+		return false
+	}
+}
 
 // wantAck asks followAck for the watermark if enough intervals wait for it.
 func (p *publisher) wantAck() {
@@ -170,6 +216,9 @@ func (p *publisher) loop(base context.Context) {
 		p.mu.Unlock()
 		if r == nil {
 			continue
+		}
+		if !p.awaitTurn(r) {
+			return
 		}
 		ctx, cancel := context.WithTimeout(base, 3*time.Second)
 		began := time.Now()

@@ -132,7 +132,7 @@ func (a *Agent) runAndReport(ctx context.Context, id string, plan load.Plan, run
 	go a.followChanges(runCtx, id, plan, run, startAt, cancel, log) // and the hard deadline
 
 	rep := newReporter(id, a.cfg.ID, startAt)
-	pub := newPublisher(context.WithoutCancel(ctx), a, id, rep) // reports outlive a stop
+	pub := newPublisher(context.WithoutCancel(ctx), a, id, rep, reportDelay(a.cfg.ID, plan.Share.Of)) // reports outlive a stop
 	done := make(chan error, 1)
 	go func() { done <- run.Run(runCtx, startAt) }()
 	runErr := reportSeconds(run, rep, startAt, plan.Spec.Request.Timeout.D, done, pub.offer)
