@@ -50,11 +50,13 @@ func MergeSamples(dst, src Samples) Samples {
 }
 
 // Clip cuts a message to MaxSampleBytes on a UTF-8 boundary.
-func Clip(msg string) string {
-	if len(msg) <= MaxSampleBytes {
+func Clip(msg string) string { return ClipTo(msg, MaxSampleBytes) }
+
+// ClipTo cuts a message to at most n bytes on a UTF-8 boundary.
+func ClipTo(msg string, n int) string {
+	if len(msg) <= n {
 		return msg
 	}
-	n := MaxSampleBytes
 	for n > 0 && !utf8.RuneStart(msg[n]) {
 		n--
 	}

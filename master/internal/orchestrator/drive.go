@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stampede-load/stampede/master/internal/aggregate"
 	"github.com/stampede-load/stampede/master/internal/view"
@@ -16,6 +15,7 @@ import (
 	"github.com/stampede-load/stampede/pkg/hist"
 	"github.com/stampede-load/stampede/pkg/plan"
 	"github.com/stampede-load/stampede/pkg/proto"
+	"github.com/stampede-load/stampede/pkg/report"
 	"github.com/stampede-load/stampede/pkg/spec"
 )
 
@@ -289,12 +289,8 @@ func (o *Orchestrator) refusal(ctx context.Context, id, worker string) string {
 	if err != nil || json.Unmarshal(d, &r) != nil || r.Error == "" {
 		return "no reason given"
 	}
-	if n := len(r.Error); n > maxRefusal {
-		n = maxRefusal
-		for n > 0 && !utf8.RuneStart(r.Error[n]) {
-			n--
-		}
-		return r.Error[:n] + "…"
+	if why := report.ClipTo(r.Error, maxRefusal); why != r.Error {
+		return why + "…"
 	}
 	return r.Error
 }
