@@ -37,14 +37,23 @@ type Options struct {
 	// first-tier compiler only, which cost throughput a measurement must
 	// not pay.
 	Production bool
+	// FlightRecording, if set, is the file the JVM writes a Java Flight
+	// Recorder profile of the whole run to when the server stops (SIGTERM);
+	// read it with `jfr print --events jdk.ExecutionSample FILE` or `jfr
+	// summary FILE` (docs/scale.md, "Profiling").
+	FlightRecording string
 }
 
 // jvmFlags is the JVM's options for a server with o.
 func jvmFlags(o Options) []string {
-	if o.Production {
-		return []string{"-Xmx1000m"}
+	var rec []string
+	if o.FlightRecording != "" {
+		rec = []string{"-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=" + o.FlightRecording}
 	}
-	return []string{"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"}
+	if o.Production {
+		return append([]string{"-Xmx1000m"}, rec...)
+	}
+	return append(rec, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 }
 
 // Server is one running ZooKeeper process.
@@ -163,7 +172,7 @@ func StartEnsemble(t testing.TB, opts ...Options) *Ensemble {
 func options(opts []Options) Options {
 	o := Options{TickTime: 500}
 	if len(opts) > 0 {
-		o.Production = opts[0].Production
+		o.Production, o.FlightRecording = opts[0].Production, opts[0].FlightRecording
 		if opts[0].TickTime > 0 {
 			o.TickTime = opts[0].TickTime
 		}

@@ -53,9 +53,14 @@ type row struct {
 // test of d and measures it.
 func scaleRun(t *testing.T, n int, d time.Duration) row {
 	t.Logf("%d workers for %v; load average %s", n, d, loadAvg())
-	zk := zktest.Standalone(t, zktest.Options{Production: true})
+	zo := zktest.Options{Production: true}
+	dir := os.Getenv(profileDirEnv)
+	if dir != "" {
+		zo.FlightRecording = filepath.Join(dir, fmt.Sprintf("zookeeper-%d.jfr", n))
+	}
+	zk := zktest.Standalone(t, zo)
 	opts := tc.Options{ZK: zk.Addr(), Masters: 2, NoTarget: true, MasterArgs: []string{"--log-level", "info"}}
-	if dir := os.Getenv(profileDirEnv); dir != "" {
+	if dir != "" {
 		opts.ProfilePrefix = filepath.Join(dir, fmt.Sprintf("master-%d-", n))
 	}
 	c := tc.New(t, opts)

@@ -400,3 +400,52 @@ func TestPeriodicReportsWaitForTheirTurn(t *testing.T) {
 		t.Errorf("metrics/w1 holds report %d after a stop during report 1's wait, want report 0", r.Seq)
 	}
 }
+
+// A test's first report creates its worker's metrics node in one request:
+// at a fleet's first second, a set refused for want of the node and then a
+// create were two requests per worker, thousands queued on ZooKeeper in the
+// second the leader also starts reading every report. A node that exists
+// already (an earlier process with this id) is still overwritten, and later
+// reports are one set each.
+func TestTheFirstReportIsOneCreate(t *testing.T) {
+	for _, existing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("existing=%v", existing), func(t *testing.T) {
+			l, srv := newLeader(t)
+			ctx := context.Background()
+			l.must(l.c.EnsurePath(ctx, l.p.Tests()))
+			id := l.plan(`{"request":{"url":"http://127.0.0.1:9/"},"load":{"model":"constant-rate","rate":20,"duration":"5s"}}`, "w1")
+			metrics := l.p.Metrics(id, "w1")
+			if existing {
+				l.must(l.c.EnsurePath(ctx, l.p.MetricsDir(id)))
+				_, err := l.c.Create(ctx, metrics, []byte("{}"), coord.Persistent)
+				l.must(err)
+			}
+			a := New(twintest.Dial(t, srv), Config{ID: "w1", Root: "/stampede", Logger: twintest.Quiet()})
+			p := newPublisher(ctx, a, id, newReporter(id, "w1", time.Now()), 0)
+			srv.Record()
+			for seq := range int64(2) {
+				if err := p.periodic(ctx, &report.Report{Test: id, Worker: "w1", Seq: seq, State: report.StateRunning}); err != nil {
+					t.Fatalf("periodic report %d: %v", seq, err)
+				}
+			}
+			var ops []string
+			for _, r := range srv.Requests() {
+				if slices.Contains(r.Paths, metrics) {
+					ops = append(ops, r.Op)
+				}
+			}
+			want := []string{"create", "set"}
+			if existing {
+				want = []string{"create", "set", "set"}
+			}
+			if !slices.Equal(ops, want) {
+				t.Errorf("requests on metrics/w1 for two reports: %v, want %v", ops, want)
+			}
+			d, _, err := l.c.Get(ctx, metrics)
+			l.must(err)
+			if r, err := report.DecodeReport(d); err != nil || r.Seq != 1 {
+				t.Errorf("metrics/w1 holds %s, want report 1", d)
+			}
+		})
+	}
+}

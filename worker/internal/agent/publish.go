@@ -32,6 +32,10 @@ type publisher struct {
 	// periodic write at a known version cannot land after the final report
 	// (which moves the version), so finish does not wait for one in flight.
 	ver int32 // the loop's only
+	// wrote is whether the loop has written metrics/<worker> (the loop's
+	// only): its first write creates the node, a second request only if it
+	// exists already (see Agent.putNew)
+	wrote bool
 	// unversioned holds the loop's writes at no known version, which
 	// finish waits for; none starts once final is set.
 	unversioned sync.Mutex
@@ -270,9 +274,13 @@ func (p *publisher) periodic(ctx context.Context, r *report.Report) error {
 	if p.final {
 		return nil // the final report carries r's intervals
 	}
-	ver, err := p.a.put(ctx, path, data)
+	put := p.a.put
+	if !p.wrote {
+		put = p.a.putNew
+	}
+	ver, err := put(ctx, path, data)
 	if err == nil {
-		p.ver = ver
+		p.ver, p.wrote = ver, true
 	}
 	return err
 }

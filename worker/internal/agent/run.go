@@ -359,6 +359,19 @@ func (a *Agent) watchStop(ctx context.Context, id string, cancel context.CancelF
 	}
 }
 
+// putNew is put for a node that most likely does not exist yet (a test's
+// first report): it tries the create first, so that a fleet's first
+// reports are one request each, not a refused set and a create.
+func (a *Agent) putNew(ctx context.Context, path string, data []byte) (version int32, err error) {
+	if _, err = a.c.Create(ctx, path, data, coord.Persistent); err == nil {
+		return 0, nil
+	}
+	if errors.Is(err, coord.ErrNodeExists) {
+		return a.put(ctx, path, data)
+	}
+	return 0, err
+}
+
 // put creates or overwrites a persistent node.
 func (a *Agent) put(ctx context.Context, path string, data []byte) (version int32, err error) {
 	st, err := a.c.Set(ctx, path, data, -1)
