@@ -99,8 +99,10 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	wg.Go(func() { lags = mergeLags(ctx, z, p, id, time.Unix(0, st.StartAt), int64(d/time.Second)) })
 	wg.Go(func() { api = apiLatencies(ctx, c, id) })
 	var steals []string
+	var zkSecs []zkSecond
 	if tracing() {
 		wg.Go(func() { steals = stealEachSecond(ctx, time.Unix(0, st.StartAt), int64(d/time.Second)) })
+		wg.Go(func() { zkSecs = zkEachSecond(ctx, zk.Addr(), time.Unix(0, st.StartAt), int64(d/time.Second)) })
 	}
 
 	waitEnded(t, z, p, id, d+90*time.Second)
@@ -143,6 +145,7 @@ func scaleRun(t *testing.T, n int, d time.Duration) row {
 	t.Logf("merge lag of each second, ms: %v", ms)
 	if tracing() {
 		t.Logf("host steal in each second, %% of the machine's CPU time: %v", steals)
+		logZKSeconds(t, zkSecs)
 	}
 	r.lagP50, r.lagP99 = pct(lags, 50), pct(lags, 99)
 	r.apiP50, r.apiP99 = pct(api, 50), pct(api, 99)

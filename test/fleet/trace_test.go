@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/internal/zktest"
 	"github.com/stampede-load/stampede/pkg/coord"
 	"github.com/stampede-load/stampede/pkg/proto"
 	"github.com/stampede-load/stampede/pkg/report"
@@ -252,4 +253,59 @@ func fieldSizes(d []byte) string {
 		out[i] = fmt.Sprintf("%s %d", k, len(m[k]))
 	}
 	return strings.Join(out, ", ")
+}
+
+// zkSecond is what ZooKeeper's mntr said over one second of the run: the
+// packets it received (requests and pings) and the most requests it held
+// queued at once (sampled every 100 ms), which tells a second that waited
+// on ZooKeeper from one that waited on the simulator.
+type zkSecond struct {
+	received, outstanding int64
+}
+
+// zkEachSecond samples mntr on addr every 100 ms from startAt for seconds
+// seconds, until ctx ends.
+func zkEachSecond(ctx context.Context, addr string, startAt time.Time, seconds int64) []zkSecond {
+	var out []zkSecond
+	prev, _ := mntr(addr)
+	cur := zkSecond{}
+	for k := int64(1); k <= seconds && ctx.Err() == nil; {
+		select {
+		case <-ctx.Done():
+			return out
+		case <-time.After(100 * time.Millisecond):
+		}
+		m, ok := mntr(addr)
+		if !ok {
+			continue
+		}
+		cur.outstanding = max(cur.outstanding, m["zk_outstanding_requests"])
+		if time.Now().After(startAt.Add(time.Duration(k) * time.Second)) {
+			cur.received = m["zk_packets_received"] - prev["zk_packets_received"]
+			out = append(out, cur)
+			prev, cur, k = m, zkSecond{}, k+1
+		}
+	}
+	return out
+}
+
+// mntr is ZooKeeper's mntr reply as numbers.
+func mntr(addr string) (map[string]int64, bool) {
+	text := zktest.FourLetter(addr, "mntr")
+	m := map[string]int64{}
+	for line := range strings.Lines(text) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "\t")
+		if n, err := strconv.ParseInt(v, 10, 64); ok && err == nil {
+			m[k] = n
+		}
+	}
+	return m, len(m) > 0
+}
+
+func logZKSeconds(t *testing.T, secs []zkSecond) {
+	var recv, out []int64
+	for _, s := range secs {
+		recv, out = append(recv, s.received), append(out, s.outstanding)
+	}
+	t.Logf("ZooKeeper in each second: packets received %v; most requests outstanding (every 100 ms) %v", recv, out)
 }
